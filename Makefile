@@ -1,0 +1,57 @@
+# minidocker — build, run, test.
+#   sudo make run    build, make the default image if missing, open minidocker
+#   sudo make test   install what the tests need, then run every test
+#   sudo make bench  the benchmarks, and whole-process figures against other tools
+
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+BIN := bin/minidocker
+# Programs the tests drive, and the Debian packages that bring them.
+TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc
+FUZZTIME ?= 10s
+export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
+
+.PHONY: all build run test deps vet unit fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN) image create-base --if-missing >/dev/null
+	./$(BIN) images
+
+# deps installs the test tools that are missing: apt-get update once, then one install.
+deps:
+	@missing=""; for t in $(TOOLS); do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Short fuzz runs of every fuzz target; the seeds live in each package's testdata/.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+test: deps build vet unit fuzz
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

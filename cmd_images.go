@@ -1,0 +1,429 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"minidocker/images"
+)
+
+// imageCommands are the verbs over the image store, each also under "image".
+func imageCommands(a *app) []*cobra.Command {
+	list := &cobra.Command{
+		Use:   "images",
+		Short: "List images",
+		Args:  exactArgs(0, "no arguments"),
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.listImages(cmd.OutOrStdout()) },
+	}
+	group := &cobra.Command{Use: "image", Short: "Manage images"}
+	group.AddCommand(
+		&cobra.Command{
+			Use: "ls", Short: "List images", Args: exactArgs(0, "no arguments"),
+			RunE: func(cmd *cobra.Command, args []string) error { return a.listImages(cmd.OutOrStdout()) },
+		},
+		createBaseCmd(a),
+		inspectCmd(a), historyCmd(a), tagCmd(a), rmiCmd(a, "rm"), loadCmd(a), saveCmd(a), importCmd(a), pruneCmd(a),
+	)
+	system := &cobra.Command{Use: "system", Short: "Store-wide information and clean-up"}
+	system.AddCommand(pruneCmd(a), dfCmd(a))
+	gc := pruneCmd(a)
+	gc.Use, gc.Short = "gc", "Delete blobs and layers that nothing references"
+	return []*cobra.Command{list, group, inspectCmd(a), historyCmd(a), tagCmd(a), rmiCmd(a, "rmi"),
+		loadCmd(a), saveCmd(a), importCmd(a), system, gc}
+}
+
+func createBaseCmd(a *app) *cobra.Command {
+	var ifMissing bool
+	c := &cobra.Command{
+		Use: "create-base", Short: "Make the default image \"base\" from the host's programs", Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			create := s.CreateBase
+			if ifMissing {
+				create = s.EnsureBase
+			}
+			img, err := create()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", images.BaseName, img.ID)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&ifMissing, "if-missing", false, "only when there is no base image yet")
+	return c
+}
+
+func (a *app) listImages(w io.Writer) error {
+	s, err := a.images()
+	if err != nil {
+		return err
+	}
+	imgs, err := s.List()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	for _, img := range imgs {
+		created := ""
+		if img.Config.Created != nil {
+			created = ago(time.Since(*img.Config.Created))
+		}
+		size := humanSize(unpackedSize(s, img))
+		names := img.Names
+		if len(names) == 0 {
+			names = []string{"<none>:<none>"}
+		}
+		for _, n := range names {
+			repo, tag := images.SplitName(n)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, img.ShortID(), created, size)
+		}
+	}
+	return tw.Flush()
+}
+
+// unpackedSize is the image's size as docker shows it: its layers uncompressed.
+func unpackedSize(s *images.Store, img images.Image) int64 {
+	var n int64
+	for _, d := range img.DiffIDs() {
+		if m, err := s.Layer(d); err == nil {
+			n += m.TarSize
+		}
+	}
+	return n
+}
+
+func inspectCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "inspect IMAGE...", Short: "Show images' manifest and config as JSON", Args: minArgs(1, "an image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			type inspected struct {
+				ID             string   `json:"Id"`
+				RepoTags       []string `json:"RepoTags"`
+				ManifestDigest string   `json:"ManifestDigest"`
+				Size           int64    `json:"Size"`
+				LayerDirs      []string `json:"LayerDirs"`
+				Manifest       any      `json:"Manifest"`
+				Config         any      `json:"Config"`
+			}
+			var out []inspected
+			for _, ref := range args {
+				img, err := s.Get(ref)
+				if err != nil {
+					return err
+				}
+				dirs, _ := s.LayerDirs(img)
+				out = append(out, inspected{
+					ID: string(img.ID), RepoTags: orEmpty(img.Names), ManifestDigest: string(img.ManifestDigest),
+					Size: unpackedSize(s, img), LayerDirs: orEmpty(dirs), Manifest: img.Manifest, Config: img.Config,
+				})
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "    ")
+			return enc.Encode(out)
+		},
+	}
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func historyCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "history IMAGE", Short: "Show how an image's layers were made", Args: exactArgs(1, "one image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			img, err := s.Get(args[0])
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 3, ' ', 0)
+			fmt.Fprintln(tw, "LAYER\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
+			layer := 0
+			h := img.Config.History
+			// Newest first, as docker prints it; empty layers take no diffID.
+			type row struct{ layer, created, by, size, comment string }
+			var rows []row
+			for _, e := range h {
+				r := row{layer: "<missing>", by: printable(e.CreatedBy), size: "0B", comment: printable(e.Comment)}
+				if e.Created != nil {
+					r.created = ago(time.Since(*e.Created))
+				}
+				if !e.EmptyLayer && layer < len(img.DiffIDs()) {
+					d := img.DiffIDs()[layer]
+					r.layer = d.Encoded()[:12]
+					if m, err := s.Layer(d); err == nil {
+						r.size = humanSize(m.TarSize)
+					}
+					layer++
+				}
+				rows = append(rows, r)
+			}
+			for i := len(rows) - 1; i >= 0; i-- {
+				r := rows[i]
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.layer, r.created, r.by, r.size, r.comment)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func tagCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "tag SOURCE TARGET", Short: "Give an image another name", Args: exactArgs(2, "SOURCE and TARGET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			_, err = s.Tag(args[0], args[1])
+			return err
+		},
+	}
+}
+
+func rmiCmd(a *app, use string) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use: use + " IMAGE...", Short: "Remove image names; the image goes with its last name", Args: minArgs(1, "an image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ref := range args {
+				untagged, deleted, err := s.Remove(ref, force)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				for _, n := range untagged {
+					fmt.Fprintf(cmd.OutOrStdout(), "Untagged: %s\n", n)
+				}
+				if deleted != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "Deleted: %s\n", deleted)
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "remove every name, even while a container uses the image")
+	return c
+}
+
+func loadCmd(a *app) *cobra.Command {
+	var input string
+	var quiet bool
+	c := &cobra.Command{
+		Use: "load [-i FILE]", Short: "Load images from a docker-archive or OCI archive (file, directory or standard input)", Args: exactArgs(0, "no arguments (use -i FILE)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			var imgs []images.Image
+			if input == "" || input == "-" {
+				imgs, err = s.LoadReader(cmd.InOrStdin())
+			} else {
+				imgs, err = s.Load(input)
+			}
+			if err != nil {
+				return err
+			}
+			if quiet {
+				return nil
+			}
+			for _, img := range imgs {
+				if len(img.Names) == 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "Loaded image ID: %s\n", img.ID)
+				}
+				for _, n := range img.Names {
+					fmt.Fprintf(cmd.OutOrStdout(), "Loaded image: %s\n", n)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&input, "input", "i", "", "read from this archive file or OCI layout directory instead of standard input")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing")
+	return c
+}
+
+func saveCmd(a *app) *cobra.Command {
+	var output, format string
+	c := &cobra.Command{
+		Use: "save -o FILE IMAGE...", Short: "Save images to an OCI archive (or --format docker-archive)", Args: minArgs(1, "an image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := images.ParseFormat(format)
+			if err != nil {
+				return usageError{err}
+			}
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				if isTerminal(os.Stdout) {
+					return usageError{errors.New("save: refusing to write an archive to a terminal; use -o FILE")}
+				}
+				return s.Save(cmd.OutOrStdout(), args, f)
+			}
+			return s.SaveFile(output, args, f)
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	c.Flags().StringVar(&format, "format", string(images.OCIArchive), "oci-archive or docker-archive")
+	return c
+}
+
+func importCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "import ROOTFS.tar NAME", Short: "Make a one-layer image from a root filesystem tar", Args: exactArgs(2, "ROOTFS.tar and NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			img, err := s.Import(args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), img.ID)
+			return nil
+		},
+	}
+}
+
+func pruneCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "prune", Short: "Delete blobs and layers that no image or container references", Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			rep, err := s.GC()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d blobs and %d layers\nTotal reclaimed space: %s\n", len(rep.Blobs), len(rep.Layers), humanSize(rep.Bytes))
+			return nil
+		},
+	}
+}
+
+func dfCmd(a *app) *cobra.Command {
+	var verbose bool
+	c := &cobra.Command{
+		Use: "df", Short: "Show how images share layers and space", Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.images()
+			if err != nil {
+				return err
+			}
+			u, err := s.DiskUsage()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+			fmt.Fprintln(tw, "TYPE\tCOUNT\tSIZE")
+			fmt.Fprintf(tw, "Images\t%d\t%s (unshared)\n", len(u.Images), humanSize(u.Logical))
+			fmt.Fprintf(tw, "Layers\t%d\t%s (on disk, unpacked)\n", len(u.Layers), humanSize(u.Unique))
+			fmt.Fprintf(tw, "Shared\t\t%s (layers used more than once)\n", humanSize(u.Shared))
+			fmt.Fprintf(tw, "Blobs\t\t%s (compressed)\n", humanSize(u.Blobs))
+			tw.Flush()
+			fmt.Fprintf(w, "Sharing layers saves %s of %s (%.0f%%)\n", humanSize(u.Logical-u.Unique), humanSize(u.Logical), 100*u.Savings())
+			if verbose {
+				tw = tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+				fmt.Fprintln(tw, "\nLAYER\tSIZE\tIMAGES\tCONTAINERS")
+				for _, l := range u.Layers {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", l.DiffID.Encoded()[:12], humanSize(l.Size), l.Images, l.Holders)
+				}
+				tw.Flush()
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every layer with its users")
+	return c
+}
+
+// humanSize prints bytes as docker does, in SI units.
+func humanSize(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%dB", n)
+	}
+	return fmt.Sprintf("%.3g%s", f, units[i])
+}
+
+// ago prints a duration as docker's "5 minutes ago".
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "Less than a minute ago"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 14*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return plural(int(d/(7*24*time.Hour)), "week") + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		if unit == "hour" {
+			return "An hour"
+		}
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// printable makes control characters visible, so text from an image cannot
+// drive the terminal.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) < 0 {
+		return s
+	}
+	q := fmt.Sprintf("%+q", s)
+	return q[1 : len(q)-1]
+}
+
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

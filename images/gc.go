@@ -1,0 +1,301 @@
+package images
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+// A hold is what keeps an image's layers alive for a holder, such as a
+// container, even after the image itself is removed.
+type hold struct {
+	Image  digest.Digest   `json:"image"`
+	Layers []digest.Digest `json:"layers"`
+}
+
+var holderRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+func (s *Store) holdPath(holder string) (string, error) {
+	if !holderRE.MatchString(holder) {
+		return "", fmt.Errorf("holder %s: %w", safe(holder), ErrInvalidName)
+	}
+	return s.path("holds", holder+".json"), nil
+}
+
+// Hold keeps img's layers in the store for holder until Release(holder).
+func (s *Store) Hold(holder string, img Image) error {
+	p, err := s.holdPath(holder)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	b, _ := json.Marshal(hold{Image: img.ID, Layers: img.DiffIDs()})
+	if err := writeFileAtomic(p, b, 0o600); err != nil {
+		return fmt.Errorf("hold image %s for %s: %w", img.ShortID(), holder, err)
+	}
+	return nil
+}
+
+// Release drops holder's hold; releasing what is not held is not an error.
+func (s *Store) Release(holder string) error {
+	p, err := s.holdPath(holder)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("release %s: %w", holder, err)
+	}
+	return nil
+}
+
+// holds returns every hold by holder name.
+func (s *Store) holds() (map[string]hold, error) {
+	entries, err := os.ReadDir(s.path("holds"))
+	if err != nil {
+		return nil, fmt.Errorf("read holds: %w", err)
+	}
+	out := map[string]hold{}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		b, err := os.ReadFile(s.path("holds", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read hold %s: %w", name, err)
+		}
+		var h hold
+		if err := json.Unmarshal(b, &h); err != nil {
+			return nil, fmt.Errorf("read hold %s: %w", name, err)
+		}
+		out[name] = h
+	}
+	return out, nil
+}
+
+// holdersOf names the holders of image id, sorted.
+func (s *Store) holdersOf(id digest.Digest) ([]string, error) {
+	hs, err := s.holds()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for n, h := range hs {
+		if h.Image == id {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// GCReport says what a garbage collection removed.
+type GCReport struct {
+	Blobs  []digest.Digest
+	Layers []digest.Digest
+	// Bytes is the disk space freed.
+	Bytes int64
+}
+
+// GC deletes the blobs and unpacked layers that no image and no hold
+// references, and the short links that pointed at them.
+func (s *Store) GC() (GCReport, error) {
+	var rep GCReport
+	unlock, err := s.lock()
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
+	imgs, err := s.List()
+	if err != nil {
+		return rep, err
+	}
+	hs, err := s.holds()
+	if err != nil {
+		return rep, err
+	}
+	blobs := map[string]bool{}
+	layers := map[string]bool{}
+	for _, img := range imgs {
+		blobs[img.ManifestDigest.Encoded()] = true
+		blobs[img.ID.Encoded()] = true
+		for _, l := range img.Manifest.Layers {
+			blobs[l.Digest.Encoded()] = true
+		}
+		for _, d := range img.DiffIDs() {
+			layers[d.Encoded()] = true
+		}
+	}
+	for _, h := range hs {
+		for _, d := range h.Layers {
+			layers[d.Encoded()] = true
+		}
+	}
+	var errs []error
+	sweep := func(dir string, keep map[string]bool, found *[]digest.Digest) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		for _, e := range entries {
+			if keep[e.Name()] {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			n := diskBytes(p)
+			if err := removeAll(p); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			rep.Bytes += n
+			*found = append(*found, digest.NewDigestFromEncoded(digest.SHA256, e.Name()))
+		}
+	}
+	sweep(s.path("oci", "blobs", "sha256"), blobs, &rep.Blobs)
+	sweep(s.path("layers"), layers, &rep.Layers)
+	links, err := os.ReadDir(s.path("l"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, e := range links {
+		p := s.path("l", e.Name())
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, os.Remove(p))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return rep, fmt.Errorf("gc: %w", err)
+	}
+	return rep, nil
+}
+
+// diskBytes is the space the tree at p takes on disk.
+func diskBytes(p string) int64 {
+	var n int64
+	filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				n += st.Blocks * 512
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// LayerUsage is one unpacked layer in a disk usage report.
+type LayerUsage struct {
+	DiffID digest.Digest
+	Size   int64
+	// Images counts the images that use the layer; Holders the containers.
+	Images, Holders int
+}
+
+// DiskUsage reports how the store's space is shared.
+type DiskUsage struct {
+	Images []Image
+	Layers []LayerUsage
+	// Logical is what the images' layers would take unshared: each image
+	// counting all its layers. Unique is what the distinct layers take, and
+	// Shared the part of Unique used by more than one image.
+	Logical, Unique, Shared int64
+	// Blobs is the space of the compressed blobs.
+	Blobs int64
+}
+
+// Savings is the fraction of Logical that sharing layers saves.
+func (u DiskUsage) Savings() float64 {
+	if u.Logical == 0 {
+		return 0
+	}
+	return 1 - float64(u.Unique)/float64(u.Logical)
+}
+
+// DiskUsage measures the store.
+func (s *Store) DiskUsage() (DiskUsage, error) {
+	var u DiskUsage
+	imgs, err := s.List()
+	if err != nil {
+		return u, err
+	}
+	hs, err := s.holds()
+	if err != nil {
+		return u, err
+	}
+	u.Images = imgs
+	users := map[digest.Digest]*LayerUsage{}
+	var order []digest.Digest
+	use := func(d digest.Digest) *LayerUsage {
+		lu, ok := users[d]
+		if !ok {
+			lu = &LayerUsage{DiffID: d}
+			if m, err := s.Layer(d); err == nil {
+				lu.Size = m.TarSize
+			}
+			users[d] = lu
+			order = append(order, d)
+		}
+		return lu
+	}
+	for _, img := range imgs {
+		for _, d := range uniq(img.DiffIDs()) {
+			lu := use(d)
+			lu.Images++
+			u.Logical += lu.Size
+		}
+	}
+	for _, h := range hs {
+		for _, d := range uniq(h.Layers) {
+			use(d).Holders++
+		}
+	}
+	for _, d := range order {
+		lu := users[d]
+		u.Layers = append(u.Layers, *lu)
+		u.Unique += lu.Size
+		if lu.Images+lu.Holders > 1 {
+			u.Shared += lu.Size
+		}
+	}
+	entries, _ := os.ReadDir(s.path("oci", "blobs", "sha256"))
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			u.Blobs += info.Size()
+		}
+	}
+	return u, nil
+}
+
+func uniq(ds []digest.Digest) []digest.Digest {
+	seen := map[digest.Digest]bool{}
+	var out []digest.Digest
+	for _, d := range ds {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}

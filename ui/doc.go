@@ -1,0 +1,2 @@
+// Package ui is minidocker's terminal user interface.
+package ui
