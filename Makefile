@@ -6,7 +6,7 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN := bin/minidocker
 # Programs the tests drive, and the Debian packages that bring them.
-TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc
+TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time
 FUZZTIME ?= 10s
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
@@ -50,8 +50,9 @@ fuzz:
 
 test: deps build vet unit fuzz
 
-bench: build
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash scripts/bench.sh
 
 clean:
 	rm -rf bin

@@ -1,0 +1,105 @@
+package images
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestMain lets the test binary serve as a helper process that loads an
+// archive, so a test can kill it mid-unpack.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("MINIDOCKER_TEST_LOAD"); spec != "" {
+		root, archive, _ := strings.Cut(spec, "|")
+		s, err := Open(root)
+		if err == nil {
+			_, err = s.Load(archive)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestCrashMidUnpack kills a process while it unpacks a layer, then checks
+// that the store shows no half layer, clears the leftovers when opened, and
+// loads the same archive next time.
+func TestCrashMidUnpack(t *testing.T) {
+	src := newStore(t)
+	var entries []entry
+	for d := range 100 {
+		entries = append(entries, dir(fmt.Sprintf("d%03d/", d)))
+		for f := range 200 {
+			entries = append(entries, file(fmt.Sprintf("d%03d/f%03d", d, f), strings.Repeat("data", 256)))
+		}
+	}
+	if _, err := src.Create("big", []NewLayer{layerOf(t, "20,000 files", entries...)}, ocispec.ImageConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "big.tar")
+	if err := src.SaveFile(archive, []string{"big"}, DockerArchive); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "store")
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MINIDOCKER_TEST_LOAD="+root+"|"+archive)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the unpack has written a good part of the layer, then kill.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		matches, _ := filepath.Glob(filepath.Join(root, "tmp", "layer-*", "diff", "d0[2-9]*"))
+		if len(matches) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the helper never got mid-unpack")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	if err := cmd.Wait(); err == nil {
+		t.Skip("the helper finished before it was killed")
+	}
+	if es, _ := os.ReadDir(s.path("layers")); len(es) != 0 {
+		t.Fatalf("a killed unpack left a visible layer: %v", es)
+	}
+	if imgs, _ := s.List(); len(imgs) != 0 {
+		t.Fatalf("a killed load left an image: %v", imgs)
+	}
+	if es, _ := os.ReadDir(s.path("tmp")); len(es) == 0 {
+		t.Fatal("expected the killed unpack's leftovers in tmp")
+	}
+	s, err = Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := os.ReadDir(s.path("tmp")); len(es) != 0 {
+		t.Errorf("reopening did not clear tmp: %v", es)
+	}
+	imgs, err := s.Load(archive)
+	if err != nil || len(imgs) != 1 {
+		t.Fatalf("load after the crash: %v", err)
+	}
+	dirs, _ := s.LayerDirs(imgs[0])
+	if n := len(describe(t, dirs[0])); n != 1+100+100*200 {
+		t.Errorf("layer holds %d nodes, want %d", n, 1+100+100*200)
+	}
+}

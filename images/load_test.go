@@ -1,0 +1,394 @@
+package images
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/testutil"
+)
+
+// merged mounts the layers read-only with the kernel's overlayfs and returns
+// the mount point; the mount goes when the test ends.
+func merged(t *testing.T, lowers []string) string {
+	t.Helper()
+	mnt := t.TempDir()
+	rev := make([]string, len(lowers))
+	for i, l := range lowers {
+		rev[len(lowers)-1-i] = l
+	}
+	if len(rev) == 1 {
+		// overlayfs wants two lowers when there is no upper; a second empty one is harmless.
+		rev = append(rev, t.TempDir())
+	}
+	if err := syscall.Mount("overlay", mnt, "overlay", syscall.MS_RDONLY, "lowerdir="+strings.Join(rev, ":")); err != nil {
+		t.Fatalf("mount overlay: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(mnt, 0); err != nil {
+			t.Errorf("unmount %s: %v", mnt, err)
+		}
+	})
+	return mnt
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func layerTrees(t *testing.T, s *Store, img Image) [][]string {
+	t.Helper()
+	dirs, err := s.LayerDirs(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for _, d := range dirs {
+		out = append(out, describe(t, d))
+	}
+	return out
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	testutil.CheckMounts(t)
+	for _, f := range []Format{OCIArchive, DockerArchive} {
+		t.Run(string(f), func(t *testing.T) {
+			src := newStore(t)
+			img := sample(t, src, "sample:v1")
+			archive := filepath.Join(t.TempDir(), "sample.tar")
+			if err := src.SaveFile(archive, []string{"sample:v1"}, f); err != nil {
+				t.Fatal(err)
+			}
+			dst := newStore(t)
+			got, err := dst.Load(archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || !cmp.Equal(got[0].Names, []string{"sample:v1"}) || !cmp.Equal(got[0].DiffIDs(), img.DiffIDs()) {
+				t.Fatalf("loaded %+v", got)
+			}
+			if f == OCIArchive && got[0].ID != img.ID {
+				t.Errorf("OCI round trip changed the image ID: %s → %s", img.ID, got[0].ID)
+			}
+			if diff := cmp.Diff(layerTrees(t, src, img), layerTrees(t, dst, got[0])); diff != "" {
+				t.Errorf("layers differ after the round trip (-saved +loaded):\n%s", diff)
+			}
+			// Loading again reads no layer twice and changes nothing.
+			again, err := dst.Load(archive)
+			if err != nil || again[0].ID != got[0].ID {
+				t.Fatalf("second load: %v", err)
+			}
+		})
+	}
+}
+
+// TestSkopeoUmociReadOurs checks that archives and the store itself are
+// accepted by skopeo and umoci, and that umoci unpacks the same tree as the
+// kernel's overlay of our layers.
+func TestSkopeoUmociReadOurs(t *testing.T) {
+	testutil.CheckMounts(t)
+	testutil.RequireTool(t, "skopeo")
+	testutil.RequireTool(t, "umoci")
+	s := newStore(t)
+	img := sample(t, s, "sample")
+	archive := filepath.Join(t.TempDir(), "oci.tar")
+	if err := s.SaveFile(archive, []string{"sample"}, OCIArchive); err != nil {
+		t.Fatal(err)
+	}
+	var info struct{ Layers []string }
+	if err := json.Unmarshal([]byte(run(t, "skopeo", "inspect", "oci-archive:"+archive)), &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Layers) != 3 {
+		t.Errorf("skopeo sees %d layers, want 3", len(info.Layers))
+	}
+	run(t, "skopeo", "inspect", "oci:"+s.LayoutDir()+":sample:latest")
+	docker := filepath.Join(t.TempDir(), "docker.tar")
+	if err := s.SaveFile(docker, []string{"sample"}, DockerArchive); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "skopeo", "inspect", "docker-archive:"+docker)
+
+	layout := t.TempDir()
+	run(t, "tar", "-xf", archive, "-C", layout)
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	run(t, "umoci", "unpack", "--image", layout+":latest", bundle)
+	dirs, _ := s.LayerDirs(img)
+	want := describe(t, merged(t, dirs))
+	if diff := cmp.Diff(want, describe(t, filepath.Join(bundle, "rootfs"))); diff != "" {
+		t.Errorf("umoci's rootfs differs from the kernel's overlay of our layers (-overlay +umoci):\n%s", diff)
+	}
+}
+
+// busyboxRootfs lays out a tiny root filesystem around the host's busybox.
+func busyboxRootfs(t *testing.T) string {
+	t.Helper()
+	bb := testutil.RequireTool(t, "busybox")
+	root := t.TempDir()
+	for _, d := range []string{"bin", "etc", "tmp", "usr/share/doc"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	b, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "bin/busybox"), b, 0o755)
+	for _, applet := range []string{"sh", "ls", "cat"} {
+		os.Symlink("busybox", filepath.Join(root, "bin", applet))
+	}
+	os.WriteFile(filepath.Join(root, "etc/motd"), []byte("hello\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "usr/share/doc/README"), []byte("doc\n"), 0o644)
+	return root
+}
+
+// TestLoadUmociAndSkopeoImages makes a two-layer image with umoci (the second
+// layer deletes a file and makes a directory opaque), copies it with skopeo
+// into other formats, loads each, and compares our layers, merged by the
+// kernel, with umoci's own unpack.
+func TestLoadUmociAndSkopeoImages(t *testing.T) {
+	testutil.CheckMounts(t)
+	testutil.RequireTool(t, "skopeo")
+	testutil.RequireTool(t, "umoci")
+	rootfs := busyboxRootfs(t)
+	layout := filepath.Join(t.TempDir(), "layout")
+	run(t, "umoci", "init", "--layout", layout)
+	run(t, "umoci", "new", "--image", layout+":bb")
+	run(t, "umoci", "insert", "--image", layout+":bb", rootfs, "/")
+	run(t, "umoci", "insert", "--image", layout+":bb", "--whiteout", "/etc/motd")
+	newDoc := t.TempDir()
+	os.WriteFile(filepath.Join(newDoc, "NEW"), []byte("new\n"), 0o644)
+	run(t, "umoci", "insert", "--image", layout+":bb", "--opaque", newDoc, "/usr/share/doc")
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	run(t, "umoci", "unpack", "--image", layout+":bb", bundle)
+	want := describe(t, filepath.Join(bundle, "rootfs"))
+
+	tmp := t.TempDir()
+	sources := map[string]string{"oci-dir": layout}
+	sources["oci-archive"] = filepath.Join(tmp, "oci.tar")
+	run(t, "skopeo", "copy", "oci:"+layout+":bb", "oci-archive:"+sources["oci-archive"]+":bb:latest")
+	sources["docker-archive"] = filepath.Join(tmp, "docker.tar")
+	run(t, "skopeo", "copy", "oci:"+layout+":bb", "docker-archive:"+sources["docker-archive"]+":bb:latest")
+	sources["docker-archive.gz"] = filepath.Join(tmp, "docker.tar.gz")
+	run(t, "sh", "-c", "gzip -c "+sources["docker-archive"]+" > "+sources["docker-archive.gz"])
+	for name, src := range sources {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			imgs, err := s.Load(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(imgs) != 1 || len(imgs[0].DiffIDs()) != 3 {
+				t.Fatalf("loaded %d images; want 1 of 3 layers", len(imgs))
+			}
+			dirs, _ := s.LayerDirs(imgs[0])
+			if diff := cmp.Diff(want, describe(t, merged(t, dirs))); diff != "" {
+				t.Errorf("overlay of our layers differs from umoci's unpack (-umoci +ours):\n%s", diff)
+			}
+		})
+	}
+}
+
+// ociDir writes the sample image as an OCI layout directory to change by hand.
+func ociDir(t *testing.T) (string, Image) {
+	t.Helper()
+	s := newStore(t)
+	img := sample(t, s, "sample")
+	archive := filepath.Join(t.TempDir(), "oci.tar")
+	if err := s.SaveFile(archive, []string{"sample"}, OCIArchive); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run(t, "tar", "-xf", archive, "-C", dir)
+	return dir, img
+}
+
+func blobFile(dir string, d digest.Digest) string {
+	return filepath.Join(dir, "blobs", "sha256", d.Encoded())
+}
+
+// rewriteJSON replaces a JSON blob of the layout with what edit makes of it,
+// fixing every digest that points to it, so only the intended fault remains.
+func rewriteConfig(t *testing.T, dir string, img Image, edit func(*ocispec.Image)) {
+	t.Helper()
+	c := img.Config
+	edit(&c)
+	cb, _ := json.Marshal(c)
+	cd := digest.FromBytes(cb)
+	os.WriteFile(blobFile(dir, cd), cb, 0o644)
+	m := img.Manifest
+	m.Config.Digest, m.Config.Size = cd, int64(len(cb))
+	mb, _ := json.Marshal(m)
+	md := digest.FromBytes(mb)
+	os.WriteFile(blobFile(dir, md), mb, 0o644)
+	idx := ocispec.Index{Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: md, Size: int64(len(mb))}}}
+	idx.SchemaVersion = 2
+	ib, _ := json.Marshal(idx)
+	os.WriteFile(filepath.Join(dir, "index.json"), ib, 0o644)
+}
+
+// storeState lists what a store holds outside its temp area, to check a
+// failed load left nothing behind.
+func storeState(t *testing.T, s *Store) []string {
+	t.Helper()
+	var out []string
+	for _, d := range []string{"layers", "l", "oci/blobs/sha256", "tmp"} {
+		es, _ := os.ReadDir(s.path(d))
+		for _, e := range es {
+			out = append(out, d+"/"+e.Name())
+		}
+	}
+	b, _ := os.ReadFile(s.indexPath())
+	return append(out, string(b))
+}
+
+func TestLoadRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		corrupt func(t *testing.T, dir string, img Image)
+		want    error
+		inMsg   string
+	}{
+		{"layer bytes changed", func(t *testing.T, dir string, img Image) {
+			p := blobFile(dir, img.Manifest.Layers[1].Digest)
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 0xff
+			os.WriteFile(p, b, 0o644)
+		}, nil, img1Digest},
+		{"diffID wrong", func(t *testing.T, dir string, img Image) {
+			rewriteConfig(t, dir, img, func(c *ocispec.Image) { c.RootFS.DiffIDs[2] = digest.FromString("other") })
+		}, ErrDigestMismatch, "uncompressed content hashes to"},
+		{"diffID missing", func(t *testing.T, dir string, img Image) {
+			rewriteConfig(t, dir, img, func(c *ocispec.Image) { c.RootFS.DiffIDs = c.RootFS.DiffIDs[:2] })
+		}, ErrBadArchive, "config lists 2 diffIDs for 3 layers"},
+		{"config changed", func(t *testing.T, dir string, img Image) {
+			os.WriteFile(blobFile(dir, img.ID), []byte(`{"rootfs":{}}`), 0o644)
+		}, ErrDigestMismatch, "content hashes to"},
+		{"blob missing", func(t *testing.T, dir string, img Image) {
+			os.Remove(blobFile(dir, img.Manifest.Layers[0].Digest))
+		}, ErrNotFound, img.Manifest.Layers[0].Digest.Encoded()},
+		{"index not JSON", func(t *testing.T, dir string, img Image) {
+			os.WriteFile(filepath.Join(dir, "index.json"), []byte("{"), 0o644)
+		}, ErrBadArchive, "index.json"},
+		{"not an archive", func(t *testing.T, dir string, img Image) {
+			os.Remove(filepath.Join(dir, "index.json"))
+		}, ErrBadArchive, "neither manifest.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, img := ociDir(t)
+			tc.corrupt(t, dir, img)
+			s := newStore(t)
+			before := storeState(t, s)
+			_, err := s.Load(dir)
+			if err == nil {
+				t.Fatal("load succeeded")
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("error %q is not %v", err, tc.want)
+			}
+			msg := strings.ReplaceAll(tc.inMsg, img1Digest, img.Manifest.Layers[1].Digest.String())
+			if !strings.Contains(err.Error(), msg) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line naming %q", err, msg)
+			}
+			// Layers completed before the failure may stay (unreferenced, for GC); nothing half-made may.
+			after := storeState(t, s)
+			for _, e := range after {
+				if strings.HasPrefix(e, "tmp/") {
+					t.Errorf("left in tmp: %s", e)
+				}
+			}
+			if after[len(after)-1] != before[len(before)-1] {
+				t.Errorf("index changed by a failed load")
+			}
+			es, _ := os.ReadDir(s.path("layers"))
+			for _, e := range es {
+				if _, err := os.Stat(s.path("layers", e.Name(), "meta.json")); err != nil {
+					t.Errorf("half layer visible: %s", e.Name())
+				}
+			}
+		})
+	}
+}
+
+// img1Digest stands for the digest of the sample's second layer blob in want messages.
+const img1Digest = "<layer 1 digest>"
+
+func TestLoadRejectsUnsafeLayer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		layer []entry
+		entry string
+	}{
+		{"traversal", []entry{file("../escape", "x")}, `"../escape"`},
+		{"through symlink", []entry{symlink("link", "/tmp"), file("link/x", "x")}, `"link/x"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			_, err := s.Create("bad", []NewLayer{layerOf(t, "bad", tc.layer...)}, ocispec.ImageConfig{})
+			if err == nil {
+				t.Fatal("an unsafe layer was accepted")
+			}
+			if !strings.Contains(err.Error(), tc.entry) || !strings.Contains(err.Error(), "layer") {
+				t.Errorf("error %q does not name the layer and the entry %s", err, tc.entry)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(s.Root()), "escape")); err == nil {
+				t.Error("a file escaped the layer")
+			}
+			if es, _ := os.ReadDir(s.path("layers")); len(es) != 0 {
+				t.Errorf("layers left: %v", es)
+			}
+		})
+	}
+}
+
+func TestLoadDockerArchiveChecksConfigName(t *testing.T) {
+	s := newStore(t)
+	sample(t, s, "sample")
+	var buf bytes.Buffer
+	if err := s.Save(&buf, []string{"sample"}, DockerArchive); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the archive with a config whose content no longer matches its name.
+	var out bytes.Buffer
+	tr, tw := tar.NewReader(&buf), tar.NewWriter(&out)
+	var cfgName string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		b, _ := io.ReadAll(tr)
+		if hdr.Name == "manifest.json" {
+			var es []dockerArchiveEntry
+			json.Unmarshal(b, &es)
+			cfgName = es[0].Config
+		}
+		if strings.HasPrefix(hdr.Name, "blobs/") && bytes.Contains(b, []byte(`"rootfs"`)) {
+			b = bytes.Replace(b, []byte(`"/bin/sh"`), []byte(`"/bin/xx"`), 1)
+		}
+		hdr.Size = int64(len(b))
+		tw.WriteHeader(hdr)
+		tw.Write(b)
+	}
+	tw.Close()
+	_, err := newStore(t).LoadReader(&out)
+	if !errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), cfgName) {
+		t.Fatalf("load with a changed config: %v; want a digest mismatch naming %s", err, cfgName)
+	}
+}
