@@ -93,8 +93,12 @@ func sample(t testing.TB, s *Store, name string) Image {
 // describe walks dir and returns one line per node: path, type, mode, size, link, rdev, opaque.
 func describe(t testing.TB, root string) []string {
 	t.Helper()
+	root, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -156,7 +160,7 @@ func TestCreateListGet(t *testing.T) {
 	}
 	want := []string{
 		". drwxr-xr-x",
-		"gone ---------- rdev=0",
+		"gone Dc--------- rdev=0",
 		"usr drwxr-xr-x",
 		"usr/share drwxr-xr-x opaque=y",
 		"usr/share/c -rw-r--r-- c",
