@@ -330,7 +330,6 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
-
 func TestLoadRejectsUnsafeLayer(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
