@@ -269,6 +269,7 @@ func loadCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&input, "input", "i", "", "read from this archive file or OCI layout directory instead of standard input")
+	limitFlags(c, a)
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing")
 	return c
 }
@@ -300,8 +301,14 @@ func saveCmd(a *app) *cobra.Command {
 	return c
 }
 
+// limitFlags adds the per-layer unpack limits to a command that unpacks layers.
+func limitFlags(c *cobra.Command, a *app) {
+	c.Flags().Int64Var(&a.limits.MaxBytes, "max-layer-bytes", 0, "refuse a layer holding more bytes of file content (default 64 GiB)")
+	c.Flags().Int64Var(&a.limits.MaxEntries, "max-layer-entries", 0, "refuse a layer with more tar entries (default 10,000,000)")
+}
+
 func importCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use: "import ROOTFS.tar NAME", Short: "Make a one-layer image from a root filesystem tar", Args: exactArgs(2, "ROOTFS.tar and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.images()
@@ -316,6 +323,8 @@ func importCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	limitFlags(c, a)
+	return c
 }
 
 func pruneCmd(a *app) *cobra.Command {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"minidocker/engine"
 	"minidocker/images"
 )
 
@@ -26,8 +27,9 @@ func (e usageError) Unwrap() error { return e.err }
 
 // app is what every command shares: where the store is, opened on demand.
 type app struct {
-	root  string
-	store *images.Store
+	root   string
+	limits images.UnpackLimits
+	store  *images.Store
 }
 
 // images opens the image store once.
@@ -37,12 +39,21 @@ func (a *app) images() (*images.Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		if a.limits.MaxBytes < 0 || a.limits.MaxEntries < 0 {
+			return nil, usageError{errors.New("layer limits must not be negative")}
+		}
+		s.SetUnpackLimits(a.limits)
 		a.store = s
 	}
 	return a.store, nil
 }
 
 func main() {
+	// A re-executed minidocker is a container's init, monitor or exec
+	// helper: it must do that and nothing else.
+	if engine.IsInit() {
+		engine.Init() // never returns
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -119,6 +130,7 @@ func newRootCmd(a *app) *cobra.Command {
 		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
+	root.AddCommand(containerCommands(a)...)
 	return root
 }
 

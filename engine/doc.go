@@ -2,4 +2,23 @@
 // container's init in new namespaces, mounts an overlay root filesystem from
 // the layer directories it is handed, applies cgroup limits, and keeps the
 // state that lets a container outlive the process that started it.
+//
+// Three processes make a container, all the same binary (main calls IsInit
+// and Init first):
+//
+//   - the monitor, like conmon: started in a session of its own, it owns the
+//     container's pty or output pipes, writes the log, serves attach on the
+//     unix socket in the container's directory, and records the exit code;
+//   - the init: cloned by the monitor into new PID, mount, UTS, IPC and
+//     network namespaces, it reads its configuration as JSON from an
+//     inherited pipe, mounts the overlay and the /proc, /sys, /dev plan,
+//     pivots into the root and executes the command, which is then PID 1
+//     (no reaping init, as docker without --init);
+//   - for exec, a helper that joins the namespaces from a cgo constructor
+//     before the Go runtime starts threads (see nsenter.go).
+//
+// A container's directory, <root>/containers/<id>, holds state.json,
+// upper/, work/, merged/ (a mount point only inside the container's mount
+// namespace, so nothing is left mounted on the host), the log and the
+// socket. Cgroups live under minidocker/<id> in each hierarchy.
 package engine

@@ -1,0 +1,33 @@
+package engine
+
+import (
+	"io"
+	"testing"
+)
+
+// BenchmarkRunTrue runs /bin/true in a fresh container, from creating it
+// to removing it: monitor, namespaces, overlay, /proc /sys /dev, cgroup
+// creation and removal, and teardown.
+func BenchmarkRunTrue(b *testing.B) {
+	f := newFixture(b)
+	e := f.open(b)
+	spec := Spec{Layers: f.layers, Resources: Resources{Memory: 64 << 20, Pids: 100}, Process: Process{Args: []string{"/bin/true"}}}
+	b.ResetTimer()
+	for b.Loop() {
+		st, err := e.Create(spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sess, err := e.Start(st.ID, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if code, err := sess.Wait(io.Discard, io.Discard); err != nil || code != 0 {
+			b.Fatalf("exit %d, %v", code, err)
+		}
+		sess.Close()
+		if _, err := e.Remove(st.ID, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

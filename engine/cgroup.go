@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupParent is the directory under each hierarchy that holds ours.
+const cgroupParent = "minidocker"
+
+// Hierarchies are the cgroup file systems limits are set in: one unified
+// cgroup2 tree (pure v2), or a v1 mount per controller (v1 and hybrid,
+// where an empty cgroup2 sits beside the v1 controllers).
+type Hierarchies struct {
+	// Unified is the cgroup2 mount point when it holds the controllers.
+	Unified string `json:"unified,omitempty"`
+	// V1 maps a v1 controller to its mount point.
+	V1 map[string]string `json:"v1,omitempty"`
+}
+
+// v1Controllers are the v1 hierarchies a container gets a cgroup in.
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids"}
+
+// ErrNoCgroups is a host with neither cgroup v2 controllers nor v1 memory,
+// cpu and pids hierarchies under the cgroup root.
+var ErrNoCgroups = errors.New("no usable cgroup hierarchy")
+
+// DetectCgroups reads a mountinfo table for the cgroup file systems under
+// root (normally /sys/fs/cgroup). v1 controllers win when present: on a
+// hybrid host the cgroup2 beside them has no controllers to give.
+func DetectCgroups(mountinfo, root string) (Hierarchies, error) {
+	h := Hierarchies{V1: map[string]string{}}
+	var unified string
+	for _, line := range strings.Split(mountinfo, "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if len(f) < 5 || len(g) < 3 {
+			continue
+		}
+		mp := unescapeMountinfo(f[4])
+		if mp != root && !strings.HasPrefix(mp, root+"/") {
+			continue
+		}
+		switch g[0] {
+		case "cgroup2":
+			unified = mp
+		case "cgroup":
+			for _, opt := range strings.Split(g[2], ",") {
+				if slices.Contains(v1Controllers, opt) {
+					h.V1[opt] = mp
+				}
+			}
+		}
+	}
+	if h.V1["memory"] != "" && h.V1["cpu"] != "" && h.V1["pids"] != "" {
+		return h, nil
+	}
+	if unified == root {
+		return Hierarchies{Unified: unified}, nil
+	}
+	return Hierarchies{}, fmt.Errorf("cgroups under %s: %w", root, ErrNoCgroups)
+}
+
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
+	return r.Replace(s)
+}
+
+// Cgroup is one container's cgroup: a directory per hierarchy.
+type Cgroup struct {
+	Dirs    []string `json:"dirs"`
+	Unified bool     `json:"unified,omitempty"`
+}
+
+// Setting is one cgroup file and the value written to it.
+type Setting struct {
+	File  string `json:"file"`
+	Value string `json:"value"`
+}
+
+// cfsPeriod is the CPU bandwidth period, in microseconds.
+const cfsPeriod = 100000
+
+// Cgroup names the cgroup of container id in h.
+func (h Hierarchies) Cgroup(id string) Cgroup {
+	if h.Unified != "" {
+		return Cgroup{Dirs: []string{filepath.Join(h.Unified, cgroupParent, id)}, Unified: true}
+	}
+	var c Cgroup
+	for _, ctl := range v1Controllers {
+		if mp := h.V1[ctl]; mp != "" {
+			d := filepath.Join(mp, cgroupParent, id)
+			if !slices.Contains(c.Dirs, d) {
+				c.Dirs = append(c.Dirs, d)
+			}
+		}
+	}
+	return c
+}
+
+// dirFor is the directory whose files start with the controller's name.
+func (c Cgroup) dirFor(controller string) string {
+	if c.Unified || len(c.Dirs) == 1 {
+		return c.Dirs[0]
+	}
+	for _, d := range c.Dirs {
+		if slices.Contains(strings.Split(filepath.Base(filepath.Dir(filepath.Dir(d))), ","), controller) {
+			return d
+		}
+	}
+	return c.Dirs[0]
+}
+
+// Settings are the (file, value) pairs that put r on c.
+func (c Cgroup) Settings(r Resources) []Setting {
+	var s []Setting
+	f := func(ctl, name, v string) { s = append(s, Setting{filepath.Join(c.dirFor(ctl), name), v}) }
+	quota := int64(r.CPUs * cfsPeriod)
+	if c.Unified {
+		if r.Memory > 0 {
+			f("memory", "memory.max", strconv.FormatInt(r.Memory, 10))
+		}
+		if quota > 0 {
+			f("cpu", "cpu.max", fmt.Sprintf("%d %d", quota, cfsPeriod))
+		}
+	} else {
+		if r.Memory > 0 {
+			f("memory", "memory.limit_in_bytes", strconv.FormatInt(r.Memory, 10))
+		}
+		if quota > 0 {
+			f("cpu", "cpu.cfs_period_us", strconv.Itoa(cfsPeriod))
+			f("cpu", "cpu.cfs_quota_us", strconv.FormatInt(quota, 10))
+		}
+	}
+	if r.Pids > 0 {
+		f("pids", "pids.max", strconv.FormatInt(r.Pids, 10))
+	}
+	return s
+}
+
+// controllers are the v2 controllers a container's cgroup needs.
+const controllers = "+memory +cpu +pids"
+
+// Create makes c's directories and writes settings. On cgroup v2 it first
+// enables the controllers for the subtree, as every v2 engine must. A
+// parent removed by a concurrent teardown is made again.
+func (c Cgroup) Create(settings []Setting) error {
+	for _, d := range c.Dirs {
+		var err error
+		for range 5 {
+			if err = c.mkdir(d); !errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
+		if err != nil {
+			return errors.Join(err, c.Remove())
+		}
+	}
+	for _, s := range settings {
+		if err := writeCgroupFile(s.File, s.Value); err != nil {
+			return errors.Join(err, c.Remove())
+		}
+	}
+	return nil
+}
+
+func (c Cgroup) mkdir(d string) error {
+	parent := filepath.Dir(d)
+	if err := os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create cgroup %s: %w", parent, err)
+	}
+	if c.Unified {
+		for _, p := range []string{filepath.Dir(parent), parent} {
+			if err := enableControllers(p); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.Mkdir(d, 0o755); err != nil {
+		return fmt.Errorf("create cgroup %s: %w", d, err)
+	}
+	return nil
+}
+
+func enableControllers(dir string) error {
+	cur := readFirstLine(filepath.Join(dir, "cgroup.subtree_control"))
+	if strings.Contains(cur, "memory") && strings.Contains(cur, "cpu") && strings.Contains(cur, "pids") {
+		return nil
+	}
+	return writeCgroupFile(filepath.Join(dir, "cgroup.subtree_control"), controllers)
+}
+
+func writeCgroupFile(file, value string) error {
+	if err := os.WriteFile(file, []byte(value), 0); err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, file, unwrapPath(err))
+	}
+	return nil
+}
+
+// unwrapPath drops an *os.PathError's repetition of the path.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Join moves pid into c.
+func (c Cgroup) Join(pid int) error {
+	for _, d := range c.Dirs {
+		if err := writeCgroupFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Remove deletes c's directories, waiting a little for the kernel to let
+// go of exiting processes, and the parent when it is left empty.
+func (c Cgroup) Remove() error {
+	var errs []error
+	for _, d := range c.Dirs {
+		var err error
+		for i := 0; i < 100; i++ {
+			err = unix.Rmdir(d)
+			if err == nil || errors.Is(err, unix.ENOENT) {
+				err = nil
+				break
+			}
+			if !errors.Is(err, unix.EBUSY) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", d, err))
+			continue
+		}
+		// Another container may still use the parent: then this fails.
+		_ = unix.Rmdir(filepath.Dir(d))
+	}
+	return errors.Join(errs...)
+}
+
+// Usage is what a container's cgroup has used.
+type Usage struct {
+	MemoryBytes int64 `json:"memory_bytes"`
+	MemoryLimit int64 `json:"memory_limit,omitempty"`
+	CPUNanos    int64 `json:"cpu_nanos"`
+	Pids        int64 `json:"pids"`
+	OOMKills    int64 `json:"oom_kills"`
+}
+
+// Usage reads c's counters.
+func (c Cgroup) Usage() (Usage, error) {
+	var u Usage
+	var err error
+	num := func(ctl, file string) int64 {
+		n, e := strconv.ParseInt(readFirstLine(filepath.Join(c.dirFor(ctl), file)), 10, 64)
+		if e != nil && err == nil {
+			err = fmt.Errorf("read %s: %w", filepath.Join(c.dirFor(ctl), file), e)
+		}
+		return n
+	}
+	if c.Unified {
+		u.MemoryBytes = num("memory", "memory.current")
+		u.CPUNanos = keyed(filepath.Join(c.dirFor("cpu"), "cpu.stat"), "usage_usec") * 1000
+		u.OOMKills = keyed(filepath.Join(c.dirFor("memory"), "memory.events"), "oom_kill")
+	} else {
+		u.MemoryBytes = num("memory", "memory.usage_in_bytes")
+		u.MemoryLimit = num("memory", "memory.limit_in_bytes")
+		u.CPUNanos = num("cpuacct", "cpuacct.usage")
+		u.OOMKills = keyed(filepath.Join(c.dirFor("memory"), "memory.oom_control"), "oom_kill")
+	}
+	u.Pids = num("pids", "pids.current")
+	return u, err
+}
+
+// OOMKilled reports whether the kernel's OOM killer has killed a process
+// of c.
+func (c Cgroup) OOMKilled() bool {
+	if c.Unified {
+		return keyed(filepath.Join(c.dirFor("memory"), "memory.events"), "oom_kill") > 0
+	}
+	return keyed(filepath.Join(c.dirFor("memory"), "memory.oom_control"), "oom_kill") > 0
+}
+
+// keyed reads "key value" from a flat-keyed cgroup file; 0 when absent.
+func keyed(file, key string) int64 {
+	b, _ := os.ReadFile(file)
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// roleEnv names the part a re-executed minidocker binary plays: the
+// container's init, a container's monitor, or a process entering a running
+// container for exec.
+const roleEnv = "_MINIDOCKER_ROLE"
+
+const (
+	roleInit    = "init"
+	roleMonitor = "monitor"
+	roleExec    = "exec"
+)
+
+// Inherited file descriptors of the init and exec roles.
+const (
+	configFd = 3 // the JSON configuration, read to EOF
+	errorFd  = 4 // a start error as JSON; closed by a successful execve
+)
+
+// IsInit reports whether this process is minidocker re-executed by the
+// engine as a container's init, monitor or exec helper. main (and TestMain
+// of a package that starts containers) must then call Init and nothing else.
+func IsInit() bool { return os.Getenv(roleEnv) != "" }
+
+// Init runs the part this process was re-executed for and exits; it never
+// returns.
+func Init() {
+	role := os.Getenv(roleEnv)
+	os.Unsetenv(roleEnv)
+	var code int
+	switch role {
+	case roleInit:
+		code = initMain()
+	case roleMonitor:
+		code = monitorMain()
+	case roleExec:
+		code = execMain()
+	default:
+		fmt.Fprintf(os.Stderr, "minidocker: unknown role %q\n", role)
+		code = 125
+	}
+	os.Exit(code)
+}
+
+// initConfig is what the monitor hands the container's init over configFd.
+type initConfig struct {
+	Rootfs   Overlay `json:"rootfs"`
+	Mounts   []Mount `json:"mounts"`
+	Process  Process `json:"process"`
+	Hostname string  `json:"hostname"`
+}
+
+// Process is the program a container or an exec runs.
+type Process struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Cwd  string   `json:"cwd"`
+	Tty  bool     `json:"tty,omitempty"`
+	// ConsoleSize is the tty's first window size; 24x80 when zero.
+	ConsoleSize Winsize `json:"console_size,omitzero"`
+}
+
+// StartError is a container or exec that could not start its program; Code
+// is the exit status docker gives the case (127: not found, 126: not
+// executable, 125: the engine's own failure).
+type StartError struct {
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+}
+
+func (e *StartError) Error() string { return e.Msg }
+
+// Is makes a code-127 StartError match ErrCommandNotFound.
+func (e *StartError) Is(target error) bool { return target == ErrCommandNotFound && e.Code == 127 }
+
+// ErrCommandNotFound is a command that is not in the container's image.
+var ErrCommandNotFound = errors.New("executable file not found")
+
+// initMain is the container's init: it builds the root filesystem inside
+// the new mount namespace, pivots into it and executes the command, which
+// then is PID 1. Errors go to errorFd as a StartError.
+func initMain() int {
+	// Capabilities, no_new_privs and the bounding set are per thread:
+	// everything up to execve happens on this one.
+	runtime.LockOSThread()
+	err := receiveStdio(configFd)
+	if errors.Is(err, errAbandoned) {
+		return 0
+	}
+	cfg := os.NewFile(configFd, "config")
+	dec := json.NewDecoder(cfg)
+	var c initConfig
+	if err == nil {
+		err = dec.Decode(&c)
+	}
+	if err == nil {
+		// The rest of the pipe, after the JSON, is the go-ahead: one byte
+		// the monitor sends once this process is in the container's
+		// cgroup. Waiting for it only before execve lets the mounts
+		// overlap with the (slow, on cgroup v1) move into the cgroup.
+		err = c.start(io.MultiReader(dec.Buffered(), cfg))
+	}
+	cfg.Close()
+	return reportStart(err)
+}
+
+// goAhead is the byte the monitor sends when the init is in its cgroup.
+const goAhead = 'G'
+
+// awaitGo reads up to the monitor's go-ahead byte, past the white space
+// that ends the JSON.
+func awaitGo(r io.Reader) error {
+	var b [1]byte
+	for {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return fmt.Errorf("wait for the cgroup: %w", err)
+		}
+		switch b[0] {
+		case goAhead:
+			return nil
+		case ' ', '\n', '\t', '\r':
+			continue
+		}
+		return fmt.Errorf("wait for the cgroup: unexpected byte %q", b[0])
+	}
+}
+
+// reportStart writes err to errorFd as a StartError and returns its code.
+func reportStart(err error) int {
+	var se *StartError
+	if !errors.As(err, &se) {
+		se = &StartError{Code: 125, Msg: err.Error()}
+	}
+	f := os.NewFile(errorFd, "errors")
+	if json.NewEncoder(f).Encode(se) != nil {
+		fmt.Fprintln(os.Stderr, se.Msg)
+	}
+	return se.Code
+}
+
+func (c initConfig) start(wait io.Reader) error {
+	// mount_namespaces(7): the new namespace starts as a copy whose mounts
+	// still propagate to the host's; make every one private before the
+	// first mount so that nothing done here is seen outside.
+	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return err
+	}
+	if err := mountOverlay(c.Rootfs); err != nil {
+		return err
+	}
+	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {
+		return err
+	}
+	if err := sethostname(c.Hostname); err != nil {
+		return err
+	}
+	if err := loopbackUp(); err != nil {
+		return err
+	}
+	if err := pivotInto(c.Rootfs.Target); err != nil {
+		return err
+	}
+	if c.Process.Tty {
+		if err := ptyInside(configFd, c.Process.ConsoleSize); err != nil {
+			return err
+		}
+	}
+	if err := awaitGo(wait); err != nil {
+		return err
+	}
+	return execProcess(c.Process)
+}
+
+// execProcess replaces this process with p, inside the container: working
+// directory, no_new_privs, docker's capabilities, no inherited fds above 2.
+func execProcess(p Process) error {
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("working directory %s: %w", cwd, err)
+	}
+	if err := chdir(cwd); err != nil {
+		return err
+	}
+	path, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
+	if err != nil {
+		return err
+	}
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range 3 (CLOSE_RANGE_CLOEXEC): %w", err)
+	}
+	if err := prctl(unix.PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS"); err != nil {
+		return err
+	}
+	if err := dropCapabilities(lastCap()); err != nil {
+		return err
+	}
+	err = unix.Exec(path, p.Args, p.Env)
+	code := 126
+	if errors.Is(err, unix.ENOENT) {
+		code = 127
+	}
+	return &StartError{Code: code, Msg: fmt.Sprintf("exec %q: %v", p.Args[0], err)}
+}
+
+// lookPath finds cmd as execvp(3) would, in the container's PATH.
+func lookPath(cmd, path string) (string, error) {
+	check := func(p string) error {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return err
+		case fi.IsDir():
+			return unix.EISDIR
+		case fi.Mode()&0o111 == 0:
+			return fs.ErrPermission
+		}
+		return nil
+	}
+	if strings.Contains(cmd, "/") {
+		err := check(cmd)
+		switch {
+		case err == nil:
+			return cmd, nil
+		case errors.Is(err, fs.ErrNotExist):
+			return "", &StartError{Code: 127, Msg: fmt.Sprintf("exec %q: no such file or directory", cmd)}
+		default:
+			return "", &StartError{Code: 126, Msg: fmt.Sprintf("exec %q: %v", cmd, err)}
+		}
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, cmd)
+		err := check(p)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", &StartError{Code: 126, Msg: fmt.Sprintf("exec %q: %v", cmd, denied)}
+	}
+	return "", &StartError{Code: 127, Msg: fmt.Sprintf("exec %q: executable file not found in $PATH", cmd)}
+}
+
+// envValue is the value of key in env, the last one winning.
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+func readFirstLine(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return line
+}

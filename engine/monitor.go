@@ -1,0 +1,395 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// The monitor is a container's keeper, like conmon: minidocker re-executed
+// in a session of its own, so that it outlives the command that started it.
+// It starts the init, holds the pty master or the output pipes, logs the
+// output, serves attach and records the exit code.
+
+// The monitor's pipes: syncFd back to the starter (a line "listening",
+// then a JSON startResult), ctlFd from it (the container directory and the
+// mode, one line, once the starter knows them).
+const (
+	syncFd = 3
+	ctlFd  = 4
+)
+
+// startResult is what the monitor reports once the container started or not.
+type startResult struct {
+	Pid   int         `json:"pid,omitempty"`
+	Error *StartError `json:"error,omitempty"`
+}
+
+// Monitor modes: wait for the first client before starting, or not.
+const (
+	modeAttach = "attach"
+	modeDetach = "detach"
+)
+
+type monitor struct {
+	dir     string
+	st      State
+	log     *os.File
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	stdin   io.WriteCloser
+	tty     *os.File
+	cmd     *exec.Cmd
+	outputs []pump
+	// init is started with the monitor (see initProc); initErr says why
+	// when it could not be.
+	init    *initProc
+	initErr error
+}
+
+// pump is an output of the container and the frame type it is sent as.
+type pump struct {
+	r   *os.File
+	typ byte
+}
+
+// monitorMain is the monitor's body: args are the container directory and
+// the mode.
+func monitorMain() int {
+	init, initErr := spawnInit()
+	ctl := os.NewFile(ctlFd, "control")
+	line, err := bufio.NewReader(ctl).ReadString('\n')
+	ctl.Close()
+	if err != nil {
+		if init != nil {
+			init.abandon()
+		}
+		return 0 // never given a container
+	}
+	dir, mode, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+	if f, err := os.OpenFile(filepath.Join(dir, "monitor.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+		unix.Dup3(int(f.Fd()), 2, 0)
+		f.Close()
+	}
+	sync := os.NewFile(syncFd, "sync")
+	m := &monitor{dir: dir, conns: map[net.Conn]bool{}, init: init, initErr: initErr}
+	res, ln, err := m.run(mode, sync)
+	if m.init != nil { // never handed its container
+		m.init.abandon()
+	}
+	if err != nil {
+		res.Error = &StartError{Code: 125, Msg: err.Error()}
+	}
+	b, _ := json.Marshal(res)
+	sync.Write(append(b, '\n'))
+	sync.Close()
+	if res.Error != nil {
+		m.closeClients(res.Error.Code)
+		syncState(m.dir)
+		return 1
+	}
+	go m.serve(ln)
+	m.wait()
+	return 0
+}
+
+// run prepares the monitor and starts the container.
+func (m *monitor) run(mode string, sync *os.File) (startResult, net.Listener, error) {
+	st, err := readState(m.dir)
+	if err != nil {
+		return startResult{}, nil, err
+	}
+	m.st = st
+	// The socket is made relative to the directory: see dialMonitor.
+	if err := os.Chdir(m.dir); err != nil {
+		return startResult{}, nil, err
+	}
+	os.Remove(socketFile)
+	ln, err := net.Listen("unix", socketFile)
+	if err != nil {
+		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
+	}
+	m.log, err = os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
+	}
+	if _, err := sync.WriteString("listening\n"); err != nil {
+		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
+	}
+	if mode == modeAttach {
+		ln.(*net.UnixListener).SetDeadline(time.Now().Add(30 * time.Second))
+		if c, err := ln.Accept(); err == nil {
+			m.addClient(c)
+		}
+		ln.(*net.UnixListener).SetDeadline(time.Time{})
+	}
+	pid, err := m.start()
+	if err != nil {
+		var se *StartError
+		if !errors.As(err, &se) {
+			se = &StartError{Code: 125, Msg: err.Error()}
+		}
+		m.finish(se.Code, se.Msg)
+		return startResult{Error: se}, ln, nil
+	}
+	return startResult{Pid: pid}, ln, nil
+}
+
+// start hands the init its stdio and configuration. The init builds its
+// root file system while the cgroup is made and the init moved into it
+// (slow on cgroup v1: each move waits for an RCU grace period); it waits
+// for the go-ahead byte only before execve.
+func (m *monitor) start() (int, error) {
+	st, p := m.st, m.init
+	if p == nil {
+		return 0, m.initErr
+	}
+	m.init = nil
+	defer p.errR.Close()
+	fail := func(err error) (int, error) {
+		p.conn.Close()
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		return 0, errors.Join(err, st.Cgroup.Remove())
+	}
+	stdio, err := m.stdio()
+	if err == nil {
+		err = p.sendStdio(stdio)
+		for _, f := range stdio {
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	err = json.NewEncoder(p.conn).Encode(initConfig{
+		Rootfs: st.Rootfs, Mounts: st.Mounts, Process: st.Spec.Process, Hostname: st.Spec.Hostname,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("send init config: %w", err))
+	}
+	err = st.Cgroup.Create(st.Settings)
+	if err == nil {
+		err = st.Cgroup.Join(p.cmd.Process.Pid)
+	}
+	// An init that fails before sending its terminal closes the socket;
+	// then what it wrote on errR says why.
+	var termErr error
+	if err == nil && st.Spec.Process.Tty {
+		if m.tty, termErr = p.receiveTerminal(); termErr == nil {
+			m.stdin = m.tty
+			m.outputs = append(m.outputs, pump{m.tty, frameStdout})
+		}
+	}
+	if err == nil && termErr == nil {
+		p.conn.Write([]byte{goAhead}) // an init that failed already has said why on errR
+	}
+	p.conn.Close()
+	b, _ := io.ReadAll(p.errR)
+	if err != nil {
+		return fail(err)
+	}
+	if len(b) > 0 {
+		var se StartError
+		if err := json.Unmarshal(b, &se); err != nil {
+			return fail(fmt.Errorf("init: %s", b))
+		}
+		p.cmd.Wait()
+		return 0, errors.Join(&se, st.Cgroup.Remove())
+	}
+	if termErr != nil {
+		return fail(termErr)
+	}
+	pid := p.cmd.Process.Pid
+	_, err = updateState(m.dir, atomicOnly, func(s *State) error {
+		s.Status, s.Pid, s.PidStart = Running, pid, procStart(pid)
+		s.MonitorPid, s.MonitorStart = os.Getpid(), procStart(os.Getpid())
+		s.Started = time.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	m.cmd = p.cmd
+	return pid, nil
+}
+
+// stdio makes the init's stdin, stdout and stderr: pipes for output and,
+// with -i, input (else /dev/null). It returns the init's ends.
+func (m *monitor) stdio() ([3]*os.File, error) {
+	if m.st.Spec.Process.Tty {
+		// The init opens the pty itself, in the container (ptyInside).
+		null, err := os.Open(os.DevNull)
+		return [3]*os.File{null, null, null}, err
+	}
+	var theirs [3]*os.File
+	for i, typ := range []byte{frameStdout, frameStderr} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return [3]*os.File{}, err
+		}
+		theirs[i+1] = w
+		m.outputs = append(m.outputs, pump{r, typ})
+	}
+	if m.st.Spec.OpenStdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return [3]*os.File{}, err
+		}
+		theirs[0], m.stdin = r, w
+		return theirs, nil
+	}
+	null, err := os.Open(os.DevNull)
+	theirs[0] = null
+	return theirs, err
+}
+
+func (m *monitor) addClient(c net.Conn) {
+	m.mu.Lock()
+	m.conns[c] = true
+	m.mu.Unlock()
+	go m.client(c)
+}
+
+// serve accepts attach clients until the monitor exits.
+func (m *monitor) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		m.addClient(c)
+	}
+}
+
+// client applies one client's frames: stdin, its end, window sizes.
+func (m *monitor) client(c net.Conn) {
+	r := bufio.NewReader(c)
+	for {
+		typ, p, err := readFrame(r)
+		if err != nil {
+			m.mu.Lock()
+			delete(m.conns, c)
+			m.mu.Unlock()
+			c.Close()
+			return
+		}
+		switch typ {
+		case frameStdin:
+			if m.stdin != nil {
+				m.stdin.Write(p)
+			}
+		case frameStdinClose:
+			if m.stdin != nil && m.tty == nil {
+				m.stdin.Close()
+			}
+		case frameResize:
+			if m.tty != nil && len(p) == 4 {
+				pty.Setsize(m.tty, &pty.Winsize{Rows: binary.BigEndian.Uint16(p), Cols: binary.BigEndian.Uint16(p[2:])})
+			}
+		}
+	}
+}
+
+// broadcast logs output and sends it to every client; a client that
+// cannot keep up within a second is dropped.
+func (m *monitor) broadcast(typ byte, p []byte) {
+	m.log.Write(p)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for c := range m.conns {
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		if writeFrame(c, typ, p) != nil {
+			delete(m.conns, c)
+			c.Close()
+		}
+	}
+}
+
+// closeClients sends every client the exit code and closes it.
+func (m *monitor) closeClients(code int) {
+	var p [4]byte
+	binary.BigEndian.PutUint32(p[:], uint32(int32(code)))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for c := range m.conns {
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		writeFrame(c, frameExit, p[:])
+		c.Close()
+	}
+	m.conns = map[net.Conn]bool{}
+}
+
+// wait copies output until the container is gone, then records its end.
+func (m *monitor) wait() {
+	var wg sync.WaitGroup
+	for _, p := range m.outputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := p.r.Read(buf)
+				if n > 0 {
+					m.broadcast(p.typ, buf[:n])
+				}
+				if err != nil { // EOF, or EIO from a pty whose last slave closed
+					return
+				}
+			}
+		}()
+	}
+	m.cmd.Wait()
+	wg.Wait()
+	if m.stdin != nil {
+		m.stdin.Close()
+	}
+	code := exitCode(m.cmd.ProcessState)
+	m.finish(code, "")
+	m.closeClients(code)
+	syncState(m.dir)
+}
+
+// exitCode is a process's exit status as a shell reports it.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// finish releases the cgroup and records the container's end.
+func (m *monitor) finish(code int, msg string) {
+	oom := m.st.Cgroup.OOMKilled()
+	rmErr := m.st.Cgroup.Remove()
+	if m.log != nil {
+		m.log.Close()
+	}
+	// Written before the clients hear the exit code, so that what they
+	// do next sees the container exited; made durable after.
+	updateState(m.dir, atomicOnly, func(s *State) error {
+		s.Status, s.ExitCode, s.Pid, s.PidStart = Exited, code, 0, 0
+		s.MonitorPid, s.MonitorStart = 0, 0 // this monitor is done with it
+		s.OOMKilled = oom
+		s.Finished = time.Now().UTC()
+		s.Error = msg
+		if rmErr != nil {
+			s.Error = strings.TrimPrefix(msg+"; "+rmErr.Error(), "; ")
+		}
+		return nil
+	})
+}

@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+)
+
+// Mount is one step of a container's root filesystem setup, as data: the
+// plan is built in plain code and tested, then performed by setupRootfs.
+// Target is a path inside the container.
+type Mount struct {
+	Source string  `json:"source,omitempty"`
+	Target string  `json:"target"`
+	FSType string  `json:"fstype,omitempty"`
+	Flags  uintptr `json:"flags,omitempty"`
+	Data   string  `json:"data,omitempty"`
+	// ReadOnly remounts a bind mount read-only: MS_RDONLY on the first
+	// bind is ignored by the kernel.
+	ReadOnly bool `json:"readonly,omitempty"`
+	// Mask hides Target: /dev/null over a file, an empty read-only tmpfs
+	// over a directory. A target the kernel lacks is skipped.
+	Mask bool `json:"mask,omitempty"`
+	// Optional skips a target that does not exist instead of creating it.
+	Optional bool `json:"optional,omitempty"`
+	// File makes a missing target an empty file rather than a directory.
+	File bool `json:"file,omitempty"`
+}
+
+// device is a node created in the container's /dev.
+type device struct {
+	Path         string
+	Major, Minor uint32
+}
+
+// devices are the only nodes in a container's /dev, as docker has them.
+var devices = []device{
+	{"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+}
+
+// devLinks are the symbolic links of a container's /dev, link to target.
+var devLinks = [][2]string{
+	{"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"},
+	{"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"},
+	{"/dev/ptmx", "pts/ptmx"},
+}
+
+var (
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+	maskedPaths   = []string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/latency_stats",
+		"/proc/sched_debug", "/proc/scsi", "/proc/acpi", "/sys/firmware"}
+)
+
+// Volume is a host path bind-mounted into the container.
+type Volume struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readonly,omitempty"`
+	// File is set when Source is not a directory.
+	File bool `json:"file,omitempty"`
+}
+
+// rootfsPlan is the list of mounts that make a container's /proc, /sys,
+// /dev and volumes, in order, on top of its overlay root.
+func rootfsPlan(vols []Volume) []Mount {
+	const nsd = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV
+	ms := []Mount{{Source: "proc", Target: "/proc", FSType: "proc", Flags: nsd}}
+	for _, p := range readonlyPaths {
+		// No source: a bind of the container's own path onto itself.
+		ms = append(ms, Mount{Target: p, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: true, Optional: true})
+	}
+	ms = append(ms, Mount{Source: "sysfs", Target: "/sys", FSType: "sysfs", Flags: nsd | unix.MS_RDONLY})
+	for _, p := range maskedPaths {
+		ms = append(ms, Mount{Target: p, Mask: true, Optional: true})
+	}
+	ms = append(ms,
+		Mount{Source: "tmpfs", Target: "/dev", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k"},
+		Mount{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC,
+			Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
+		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
+	)
+	for _, v := range vols {
+		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
+	}
+	return ms
+}
+
+// ErrProcSymlink is returned for an image whose /proc is a symbolic link,
+// which could send the proc mount anywhere.
+var ErrProcSymlink = errors.New("image's /proc is a symbolic link")
+
+// setupRootfs performs plan under rootfs, each target resolved inside it so
+// that a symbolic link in the image cannot send a mount to the host.
+// /dev's nodes and links are made right after its tmpfs.
+func setupRootfs(rootfs string, plan []Mount) error {
+	if fi, err := os.Lstat(filepath.Join(rootfs, "proc")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return ErrProcSymlink
+	}
+	for _, m := range plan {
+		target, err := securejoin.SecureJoin(rootfs, m.Target)
+		if err != nil {
+			return fmt.Errorf("resolve %s in rootfs: %w", m.Target, err)
+		}
+		fi, err := os.Stat(target)
+		switch {
+		case err != nil && m.Optional:
+			continue
+		case err != nil:
+			if err := makeTarget(target, m); err != nil {
+				return err
+			}
+		case m.Mask:
+			if err := mask(target, fi.IsDir()); err != nil {
+				return err
+			}
+			continue
+		}
+		src := m.Source
+		if src == "" {
+			src = target
+		}
+		if err := mount(src, target, m.FSType, m.Flags, m.Data); err != nil {
+			return err
+		}
+		if m.ReadOnly {
+			// mount(2): a bind mount takes MS_RDONLY only on a remount.
+			if err := mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|m.Flags&^unix.MS_REC, ""); err != nil {
+				return err
+			}
+		}
+		if m.Target == "/dev" {
+			if err := populateDev(target); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func makeTarget(target string, m Mount) error {
+	dir := target
+	if m.File {
+		dir = filepath.Dir(target)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create mount point %s: %w", m.Target, err)
+	}
+	if m.File {
+		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("create mount point %s: %w", m.Target, err)
+		}
+		return f.Close()
+	}
+	return nil
+}
+
+func mask(target string, dir bool) error {
+	if dir {
+		return mount("tmpfs", target, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
+	}
+	return mount("/dev/null", target, "", unix.MS_BIND, "")
+}
+
+// populateDev makes the allowed device nodes and the links in a fresh /dev.
+func populateDev(dev string) error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range devices {
+		if err := mknod(filepath.Join(dev, filepath.Base(d.Path)), unix.S_IFCHR|0o666, d.Major, d.Minor); err != nil {
+			return err
+		}
+	}
+	for _, l := range devLinks {
+		if err := os.Symlink(l[1], filepath.Join(dev, filepath.Base(l[0]))); err != nil {
+			return fmt.Errorf("symlink %s: %w", l[0], err)
+		}
+	}
+	return nil
+}
+
+// pivotInto makes rootfs the root of the mount namespace and drops every
+// path to the host. The order follows pivot_root(2), "pivot_root(".", ".")":
+// stack the old root under the new one, make it a slave so that unmounting
+// it cannot propagate to the host, detach it, and only then leave ".".
+func pivotInto(rootfs string) error {
+	if err := chdir(rootfs); err != nil {
+		return err
+	}
+	if err := pivotRoot(".", "."); err != nil {
+		return err
+	}
+	if err := mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if err := unmount(".", unix.MNT_DETACH); err != nil {
+		return err
+	}
+	return chdir("/")
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Spec is what a container is made from: the image's layer directories
+// (bottom first) and the process to run, already resolved by the caller.
+type Spec struct {
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"image_id,omitempty"`
+	Layers     []string  `json:"layers"`
+	Process    Process   `json:"process"`
+	Hostname   string    `json:"hostname,omitempty"`
+	Volumes    []Volume  `json:"volumes,omitempty"`
+	Resources  Resources `json:"resources"`
+	OpenStdin  bool      `json:"open_stdin,omitempty"`
+	AutoRemove bool      `json:"auto_remove,omitempty"`
+}
+
+// Resources are a container's cgroup limits; zero means no limit.
+type Resources struct {
+	Memory int64   `json:"memory,omitempty"`
+	CPUs   float64 `json:"cpus,omitempty"`
+	Pids   int64   `json:"pids,omitempty"`
+}
+
+// Status is where a container is in its life.
+type Status string
+
+// The statuses, as docker names them.
+const (
+	Created Status = "created"
+	Running Status = "running"
+	Exited  Status = "exited"
+)
+
+// State is a container as recorded in its state.json.
+type State struct {
+	ID           string    `json:"id"`
+	Spec         Spec      `json:"spec"`
+	Status       Status    `json:"status"`
+	Pid          int       `json:"pid,omitempty"`
+	PidStart     uint64    `json:"pid_start,omitempty"`
+	MonitorPid   int       `json:"monitor_pid,omitempty"`
+	MonitorStart uint64    `json:"monitor_start,omitempty"`
+	ExitCode     int       `json:"exit_code"`
+	OOMKilled    bool      `json:"oom_killed,omitempty"`
+	Error        string    `json:"error,omitempty"`
+	Created      time.Time `json:"created"`
+	Started      time.Time `json:"started,omitzero"`
+	Finished     time.Time `json:"finished,omitzero"`
+	Dir          string    `json:"dir"`
+	Rootfs       Overlay   `json:"rootfs"`
+	// Mounts is the plan of /proc, /sys, /dev and the volumes over Rootfs.
+	Mounts   []Mount   `json:"mounts"`
+	Cgroup   Cgroup    `json:"cgroup"`
+	Settings []Setting `json:"cgroup_settings,omitempty"`
+}
+
+// ShortID is the first twelve hex digits of the ID.
+func (s State) ShortID() string { return s.ID[:12] }
+
+// Name is the container's name.
+func (s State) Name() string { return s.Spec.Name }
+
+// Files of a container's directory.
+const (
+	stateFile  = "state.json"
+	lockFile   = "lock"
+	logFile    = "container.log"
+	socketFile = "attach.sock"
+)
+
+// readState reads dir's state.json.
+func readState(dir string) (State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return State{}, fmt.Errorf("read container state: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return State{}, fmt.Errorf("read container state %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// Durability of a state write. Every write is atomic (temp file, rename);
+// a durable one is also fsync'd before the rename. A "running" record need
+// not be: after a crash, reconcile finds the monitor gone either way.
+const (
+	atomicOnly = false
+	durable    = true
+)
+
+// writeState replaces dir's state.json atomically: temp file, fsync when
+// sync is set, rename.
+func writeState(dir string, s State, sync bool) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode container state: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".state-*")
+	if err != nil {
+		return fmt.Errorf("write container state: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, stateFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write container state: %w", err)
+	}
+	return nil
+}
+
+// updateState changes dir's state under its lock, so that the monitor and
+// the CLI do not lose each other's writes.
+func updateState(dir string, sync bool, change func(*State) error) (State, error) {
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return State{}, err
+	}
+	defer unlock()
+	s, err := readState(dir)
+	if err != nil {
+		return State{}, err
+	}
+	if err := change(&s); err != nil {
+		return s, err
+	}
+	return s, writeState(dir, s, sync)
+}
+
+// lockDir takes the exclusive flock(2) of dir's lock file.
+func lockDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("flock %s (LOCK_EX): %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// procStart is a process's start time in clock ticks since boot (field 22
+// of /proc/PID/stat), which tells a process from a later one with its pid.
+func procStart(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
+}
+
+// alive reports whether pid is still the process that started at start
+// and not a zombie.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 || start == 0 {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+3 >= len(s) || s[i+2] == 'Z' {
+		return false
+	}
+	return procStart(pid) == start
+}
+
+// syncState makes the last write of dir's state.json durable.
+func syncState(dir string) error {
+	f, err := os.Open(filepath.Join(dir, stateFile))
+	if err != nil {
+		return fmt.Errorf("sync container state: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync container state: %w", err)
+	}
+	return nil
+}

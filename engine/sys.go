@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The raw calls of this package, wrapped once, each error naming the
+// operation, its path and its flags.
+
+// mountFlagNames spells mount flags for error messages.
+var mountFlagNames = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.MS_RDONLY, "MS_RDONLY"}, {unix.MS_NOSUID, "MS_NOSUID"}, {unix.MS_NODEV, "MS_NODEV"},
+	{unix.MS_NOEXEC, "MS_NOEXEC"}, {unix.MS_REMOUNT, "MS_REMOUNT"}, {unix.MS_BIND, "MS_BIND"},
+	{unix.MS_REC, "MS_REC"}, {unix.MS_PRIVATE, "MS_PRIVATE"}, {unix.MS_SLAVE, "MS_SLAVE"},
+	{unix.MS_STRICTATIME, "MS_STRICTATIME"}, {unix.MS_RELATIME, "MS_RELATIME"},
+}
+
+func flagString(flags uintptr) string {
+	var names []string
+	for _, f := range mountFlagNames {
+		if flags&f.flag != 0 {
+			names = append(names, f.name)
+			flags &^= f.flag
+		}
+	}
+	if flags != 0 {
+		names = append(names, fmt.Sprintf("%#x", flags))
+	}
+	if len(names) == 0 {
+		return "0"
+	}
+	return strings.Join(names, "|")
+}
+
+func mount(source, target, fstype string, flags uintptr, data string) error {
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		what := fstype
+		if what == "" {
+			what = source
+		}
+		if what == "" {
+			what = "(none)"
+		}
+		d := ""
+		if data != "" {
+			d = " " + data
+		}
+		return fmt.Errorf("mount %s on %s (%s%s): %w", what, target, flagString(flags), d, err)
+	}
+	return nil
+}
+
+func unmount(target string, flags int) error {
+	if err := unix.Unmount(target, flags); err != nil {
+		f := "0"
+		if flags&unix.MNT_DETACH != 0 {
+			f = "MNT_DETACH"
+		}
+		return fmt.Errorf("umount %s (%s): %w", target, f, err)
+	}
+	return nil
+}
+
+func pivotRoot(newRoot, putOld string) error {
+	if err := unix.PivotRoot(newRoot, putOld); err != nil {
+		return fmt.Errorf("pivot_root %s %s: %w", newRoot, putOld, err)
+	}
+	return nil
+}
+
+func chdir(dir string) error {
+	if err := unix.Chdir(dir); err != nil {
+		return fmt.Errorf("chdir %s: %w", dir, err)
+	}
+	return nil
+}
+
+func mknod(path string, mode uint32, major, minor uint32) error {
+	if err := unix.Mknod(path, mode, int(unix.Mkdev(major, minor))); err != nil {
+		return fmt.Errorf("mknod %s (%d:%d): %w", path, major, minor, err)
+	}
+	return nil
+}
+
+func sethostname(name string) error {
+	if err := unix.Sethostname([]byte(name)); err != nil {
+		return fmt.Errorf("sethostname %q: %w", name, err)
+	}
+	return nil
+}
+
+func prctl(op int, arg uintptr, name string) error {
+	if err := unix.Prctl(op, arg, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl %s %d: %w", name, arg, err)
+	}
+	return nil
+}
+
+// loopbackUp sets IFF_UP on lo, the only interface of a new network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket AF_INET: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("ifreq lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("ioctl SIOCGIFFLAGS lo: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("ioctl SIOCSIFFLAGS lo (IFF_UP): %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"minidocker/ui/dialog"
+	"minidocker/ui/layers"
+)
+
+// The dialogs, by ID.
+const (
+	askRun     = "run"
+	askStop    = "stop"
+	askRemove  = "rm"
+	askLoad    = "load"
+	askPrune   = "prune"
+	askExtract = "extract"
+)
+
+// action handles the action keys of the home screen; ok is false for a
+// key that is not one.
+func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
+	k := m.keys
+	it, sel := m.panels[m.focus].Selected()
+	c := m.src.Containers
+	switch {
+	case key.Matches(msg, k.Load) && m.focus == imagesPanel:
+		m.dialog = dialog.Form(m.th, k, askLoad, "Load an image", "An image archive: docker save, OCI layout or tar.", []dialog.Field{{Label: "file", Hint: "/path/to/image.tar"}})
+	case key.Matches(msg, k.Prune) && m.focus == imagesPanel:
+		m.dialog = dialog.Confirm(m.th, k, askPrune, "Prune", "Delete the blobs and layers that no image or container uses?")
+	case key.Matches(msg, k.Run) && m.focus == imagesPanel && sel:
+		m.dialog = dialog.Form(m.th, k, askRun+":"+it.ID, "Run a container", "from "+strings.SplitN(it.Text, " ", 2)[0], []dialog.Field{
+			{Label: "command", Hint: "/bin/sh"},
+			{Label: "-v", Hint: "/host:/ctr[:ro], comma separated"},
+			{Label: "memory", Hint: "e.g. 256m"},
+			{Label: "cpus", Hint: "e.g. 0.5"},
+			{Label: "pids", Hint: "e.g. 100"},
+			{Label: "name", Hint: "generated when empty"},
+		})
+	case !key.Matches(msg, k.Start, k.Stop, k.Remove, k.Exec):
+		return m, nil, false
+	case c == nil:
+		m.status = m.src.NoRun
+	case m.focus != containersPanel || !sel:
+	case key.Matches(msg, k.Start):
+		id := it.ID
+		mm, cmd := m.start("starting "+id[:min(12, len(id))], do("started", func() error { return c.Start(id) }))
+		return mm, cmd, true
+	case key.Matches(msg, k.Stop):
+		m.dialog = dialog.Confirm(m.th, k, askStop+":"+it.ID, "Stop", "Stop "+it.Text+"?")
+	case key.Matches(msg, k.Remove):
+		m.dialog = dialog.Confirm(m.th, k, askRemove+":"+it.ID, "Remove", "Remove "+it.Text+" and its upper directory?")
+	case key.Matches(msg, k.Exec):
+		mm, cmd := m.open()
+		if mm.detail != nil {
+			d, c2 := mm.detail.key(msg, mm)
+			mm.detail = &d
+			return mm, tea.Batch(cmd, c2), true
+		}
+		return m, cmd, true
+	}
+	return m, nil, true
+}
+
+// answer acts on a dialog's answer.
+func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
+	if !d.OK {
+		return m, nil
+	}
+	what, id, _ := strings.Cut(d.ID, ":")
+	c, is := m.src.Containers, m.src.Images
+	switch what {
+	case askLoad:
+		p := strings.TrimSpace(d.Values[0])
+		return m.start("loading "+path.Base(p), func() tea.Msg {
+			names, err := is.Load(p)
+			return doneMsg{"loaded " + strings.Join(names, ", "), err}
+		})
+	case askPrune:
+		return m.start("pruning", func() tea.Msg {
+			s, err := is.Prune()
+			return doneMsg{s, err}
+		})
+	case askStop:
+		return m.start("stopping", do("stopped", func() error { return c.Stop(id) }))
+	case askRemove:
+		return m.start("removing", do("removed", func() error { return c.Remove(id) }))
+	case askRun:
+		spec, err := runSpec(id, d.Values)
+		if err != nil {
+			m.status = "error: " + err.Error()
+			return m, nil
+		}
+		return m.start("running", func() tea.Msg {
+			cid, err := c.Run(spec)
+			return doneMsg{"started " + cid[:min(12, len(cid))], err}
+		})
+	case askExtract:
+		if m.detail == nil {
+			return m, nil
+		}
+		n, ok := m.detail.layers.Selected()
+		open, dst := m.detail.layers.Open(), strings.TrimSpace(d.Values[0])
+		if !ok {
+			return m, nil
+		}
+		return m.start("extracting", do("extracted to "+dst, func() error { return extract(open, n, dst) }))
+	}
+	return m, nil
+}
+
+// runSpec reads the run form.
+func runSpec(image string, v []string) (RunSpec, error) {
+	s := RunSpec{Image: image, Command: strings.Fields(v[0]), Memory: strings.TrimSpace(v[2]), Name: strings.TrimSpace(v[5])}
+	for _, vol := range strings.Split(v[1], ",") {
+		if vol = strings.TrimSpace(vol); vol != "" {
+			s.Volumes = append(s.Volumes, vol)
+		}
+	}
+	var err error
+	if t := strings.TrimSpace(v[3]); t != "" {
+		if s.CPUs, err = strconv.ParseFloat(t, 64); err != nil {
+			return s, fmt.Errorf("cpus %q: not a number", t)
+		}
+	}
+	if t := strings.TrimSpace(v[4]); t != "" {
+		if s.Pids, err = strconv.ParseInt(t, 10, 64); err != nil {
+			return s, fmt.Errorf("pids %q: not a number", t)
+		}
+	}
+	return s, nil
+}
+
+// open opens the selection of the focused panel.
+func (m Model) open() (Model, tea.Cmd) {
+	it, ok := m.panels[m.current()].Selected()
+	if !ok {
+		return m, nil
+	}
+	var (
+		d    detail
+		load func() (layers.Stack, error)
+	)
+	switch m.current() {
+	case imagesPanel:
+		s := m.src.Images
+		d = newDetail(m, kindImage, it.ID, strings.SplitN(it.Text, " ", 2)[0], false)
+		load = func() (layers.Stack, error) { return s.ImageStack(it.ID) }
+	case containersPanel:
+		s := m.src.Containers
+		if s == nil {
+			m.status = m.src.NoRun
+			return m, nil
+		}
+		running := false
+		for _, c := range m.containers {
+			if c.ID == it.ID {
+				running = c.Running
+			}
+		}
+		d = newDetail(m, kindContainer, it.ID, it.Text, running)
+		load = func() (layers.Stack, error) { return s.ContainerStack(it.ID) }
+	case mountsPanel:
+		s := m.src.Mounts
+		var mt Mount
+		for _, x := range m.mounts {
+			if x.Point == it.ID {
+				mt = x
+			}
+		}
+		d = newDetail(m, kindMount, it.ID, it.ID, false)
+		load = func() (layers.Stack, error) { return s.MountStack(mt) }
+	}
+	d = d.resize(m.width, max(m.height-2, 3))
+	m.detail = &d
+	return m, openStack(it.ID, load)
+}
+
+// itemText is the text of a tab of the item id.
+func (m Model) itemText(kind, id, tab string) string {
+	switch kind {
+	case kindImage:
+		for _, img := range m.images {
+			if img.ID == id {
+				return imageText(img, tab)
+			}
+		}
+	case kindContainer:
+		for _, c := range m.containers {
+			if c.ID == id {
+				return c.Inspect
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+
+	"minidocker/ui/keys"
+	"minidocker/ui/layers"
+	"minidocker/ui/stats"
+	"minidocker/ui/terminal"
+	"minidocker/ui/text"
+	"minidocker/ui/theme"
+)
+
+// The kinds of item a detail screen opens.
+const (
+	kindImage     = "image"
+	kindContainer = "container"
+	kindMount     = "mount"
+)
+
+// detail is the screen of one opened image, container or mount: tabs over
+// the layer view, the shell, logs, stats and text.
+type detail struct {
+	keys            keys.Map
+	kind, id, title string
+	running         bool
+	tabs            []string
+	tab             int
+
+	layers  layers.Model
+	loaded  bool
+	shell   *terminal.Model
+	logs    text.Model
+	text    text.Model // inspect, history or config
+	stats   stats.Model
+	preview *text.Model
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	logsOn bool
+
+	width, height int
+}
+
+func newDetail(m Model, kind, id, title string, running bool) detail {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := detail{keys: m.keys, kind: kind, id: id, title: title, running: running, ctx: ctx, cancel: cancel,
+		logs: text.New(m.th, m.keys).SetFollow(true), text: text.New(m.th, m.keys), stats: stats.New(m.th)}
+	switch kind {
+	case kindImage:
+		d.tabs = []string{"Layers", "History", "Config"}
+	case kindContainer:
+		d.tabs = []string{"Layers", "Shell", "Logs", "Stats", "Inspect"}
+	default:
+		d.tabs = []string{"Layers"}
+	}
+	return d
+}
+
+// close ends the streams of the screen.
+func (d *detail) close() {
+	d.cancel()
+	if d.shell != nil {
+		_ = d.shell.Close()
+	}
+}
+
+func (d detail) current() string { return d.tabs[d.tab] }
+
+// takesKeys reports whether every key goes to the screen: a focused shell
+// or the filter line.
+func (d detail) takesKeys() bool {
+	return d.current() == "Shell" && d.shell != nil && d.shell.Focused() ||
+		(d.current() == "Layers" || d.current() == "Shell") && d.layers.Filtering()
+}
+
+// usesBack reports whether esc means something to the screen itself.
+func (d detail) usesBack() bool { return d.preview != nil }
+
+func (d detail) resize(w, h int) detail {
+	d.width, d.height = w, h
+	inner := h - 1 // the tab line
+	switch d.current() {
+	case "Shell":
+		sw := w * 2 / 5
+		if d.shell != nil {
+			s := d.shell.SetSize(sw, inner)
+			d.shell = &s
+		}
+		d.layers = d.layers.SetSize(w-sw, inner)
+	default:
+		d.layers = d.layers.SetSize(w, inner)
+	}
+	d.logs = d.logs.SetSize(w-2, inner-2)
+	d.text = d.text.SetSize(w-2, inner-2)
+	d.stats = d.stats.SetSize(w-2, inner-2)
+	if d.preview != nil {
+		p := d.preview.SetSize(w-2, inner-2)
+		d.preview = &p
+	}
+	return d
+}
+
+// shortHelp returns the footer's bindings for the current tab.
+func (d detail) shortHelp() []key.Binding {
+	k := d.keys
+	b := []key.Binding{k.Jump, k.PrevTab, k.NextTab}
+	switch {
+	case d.preview != nil:
+		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown}
+	case d.current() == "Shell":
+		b = append(b, k.FocusShell, k.Attach, k.Exec)
+		if d.shell != nil && d.shell.Focused() {
+			return []key.Binding{k.FocusShell}
+		}
+		b = append(b, d.layers.ShortHelp()...)
+	case d.current() == "Layers":
+		b = append(b, d.layers.ShortHelp()...)
+		b = append(b, k.Preview, k.Extract)
+	default:
+		b = append(b, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
+	}
+	return b
+}
+
+// view draws the tab line and the current tab.
+func (d detail) view(m Model) string {
+	var tabs []string
+	for i, t := range d.tabs {
+		label := fmt.Sprintf("%d %s", i+1, t)
+		if i == d.tab {
+			tabs = append(tabs, m.th.TabActive.Render(label))
+		} else {
+			tabs = append(tabs, m.th.TabInactive.Render(label))
+		}
+	}
+	line := theme.Fit(strings.Join(tabs, m.th.Subtle.Render(" │ ")), d.width)
+	inner := d.height - 1
+	var body string
+	switch {
+	case d.preview != nil:
+		body = m.th.Box("preview", d.preview.View(), d.width-2, inner-2, true)
+	case !d.loaded && (d.current() == "Layers" || d.current() == "Shell"):
+		body = m.th.Box(d.current(), m.th.Subtle.Render("reading the layers…"), d.width-2, inner-2, false)
+	case d.current() == "Layers":
+		body = d.layers.View()
+	case d.current() == "Shell":
+		left := m.th.Box("shell", m.th.Subtle.Render(d.shellNote(m)), d.width*2/5-2, inner-2, false)
+		if d.shell != nil {
+			left = d.shell.View()
+		}
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.View())
+	case d.current() == "Logs":
+		body = m.th.Box("logs (follow)", d.logs.View(), d.width-2, inner-2, true)
+	case d.current() == "Stats":
+		body = m.th.Box("stats", d.stats.View(), d.width-2, inner-2, true)
+	default:
+		body = m.th.Box(strings.ToLower(d.current()), d.text.View(), d.width-2, inner-2, true)
+	}
+	return line + "\n" + body
+}
+
+func (d detail) shellNote(m Model) string {
+	switch {
+	case m.src.Containers == nil:
+		return m.src.NoRun
+	case !d.running:
+		return "the container is not running: " + m.keys.Start.Help().Key + " starts it"
+	}
+	return "connecting…"
+}

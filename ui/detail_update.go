@@ -1,0 +1,208 @@
+package ui
+
+import (
+	"strconv"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"minidocker/ui/layers"
+	"minidocker/ui/terminal"
+	"minidocker/ui/text"
+)
+
+// update routes a message inside the opened item.
+func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
+	switch msg := msg.(type) {
+	case stackMsg:
+		if msg.ref != d.id {
+			return d, nil
+		}
+		if msg.err != nil {
+			return d, func() tea.Msg { return doneMsg{"open " + d.title, msg.err} }
+		}
+		d.layers = layers.New(m.th, m.keys, msg.stack)
+		d.loaded = true
+		d = d.resize(d.width, d.height)
+		if d.kind == kindContainer && d.running && m.src.Containers != nil {
+			return d, watch(d.ctx, m.src.Containers, d.id)
+		}
+	case watchMsg:
+		if msg.err != nil {
+			return d, func() tea.Msg { return doneMsg{"watch", msg.err} }
+		}
+		return d, layers.WaitEvents(msg.ch)
+	case ptyMsg:
+		if msg.err != nil {
+			return d, func() tea.Msg { return doneMsg{"attach", msg.err} }
+		}
+		if d.shell != nil {
+			_ = d.shell.Close()
+		}
+		s := terminal.New(m.th, m.keys, "shell", msg.pty, 80, 24).SetFocus(true)
+		d.shell = &s
+		d = d.resize(d.width, d.height)
+		return d, s.Init()
+	case terminal.OutputMsg, terminal.ExitedMsg, terminal.DetachedMsg:
+		if d.shell == nil {
+			return d, nil
+		}
+		s, cmd := d.shell.Update(msg)
+		d.shell = &s
+		if _, ok := msg.(terminal.DetachedMsg); ok {
+			d = d.resize(d.width, d.height)
+		}
+		return d, cmd
+	case logsMsg:
+		d.logs = d.logs.Append(string(msg.data))
+		if msg.ch != nil {
+			return d, waitLogs(msg.ch)
+		}
+	case statsMsg:
+		if msg.err == nil {
+			d.stats = d.stats.Add(msg.sample)
+		}
+		if d.ctx.Err() == nil && d.running {
+			return d, readStats(d.ctx, m.src.Containers, d.id, StatsEvery)
+		}
+	case previewMsg:
+		if msg.err != nil {
+			return d, func() tea.Msg { return doneMsg{"preview", msg.err} }
+		}
+		p := text.New(m.th, m.keys).SetText(msg.text)
+		d.preview = &p
+		d = d.resize(d.width, d.height)
+	case tea.KeyPressMsg:
+		return d.key(msg, m)
+	case tea.MouseMsg:
+		return d.mouse(msg)
+	default:
+		var cmd tea.Cmd
+		d.layers, cmd = d.layers.Update(msg)
+		return d, cmd
+	}
+	return d, nil
+}
+
+func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
+	k := m.keys
+	var cmd tea.Cmd
+	switch {
+	case d.shell != nil && d.shell.Focused() && d.current() == "Shell":
+		if key.Matches(msg, k.FocusShell) {
+			s := d.shell.SetFocus(false)
+			d.shell = &s
+			return d, nil
+		}
+		s, cmd := d.shell.Update(msg)
+		d.shell = &s
+		return d, cmd
+	case d.layers.Filtering():
+		d.layers, cmd = d.layers.Update(msg)
+		return d, cmd
+	case d.preview != nil:
+		if key.Matches(msg, k.Back) {
+			d.preview = nil
+			return d, nil
+		}
+		p, cmd := d.preview.Update(msg)
+		d.preview = &p
+		return d, cmd
+	case key.Matches(msg, k.Jump):
+		n, _ := strconv.Atoi(msg.Text)
+		return d.switchTab(n-1, m)
+	case key.Matches(msg, k.NextTab):
+		return d.switchTab((d.tab+1)%len(d.tabs), m)
+	case key.Matches(msg, k.PrevTab):
+		return d.switchTab((d.tab+len(d.tabs)-1)%len(d.tabs), m)
+	case key.Matches(msg, k.FocusShell) && d.shell != nil:
+		s := d.shell.SetFocus(true)
+		d.shell = &s
+		return d, nil
+	case key.Matches(msg, k.Attach) && d.shell != nil:
+		return d, d.shell.Attach()
+	case key.Matches(msg, k.Exec) && d.kind == kindContainer && d.running && m.src.Containers != nil:
+		d.tab = 1
+		d = d.resize(d.width, d.height)
+		return d, attach(m.src.Containers, d.id, true)
+	case key.Matches(msg, k.Preview) && d.loaded && d.layersShown():
+		if n, ok := d.layers.Selected(); ok && n.Mode.IsRegular() {
+			return d, readPreview(d.layers.Open(), n)
+		}
+	case key.Matches(msg, k.Extract) && d.loaded && d.layersShown():
+		if n, ok := d.layers.Selected(); ok && n.Mode.IsRegular() {
+			return d, func() tea.Msg { return extractAskMsg{n} }
+		}
+	}
+	switch d.current() {
+	case "Layers", "Shell":
+		d.layers, cmd = d.layers.Update(msg)
+	case "Logs":
+		d.logs, cmd = d.logs.Update(msg)
+	case "Stats":
+	default:
+		d.text, cmd = d.text.Update(msg)
+	}
+	return d, cmd
+}
+
+func (d detail) layersShown() bool { return d.current() == "Layers" || d.current() == "Shell" }
+
+// switchTab shows tab i and starts what it streams the first time.
+func (d detail) switchTab(i int, m Model) (detail, tea.Cmd) {
+	if i < 0 || i >= len(d.tabs) {
+		return d, nil
+	}
+	d.tab = i
+	d = d.resize(d.width, d.height)
+	c := m.src.Containers
+	switch d.current() {
+	case "Shell":
+		if d.shell == nil && d.running && c != nil {
+			return d, attach(c, d.id, false)
+		}
+	case "Logs":
+		if !d.logsOn && c != nil {
+			d.logsOn = true
+			return d, followLogs(d.ctx, c, d.id)
+		}
+	case "Stats":
+		if d.running && c != nil {
+			return d, readStats(d.ctx, c, d.id, 0)
+		}
+	case "Inspect", "History", "Config":
+		d.text = d.text.SetText(m.itemText(d.kind, d.id, d.current()))
+	}
+	return d, nil
+}
+
+// mouse routes the pointer below the tab line.
+func (d detail) mouse(msg tea.MouseMsg) (detail, tea.Cmd) {
+	ms := msg.Mouse()
+	ms.Y--
+	var cmd tea.Cmd
+	switch d.current() {
+	case "Layers":
+		d.layers, cmd = d.layers.Update(translate(msg, ms))
+	case "Shell":
+		sw := d.width * 2 / 5
+		if ms.X < sw {
+			if d.shell != nil {
+				s := d.shell.SetFocus(true)
+				d.shell = &s
+			}
+			return d, nil
+		}
+		if d.shell != nil {
+			s := d.shell.SetFocus(false)
+			d.shell = &s
+		}
+		ms.X -= sw
+		d.layers, cmd = d.layers.Update(translate(msg, ms))
+	case "Logs":
+		d.logs, cmd = d.logs.Update(msg)
+	default:
+		d.text, cmd = d.text.Update(msg)
+	}
+	return d, cmd
+}

@@ -1,0 +1,88 @@
+// Package keys holds every key binding of the terminal UI, with the help
+// text the footer and the help overlay show. Components match keys only
+// through these bindings.
+package keys
+
+import "charm.land/bubbles/v2/key"
+
+// Map is every binding of the UI.
+type Map struct {
+	Quit, Help, Back, Enter, Filter  key.Binding
+	NextPane, PrevPane, Jump         key.Binding
+	Up, Down, Left, Right            key.Binding
+	PageUp, PageDown, Top, Bottom    key.Binding
+	PrevTab, NextTab                 key.Binding
+	PrevLayer, NextLayer, Aggregate  key.Binding
+	Collapse, ChangedOnly, Sort      key.Binding
+	HideAdded, HideModified          key.Binding
+	HideRemoved, HideUnmodified      key.Binding
+	Preview, Extract                 key.Binding
+	Run, Start, Stop, Remove, Exec   key.Binding
+	Load, Prune                      key.Binding
+	FocusShell, Attach               key.Binding
+	Yes, No                          key.Binding
+	Refresh                          key.Binding
+}
+
+func b(help, desc string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
+// Default returns the bindings: vim keys and arrows, dive's toggles,
+// lazydocker's panels and tabs.
+func Default() Map {
+	return Map{
+		Quit:           b("q", "quit", "q", "ctrl+c"),
+		Help:           b("?", "help", "?"),
+		Back:           b("esc", "back", "esc"),
+		Enter:          b("enter", "open", "enter"),
+		Filter:         b("/", "filter", "/"),
+		NextPane:       b("tab", "next pane", "tab"),
+		PrevPane:       b("shift+tab", "prev pane", "shift+tab"),
+		Jump:           b("1-9", "jump to panel", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Up:             b("↑/k", "up", "up", "k"),
+		Down:           b("↓/j", "down", "down", "j"),
+		Left:           b("←/h", "collapse", "left", "h"),
+		Right:          b("→/l", "expand", "right", "l"),
+		PageUp:         b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:       b("pgdn", "page down", "pgdown", "ctrl+f"),
+		Top:            b("g", "top", "g", "home"),
+		Bottom:         b("G", "bottom", "G", "end"),
+		PrevTab:        b("[", "prev tab", "["),
+		NextTab:        b("]", "next tab", "]"),
+		PrevLayer:      b("<", "lower layer", "<", ","),
+		NextLayer:      b(">", "upper layer", ">", "."),
+		Aggregate:      b("a", "one layer/all", "a"),
+		Collapse:       b("space", "fold dir", "space"),
+		ChangedOnly:    b("c", "changed only", "c"),
+		Sort:           b("o", "sort name/size", "o"),
+		HideAdded:      b("ctrl+a", "added", "ctrl+a"),
+		HideModified:   b("ctrl+o", "modified", "ctrl+o"),
+		HideRemoved:    b("ctrl+r", "removed", "ctrl+r"),
+		HideUnmodified: b("ctrl+u", "unmodified", "ctrl+u"),
+		Preview:        b("p", "preview", "p"),
+		Extract:        b("x", "extract", "x"),
+		Run:            b("r", "run", "r"),
+		Start:          b("s", "start", "s"),
+		Stop:           b("S", "stop", "S"),
+		Remove:         b("D", "remove", "D"),
+		Exec:           b("e", "exec shell", "e"),
+		Load:           b("L", "load image", "L"),
+		Prune:          b("P", "prune", "P"),
+		FocusShell:     b("ctrl+g", "shell/tree", "ctrl+g"),
+		Attach:         b("F", "full-screen shell", "F"),
+		Yes:            b("y", "yes", "y", "Y"),
+		No:             b("n", "no", "n", "N", "esc"),
+		Refresh:        b("R", "refresh", "R", "ctrl+l"),
+	}
+}
+
+// Groups returns the bindings for the help overlay, one column a group.
+func (m Map) Groups() [][]key.Binding {
+	return [][]key.Binding{
+		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
+		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter, m.Help, m.Quit},
+		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Preview, m.Extract},
+		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.FocusShell, m.Attach, m.Refresh},
+	}
+}

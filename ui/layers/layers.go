@@ -1,0 +1,477 @@
+// Package layers is the layer view: for an image, its layers and the tree
+// of one layer or of all of them (dive's two modes); for a container, three
+// panes side by side — the image's layers below, what the container changed
+// above, and the merged view it sees — updated live as the container runs.
+package layers
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"minidocker/overlay"
+	"minidocker/ui/keys"
+	"minidocker/ui/theme"
+	"minidocker/ui/tree"
+)
+
+// Stack is what the view shows, loaded once; live events then change the
+// upper and merged trees in place.
+type Stack struct {
+	// Names labels the lower layers, bottom first (short ID and command).
+	Names []string
+	// Layers holds each lower layer alone, with kinds relative to the
+	// layers beneath it.
+	Layers []*tree.Tree
+	// Lower is every lower layer merged.
+	Lower *tree.Tree
+	// Upper is the container's upper directory and Merged what the
+	// container sees; both nil for an image.
+	Upper, Merged *tree.Tree
+	// Efficiency of the lower layers, for an image.
+	Efficiency overlay.Efficiency
+	// Open reads the content of an entry, from the layer that provides
+	// it; nil when the content cannot be read.
+	Open func(n tree.Node) (io.ReadCloser, error)
+}
+
+const (
+	lowerPane = iota
+	upperPane
+	mergedPane
+)
+
+// FlashTime is how long a changed entry stays highlighted.
+const FlashTime = 700 * time.Millisecond
+
+// Model is the layer view.
+type Model struct {
+	keys   keys.Map
+	th     theme.Theme
+	stack  Stack
+	layer  int // the lower layer shown, -1 for all merged
+	panes  [3]pane
+	focus  int
+	opts   tree.Options
+	counts [][4]int // per lower layer: added, modified, removed, total
+
+	filtering bool
+	flash     map[string]bool
+	flashGen  int
+
+	width, height int
+}
+
+// EventsMsg is a batch of changes seen in the upper directory. Each node's
+// Kind says what happened (overlay.Event's kinds); Ch is the stream to wait
+// on for the next batch.
+type EventsMsg struct {
+	Nodes []tree.Node
+	Ch    <-chan []tree.Node
+}
+
+// EventsClosedMsg says the change stream ended.
+type EventsClosedMsg struct{}
+
+// flashEndMsg ends the highlight of the batch numbered gen.
+type flashEndMsg struct{ gen int }
+
+// WaitEvents waits for the next batch on ch.
+func WaitEvents(ch <-chan []tree.Node) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		nodes, ok := <-ch
+		if !ok {
+			return EventsClosedMsg{}
+		}
+		// Batch whatever else is already waiting into this frame.
+		for {
+			select {
+			case more, ok := <-ch:
+				if !ok {
+					return EventsMsg{Nodes: nodes}
+				}
+				nodes = append(nodes, more...)
+				continue
+			default:
+			}
+			break
+		}
+		return EventsMsg{Nodes: nodes, Ch: ch}
+	}
+}
+
+// New returns the view of s.
+func New(th theme.Theme, km keys.Map, s Stack) Model {
+	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}}
+	m.opts.Hide = map[overlay.DiffKind]bool{}
+	m.panes[lowerPane].title = "lower"
+	m.panes[upperPane].title = "upper"
+	m.panes[mergedPane].title = "merged"
+	if !m.Container() {
+		m.panes[lowerPane].title = "all layers"
+	}
+	for _, l := range s.Layers {
+		var c [4]int
+		l.Walk(func(n tree.Node) {
+			if n.Path == "/" {
+				return
+			}
+			switch tree.Coarse(n.Kind) {
+			case overlay.Added:
+				c[0]++
+			case overlay.Modified:
+				c[1]++
+			case overlay.Removed:
+				c[2]++
+			}
+			c[3]++
+		})
+		m.counts = append(m.counts, c)
+	}
+	m.panes[lowerPane].tree = s.Lower
+	m.panes[upperPane].tree = s.Upper
+	m.panes[mergedPane].tree = s.Merged
+	if m.Container() {
+		m.focus = mergedPane
+	}
+	m.refresh()
+	return m
+}
+
+// Container reports whether the view shows a container (three panes).
+func (m Model) Container() bool { return m.stack.Upper != nil }
+
+// Init starts nothing: the owner starts the event stream with WaitEvents.
+func (m Model) Init() tea.Cmd { return nil }
+
+// SetSize gives the view w×h cells.
+func (m Model) SetSize(w, h int) Model {
+	m.width, m.height = w, h
+	m.layout()
+	m.refresh()
+	return m
+}
+
+// Filtering reports whether the filter line takes the keys.
+func (m Model) Filtering() bool { return m.filtering }
+
+func (m *Model) refresh() {
+	for i := range m.panes {
+		m.panes[i].refresh(m.opts)
+	}
+}
+
+// layout sizes the panes: three columns for a container; for an image,
+// the layer list on the left and one tree on the right.
+func (m *Model) layout() {
+	h := max(m.height-4, 1) // header, two detail lines, borders counted below
+	if m.Container() {
+		w := max((m.width-6)/3, 4)
+		for i := range m.panes {
+			m.panes[i].width, m.panes[i].height = w, max(h-2, 1)
+		}
+		m.panes[mergedPane].width = max(m.width-6-2*w, 4)
+		return
+	}
+	left := m.leftWidth()
+	m.panes[lowerPane].width = max(m.width-left-2, 4)
+	m.panes[lowerPane].height = max(h-2, 1)
+}
+
+func (m Model) leftWidth() int { return min(max(m.width*2/5, 24), 60) }
+
+// Update handles keys, mouse and change events.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case EventsMsg:
+		m.apply(msg.Nodes)
+		m.flashGen++
+		gen := m.flashGen
+		return m, tea.Batch(WaitEvents(msg.Ch), tea.Tick(FlashTime, func(time.Time) tea.Msg { return flashEndMsg{gen} }))
+	case flashEndMsg:
+		if msg.gen == m.flashGen {
+			m.flash = map[string]bool{}
+		}
+	case tea.KeyPressMsg:
+		if m.filtering {
+			return m.filterKey(msg), nil
+		}
+		return m.key(msg), nil
+	case tea.MouseClickMsg:
+		m.click(msg.Mouse())
+	case tea.MouseWheelMsg:
+		p := m.paneAt(msg.Mouse().X)
+		if msg.Button == tea.MouseWheelUp {
+			m.panes[p].scroll(-3)
+		} else if msg.Button == tea.MouseWheelDown {
+			m.panes[p].scroll(3)
+		}
+	}
+	return m, nil
+}
+
+func (m Model) filterKey(msg tea.KeyPressMsg) Model {
+	switch {
+	case key.Matches(msg, m.keys.Back):
+		m.filtering, m.opts.Filter = false, ""
+	case key.Matches(msg, m.keys.Enter):
+		m.filtering = false
+	case msg.Code == tea.KeyBackspace:
+		if r := []rune(m.opts.Filter); len(r) > 0 {
+			m.opts.Filter = string(r[:len(r)-1])
+		}
+	case msg.Text != "":
+		m.opts.Filter += msg.Text
+	default:
+		return m
+	}
+	m.refresh()
+	return m
+}
+
+func (m Model) key(msg tea.KeyPressMsg) Model {
+	p := &m.panes[m.focus]
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		p.move(-1)
+	case key.Matches(msg, k.Down):
+		p.move(1)
+	case key.Matches(msg, k.PageUp):
+		p.move(-p.height)
+	case key.Matches(msg, k.PageDown):
+		p.move(p.height)
+	case key.Matches(msg, k.Top):
+		p.move(-len(p.rows))
+	case key.Matches(msg, k.Bottom):
+		p.move(len(p.rows))
+	case key.Matches(msg, k.Left):
+		p.fold(true, m.opts)
+	case key.Matches(msg, k.Right):
+		p.fold(false, m.opts)
+	case key.Matches(msg, k.Collapse):
+		if r, ok := p.selected(); ok {
+			p.fold(!r.Collapsed, m.opts)
+		}
+	case key.Matches(msg, k.NextPane):
+		m.cycle(1)
+	case key.Matches(msg, k.PrevPane):
+		m.cycle(-1)
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+	case key.Matches(msg, k.Back) && m.opts.Filter != "":
+		m.opts.Filter = ""
+		m.refresh()
+	case key.Matches(msg, k.ChangedOnly):
+		m.opts.ChangedOnly = !m.opts.ChangedOnly
+		m.refresh()
+	case key.Matches(msg, k.Sort):
+		m.opts.SortBySize = !m.opts.SortBySize
+		m.refresh()
+	case key.Matches(msg, k.HideAdded):
+		m.toggle(overlay.Added)
+	case key.Matches(msg, k.HideModified):
+		m.toggle(overlay.Modified)
+	case key.Matches(msg, k.HideRemoved):
+		m.toggle(overlay.Removed)
+	case key.Matches(msg, k.HideUnmodified):
+		m.toggle(overlay.Unmodified)
+	case key.Matches(msg, k.PrevLayer):
+		m.selectLayer(m.layer - 1)
+	case key.Matches(msg, k.NextLayer):
+		m.selectLayer(m.layer + 1)
+	case key.Matches(msg, k.Aggregate):
+		if m.layer < 0 {
+			m.selectLayer(len(m.stack.Layers) - 1)
+		} else {
+			m.selectLayer(-1)
+		}
+	}
+	return m
+}
+
+func (m *Model) cycle(d int) {
+	if !m.Container() {
+		return
+	}
+	m.focus = (m.focus + d + len(m.panes)) % len(m.panes)
+}
+
+func (m *Model) toggle(k overlay.DiffKind) {
+	m.opts.Hide = cloneHide(m.opts.Hide)
+	m.opts.Hide[k] = !m.opts.Hide[k]
+	m.refresh()
+}
+
+func cloneHide(h map[overlay.DiffKind]bool) map[overlay.DiffKind]bool {
+	out := make(map[overlay.DiffKind]bool, len(h)+1)
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
+}
+
+// selectLayer shows lower layer i alone, or all of them merged for -1.
+func (m *Model) selectLayer(i int) {
+	n := len(m.stack.Layers)
+	if n == 0 {
+		return
+	}
+	i = max(min(i, n-1), -1)
+	m.layer = i
+	p := &m.panes[lowerPane]
+	if i < 0 {
+		p.title = "all layers"
+		if m.Container() {
+			p.title = "lower"
+		}
+		p.setTree(m.stack.Lower, m.opts)
+		return
+	}
+	p.title = fmt.Sprintf("layer %d", i)
+	p.setTree(m.stack.Layers[i], m.opts)
+}
+
+// Selected returns the entry under the cursor of the focused pane.
+func (m Model) Selected() (tree.Node, bool) {
+	r, ok := m.panes[m.focus].selected()
+	return r.Node, ok
+}
+
+// SelectedPane names the focused pane: "lower", "upper" or "merged".
+func (m Model) SelectedPane() string {
+	return [...]string{"lower", "upper", "merged"}[m.focus]
+}
+
+// Rows returns how many rows the focused pane shows; for tests.
+func (m Model) Rows() int { return len(m.panes[m.focus].rows) }
+
+func (m Model) paneAt(x int) int {
+	if !m.Container() {
+		return lowerPane
+	}
+	return min(max(x/(m.panes[0].width+2), 0), 2)
+}
+
+func (m *Model) click(ms tea.Mouse) {
+	if !m.Container() && ms.X < m.leftWidth() {
+		if row := ms.Y - 2; row >= 0 && row <= len(m.stack.Layers) {
+			m.selectLayer(row - 1)
+		}
+		return
+	}
+	i := m.paneAt(ms.X)
+	m.focus = i
+	p := &m.panes[i]
+	if row := ms.Y - 2; row >= 0 && row < p.height {
+		p.cursor = p.offset + row
+		p.clamp()
+	}
+}
+
+// ShortHelp returns the bindings the footer shows for the view.
+func (m Model) ShortHelp() []key.Binding {
+	k := m.keys
+	if m.filtering {
+		return []key.Binding{k.Enter, k.Back}
+	}
+	b := []key.Binding{k.Up, k.Down, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
+	if m.Container() {
+		b = append([]key.Binding{k.NextPane}, b...)
+	}
+	return append(b, k.HideAdded, k.HideModified, k.HideRemoved, k.HideUnmodified)
+}
+
+// View draws the view in its w×h cells.
+func (m Model) View() string {
+	if m.width < 10 || m.height < 6 {
+		return ""
+	}
+	var out string
+	if m.Container() {
+		var cols []string
+		for i := range m.panes {
+			footer := ""
+			if i == lowerPane && m.layer >= 0 {
+				footer = fmt.Sprintf("layer %d/%d", m.layer, len(m.stack.Layers))
+			}
+			cols = append(cols, m.panes[i].view(m.th, i == m.focus, m.flash, footer))
+		}
+		out = lipgloss.JoinHorizontal(lipgloss.Top, cols...)
+	} else {
+		left := m.layerList()
+		right := m.panes[lowerPane].view(m.th, true, m.flash, "")
+		out = lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+	}
+	d1, d2 := m.details()
+	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)
+}
+
+// header shows the filter, the toggles and the sort order.
+func (m Model) header() string {
+	var parts []string
+	if m.filtering || m.opts.Filter != "" {
+		cur := ""
+		if m.filtering {
+			cur = "█"
+		}
+		parts = append(parts, m.th.Bold.Render("filter: ")+safe(m.opts.Filter)+cur)
+	}
+	show := func(label string, k overlay.DiffKind) string {
+		if m.opts.Hide[k] {
+			return m.th.Subtle.Render("[ ] " + label)
+		}
+		return m.th.Kind[k].Render("[x] " + label)
+	}
+	parts = append(parts, show("added", overlay.Added), show("modified", overlay.Modified),
+		show("removed", overlay.Removed), show("unmodified", overlay.Unmodified))
+	if m.opts.ChangedOnly {
+		parts = append(parts, m.th.Warn.Render("changed only"))
+	}
+	if m.opts.SortBySize {
+		parts = append(parts, "sort: size")
+	} else {
+		parts = append(parts, "sort: name")
+	}
+	return theme.Fit(strings.Join(parts, "  "), m.width)
+}
+
+// layerList is the image mode's left column: the layers with their change
+// counts, then the efficiency of the stack.
+func (m Model) layerList() string {
+	w := m.leftWidth() - 2
+	var b strings.Builder
+	all := "  all layers merged"
+	if m.layer < 0 {
+		all = m.th.Selected.Render(theme.Fit("▶ all layers merged", w))
+	}
+	b.WriteString(all)
+	for i, name := range m.stack.Names {
+		c := m.counts[i]
+		line := fmt.Sprintf("%2d +%d ~%d -%d %s", i, c[0], c[1], c[2], safe(name))
+		if i == m.layer {
+			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
+		}
+		b.WriteString("\n" + line)
+	}
+	e := m.stack.Efficiency
+	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
+	b.WriteString("\nwasted " + HumanSize(e.Wasted) + " of " + HumanSize(e.Stored))
+	for _, f := range e.Files {
+		b.WriteString(fmt.Sprintf("\n %8s %s", HumanSize(f.Wasted), safe(f.Path)))
+	}
+	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
+}
+
+func safe(s string) string { return overlay.SafeName(s) }
+
+// Open returns the function that reads an entry's content, or nil.
+func (m Model) Open() func(tree.Node) (io.ReadCloser, error) { return m.stack.Open }

@@ -1,0 +1,201 @@
+package layers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"minidocker/overlay"
+	"minidocker/ui/theme"
+	"minidocker/ui/tree"
+)
+
+// pane is one scrolling tree: the rows its options leave visible, a cursor
+// and the first row on screen. Only the rows on screen are ever styled.
+type pane struct {
+	title          string
+	tree           *tree.Tree
+	rows           []tree.Row
+	cursor, offset int
+	width, height  int // inside the border
+}
+
+func (p *pane) setTree(t *tree.Tree, o tree.Options) {
+	p.tree = t
+	p.refresh(o)
+}
+
+// refresh flattens the tree again and keeps the cursor on the same path
+// when it is still shown.
+func (p *pane) refresh(o tree.Options) {
+	if p.tree == nil {
+		p.rows = nil
+		return
+	}
+	cur := ""
+	if r, ok := p.selected(); ok {
+		cur = r.Path
+	}
+	p.rows = p.tree.Rows(o)
+	if cur != "" {
+		// Look near the old position first: a change rarely moves far.
+		found := -1
+		lo, hi := max(p.cursor-64, 0), min(p.cursor+64, len(p.rows))
+		for i := lo; i < hi; i++ {
+			if p.rows[i].Path == cur {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			for i := range p.rows {
+				if p.rows[i].Path == cur {
+					found = i
+					break
+				}
+			}
+		}
+		if found >= 0 {
+			p.cursor = found
+		}
+	}
+	p.clamp()
+}
+
+func (p *pane) clamp() {
+	p.cursor = max(min(p.cursor, len(p.rows)-1), 0)
+	h := max(p.height, 1)
+	if p.cursor < p.offset {
+		p.offset = p.cursor
+	}
+	if p.cursor >= p.offset+h {
+		p.offset = p.cursor - h + 1
+	}
+	p.offset = max(min(p.offset, len(p.rows)-h), 0)
+}
+
+func (p *pane) move(n int) {
+	p.cursor += n
+	p.clamp()
+}
+
+func (p *pane) scroll(n int) {
+	p.offset = max(min(p.offset+n, len(p.rows)-p.height), 0)
+	p.cursor = max(min(p.cursor, p.offset+p.height-1), p.offset)
+	p.clamp()
+}
+
+func (p *pane) selected() (tree.Row, bool) {
+	if p.cursor < 0 || p.cursor >= len(p.rows) {
+		return tree.Row{}, false
+	}
+	return p.rows[p.cursor], true
+}
+
+// fold folds (c) or unfolds the directory under the cursor; folding a
+// file folds its parent and moves there.
+func (p *pane) fold(c bool, o tree.Options) {
+	r, ok := p.selected()
+	if !ok || p.tree == nil {
+		return
+	}
+	if !r.HasKids {
+		if !c {
+			return
+		}
+		for i := p.cursor - 1; i >= 0; i-- {
+			if p.rows[i].Depth < r.Depth {
+				p.cursor = i
+				r = p.rows[i]
+				break
+			}
+		}
+		if !r.HasKids {
+			return
+		}
+	}
+	p.tree.SetCollapsed(r.Path, c)
+	p.refresh(o)
+}
+
+// view draws the pane in a border; flash marks paths that just changed.
+func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer string) string {
+	var b strings.Builder
+	w := max(p.width, 4)
+	end := min(p.offset+p.height, len(p.rows))
+	for i := p.offset; i < end; i++ {
+		if i > p.offset {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.row(th, p.rows[i], i == p.cursor, focused, flash[p.rows[i].Path], w))
+	}
+	title := p.title
+	if len(p.rows) > p.height {
+		title += fmt.Sprintf(" %d/%d", p.cursor+1, len(p.rows))
+	}
+	if footer != "" {
+		title += " · " + footer
+	}
+	return th.Box(title, b.String(), w, p.height, focused)
+}
+
+// row draws one line of the tree: kind marker, indent, fold sign, the name
+// made safe to print, and the size at the right.
+func (p *pane) row(th theme.Theme, r tree.Row, sel, focused, flash bool, w int) string {
+	fold := "  "
+	if r.HasKids {
+		fold = "▾ "
+		if r.Collapsed {
+			fold = "▸ "
+		}
+	}
+	name := overlay.SafeName(r.Name())
+	switch {
+	case r.Whiteout:
+		name += " ⊘ whiteout"
+	case r.Opaque:
+		name += "/ ◼ opaque"
+	case r.IsDir():
+		name += "/"
+	case r.Link != "":
+		name += " → " + overlay.SafeName(r.Link)
+	}
+	size := ""
+	if r.Mode.IsRegular() && !r.Whiteout {
+		size = HumanSize(r.Size)
+	}
+	indent := min(r.Depth*2, w/2)
+	left := theme.Marker(r.Kind) + " " + strings.Repeat(" ", indent) + fold + name
+	room := w - 8
+	if room < 4 {
+		room = w
+		size = ""
+	}
+	left = ansi.Truncate(left, room, "…")
+	text := left + strings.Repeat(" ", max(w-ansi.StringWidth(left)-len(size), 0)) + size
+	st := th.Kind[r.Kind]
+	switch {
+	case flash:
+		st = th.Flash
+	case sel && focused:
+		st = th.Selected.Inherit(st)
+	case sel:
+		st = th.SelectedBlur.Inherit(st)
+	}
+	return st.Render(text)
+}
+
+// HumanSize prints n bytes in the units docker uses (powers of 1000).
+func HumanSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, u := float64(n), 0
+	units := []string{"kB", "MB", "GB", "TB"}
+	for f /= unit; f >= unit && u < len(units)-1; f /= unit {
+		u++
+	}
+	return fmt.Sprintf("%.1f %s", f, units[u])
+}

@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"minidocker/ui/dialog"
+	"minidocker/ui/keys"
+	"minidocker/ui/panel"
+	"minidocker/ui/text"
+	"minidocker/ui/theme"
+)
+
+// The home panels, in the order of their number keys.
+const (
+	imagesPanel = iota
+	containersPanel
+	mountsPanel
+	mainPanel // the tabs of the selection, after the side panels
+)
+
+// Model is the whole program: the home panels, an opened image, container
+// or mount, and the overlays (help, dialogs) above them.
+type Model struct {
+	src  Sources
+	keys keys.Map
+	th   theme.Theme
+	help help.Model
+	spin spinner.Model
+
+	width, height int
+	panels        [3]panel.Model
+	focus         int
+	side          int // the side panel last focused
+	tab           int
+	main          text.Model
+
+	images     []Image
+	containers []Container
+	mounts     []Mount
+
+	detail   *detail // the opened item; nil at home
+	dialog   dialog.Model
+	showHelp bool
+	status   string // the last result or error, one line
+	busy     string // long work under way, shown with a spinner
+}
+
+// Options configure the UI.
+type Options struct {
+	Dark    bool // the terminal's background is dark
+	NoColor bool // NO_COLOR is set
+}
+
+// New returns the UI over src.
+func New(src Sources, o Options) Model {
+	th := theme.New(o.Dark, o.NoColor)
+	km := keys.Default()
+	if src.Containers == nil {
+		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove, &km.Exec, &km.Attach} {
+			b.SetEnabled(false)
+		}
+	}
+	h := help.New()
+	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
+	h.Styles.ShortDesc, h.Styles.FullDesc = th.KeyDesc, th.KeyDesc
+	h.Styles.ShortSeparator, h.Styles.FullSeparator = th.Subtle, th.Subtle
+	m := Model{
+		src: src, keys: km, th: th, help: h,
+		spin: spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
+		main: text.New(th, km),
+	}
+	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
+	m.panels[containersPanel] = panel.New(th, km, 2, "Containers", "no containers")
+	m.panels[mountsPanel] = panel.New(th, km, 3, "Host mounts", "no overlay mounts")
+	if src.NoRun != "" {
+		m.status = src.NoRun
+	}
+	return m
+}
+
+// Init loads the lists.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers), loadMounts(m.src.Mounts), refreshTick())
+}
+
+// Update routes a message to whatever has the keys or owns the stream.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return m.resize(msg.Width, msg.Height), nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.MouseMsg:
+		return m.mouse(msg)
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		if m.busy == "" {
+			cmd = nil
+		}
+		return m, cmd
+	}
+	if m2, cmd, ok := m.loaded(msg); ok {
+		return m2, cmd
+	}
+	if a, ok := msg.(extractAskMsg); ok {
+		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + a.n.Name()}})
+		return m, nil
+	}
+	return m.routeDetail(msg)
+}
+
+// View draws the screen: the home or the opened item, the footer, and an
+// overlay when one is open.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "minidocker"
+	return v
+}
+
+// render is View's content, a plain string for the golden tests.
+func (m Model) render() string {
+	if m.width < 20 || m.height < 8 {
+		return "minidocker: the terminal is too small"
+	}
+	var body string
+	if m.detail != nil {
+		body = m.detail.view(m)
+	} else {
+		body = m.home()
+	}
+	screen := m.header() + "\n" + body + "\n" + m.footer()
+	switch {
+	case m.showHelp:
+		screen = overlayCenter(screen, m.helpView(), m.width, m.height)
+	case m.dialog.Active():
+		screen = overlayCenter(screen, m.dialog.View(), m.width, m.height)
+	}
+	return screen
+}

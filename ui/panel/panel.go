@@ -1,0 +1,153 @@
+// Package panel is a titled side list, as lazydocker's panels: one line an
+// item, a cursor, scrolling that draws only the lines on screen.
+package panel
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"minidocker/ui/keys"
+	"minidocker/ui/theme"
+)
+
+// Item is one line of a panel: its text, already safe to print, and a
+// short label the main panel keys on.
+type Item struct {
+	ID    string
+	Text  string
+	Faint bool
+}
+
+// Model is one panel.
+type Model struct {
+	keys           keys.Map
+	th             theme.Theme
+	Title          string
+	Number         int
+	items          []Item
+	empty          string
+	cursor, offset int
+	width, height  int // inside the frame
+}
+
+// New returns an empty panel titled title, jumped to with number.
+func New(th theme.Theme, km keys.Map, number int, title, empty string) Model {
+	return Model{th: th, keys: km, Title: title, Number: number, empty: empty}
+}
+
+// Init does nothing.
+func (m Model) Init() tea.Cmd { return nil }
+
+// SetItems replaces the items, keeping the cursor on the same ID.
+func (m Model) SetItems(items []Item) Model {
+	id := ""
+	if it, ok := m.Selected(); ok {
+		id = it.ID
+	}
+	m.items = items
+	for i, it := range items {
+		if it.ID == id {
+			m.cursor = i
+		}
+	}
+	m.clamp()
+	return m
+}
+
+// SetSize gives the panel w×h cells, frame included.
+func (m Model) SetSize(w, h int) Model {
+	m.width, m.height = max(w-2, 1), max(h-2, 0)
+	m.clamp()
+	return m
+}
+
+// Selected returns the item under the cursor.
+func (m Model) Selected() (Item, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.items) {
+		return Item{}, false
+	}
+	return m.items[m.cursor], true
+}
+
+// Len returns the number of items.
+func (m Model) Len() int { return len(m.items) }
+
+func (m *Model) clamp() {
+	m.cursor = max(min(m.cursor, len(m.items)-1), 0)
+	h := max(m.height, 1)
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = max(min(m.offset, len(m.items)-h), 0)
+}
+
+// Update moves the cursor on keys and clicks; y of a click is relative to
+// the panel's top edge.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		k := m.keys
+		switch {
+		case key.Matches(msg, k.Up):
+			m.cursor--
+		case key.Matches(msg, k.Down):
+			m.cursor++
+		case key.Matches(msg, k.PageUp):
+			m.cursor -= max(m.height, 1)
+		case key.Matches(msg, k.PageDown):
+			m.cursor += max(m.height, 1)
+		case key.Matches(msg, k.Top):
+			m.cursor = 0
+		case key.Matches(msg, k.Bottom):
+			m.cursor = len(m.items) - 1
+		}
+	case tea.MouseClickMsg:
+		if row := msg.Y - 1; row >= 0 && row < m.height {
+			m.cursor = m.offset + row
+		}
+	case tea.MouseWheelMsg:
+		if msg.Button == tea.MouseWheelUp {
+			m.cursor--
+		} else {
+			m.cursor++
+		}
+	}
+	m.clamp()
+	return m, nil
+}
+
+// View draws the panel; focused frames it in the accent colour.
+func (m Model) View(focused bool) string {
+	var b strings.Builder
+	if len(m.items) == 0 {
+		b.WriteString(m.th.Subtle.Render(m.empty))
+	}
+	end := min(m.offset+m.height, len(m.items))
+	for i := m.offset; i < end; i++ {
+		if i > m.offset {
+			b.WriteByte('\n')
+		}
+		it := m.items[i]
+		line := theme.Fit(it.Text, m.width)
+		switch {
+		case i == m.cursor && focused:
+			line = m.th.Selected.Render(line)
+		case i == m.cursor:
+			line = m.th.SelectedBlur.Render(line)
+		case it.Faint:
+			line = m.th.Subtle.Render(line)
+		}
+		b.WriteString(line)
+	}
+	title := fmt.Sprintf("[%d] %s", m.Number, m.Title)
+	if len(m.items) > m.height && m.height > 0 {
+		title += fmt.Sprintf(" %d/%d", m.cursor+1, len(m.items))
+	}
+	return m.th.Box(title, b.String(), m.width, m.height, focused)
+}

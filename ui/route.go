@@ -1,0 +1,174 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"minidocker/ui/dialog"
+	"minidocker/ui/theme"
+)
+
+// key routes a key: the dialog, the help overlay, a focused shell, the
+// opened item, then the home screen, in that order.
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case m.dialog.Active():
+		var cmd tea.Cmd
+		m.dialog, cmd = m.dialog.Update(msg)
+		return m, cmd
+	case m.showHelp:
+		if key.Matches(msg, k.Help, k.Back, k.Quit) {
+			m.showHelp = false
+		}
+		return m, nil
+	case m.detail != nil && m.detail.takesKeys():
+		return m.routeDetail(msg)
+	case key.Matches(msg, k.Quit):
+		return m, m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return m, nil
+	case m.detail != nil:
+		if key.Matches(msg, k.Back) && !m.detail.usesBack() {
+			m.detail.close()
+			m.detail = nil
+			return m, nil
+		}
+		return m.routeDetail(msg)
+	}
+	return m.homeKey(msg)
+}
+
+// quit ends the program, closing the opened item's streams.
+func (m Model) quit() tea.Cmd {
+	if m.detail != nil {
+		m.detail.close()
+	}
+	return tea.Quit
+}
+
+// routeDetail hands a message to the opened item, and dialog answers to
+// the actions.
+func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if d, ok := msg.(dialog.DoneMsg); ok {
+		return m.answer(d)
+	}
+	if m.detail == nil {
+		return m, nil
+	}
+	d, cmd := m.detail.update(msg, m)
+	m.detail = &d
+	return m, cmd
+}
+
+// mouse routes clicks and the wheel to what is under the pointer.
+func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if m.dialog.Active() || m.showHelp {
+		return m, nil
+	}
+	ms := msg.Mouse()
+	ms.Y-- // the header line
+	if m.detail != nil {
+		return m.routeDetail(translate(msg, ms))
+	}
+	if ms.X >= m.sideWidth() {
+		m.focus = mainPanel
+		var cmd tea.Cmd
+		m.main, cmd = m.main.Update(msg)
+		return m, cmd
+	}
+	top := 0
+	for i := range m.panels {
+		h := m.panelHeight(i)
+		if ms.Y >= top && ms.Y < top+h {
+			m = m.focusPanel(i)
+			ms.Y -= top
+			m.panels[i], _ = m.panels[i].Update(translate(msg, ms))
+			m.main = m.main.SetText(m.mainText())
+			break
+		}
+		top += h
+	}
+	return m, nil
+}
+
+func (m Model) panelHeight(i int) int {
+	body := max(m.height-2, 3)
+	if i == 0 {
+		return body - 2*(body/3)
+	}
+	return body / 3
+}
+
+// translate moves a mouse message to new coordinates.
+func translate(msg tea.MouseMsg, ms tea.Mouse) tea.Msg {
+	switch msg.(type) {
+	case tea.MouseClickMsg:
+		return tea.MouseClickMsg(ms)
+	case tea.MouseWheelMsg:
+		return tea.MouseWheelMsg(ms)
+	case tea.MouseReleaseMsg:
+		return tea.MouseReleaseMsg(ms)
+	}
+	return tea.MouseMotionMsg(ms)
+}
+
+// footer shows the keys that apply now.
+func (m Model) footer() string {
+	k := m.keys
+	var b []key.Binding
+	switch {
+	case m.dialog.Active():
+		return ""
+	case m.detail != nil:
+		b = append(m.detail.shortHelp(), k.Back, k.Help, k.Quit)
+	default:
+		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.PrevTab, k.NextTab}
+		switch m.current() {
+		case imagesPanel:
+			b = append(b, k.Run, k.Load, k.Prune)
+		case containersPanel:
+			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
+		}
+		b = append(b, k.Help, k.Quit)
+	}
+	return theme.Fit(m.help.ShortHelpView(b), m.width)
+}
+
+// helpView is the help overlay: every binding, by group.
+func (m Model) helpView() string {
+	body := m.help.FullHelpView(m.keys.Groups())
+	note := ""
+	if m.src.NoRun != "" {
+		note = "\n\n" + m.th.Warn.Render(m.src.NoRun)
+	}
+	return m.th.Dialog.Render(m.th.Title.Render("keys") + "\n\n" + body + note + "\n\n" + m.th.Subtle.Render("? or esc to close"))
+}
+
+// overlayCenter draws box over the middle of screen.
+func overlayCenter(screen, box string, w, h int) string {
+	lines := strings.Split(screen, "\n")
+	bl := strings.Split(box, "\n")
+	bw := lipgloss.Width(box)
+	if bw > w {
+		for i := range bl {
+			bl[i] = ansi.Truncate(bl[i], w, "…")
+		}
+		bw = w
+	}
+	x := max((w-bw)/2, 0)
+	y := max((h-len(bl))/2, 0)
+	for i, l := range bl {
+		if y+i >= len(lines) {
+			break
+		}
+		row := theme.Fit(lines[y+i], w)
+		lines[y+i] = ansi.Cut(row, 0, x) + theme.Fit(l, bw) + ansi.Cut(row, x+bw, w)
+	}
+	return strings.Join(lines, "\n")
+}

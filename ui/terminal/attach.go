@@ -1,0 +1,95 @@
+package terminal
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/cancelreader"
+)
+
+// DetachKey is the byte that ends a full-screen attach: ctrl+], as telnet.
+const DetachKey = 0x1d
+
+// DetachedMsg says a full-screen attach returned.
+type DetachedMsg struct{ Err error }
+
+// Attach hands the whole terminal to the program until ctrl+] is typed or
+// the program ends, then gives it back to the UI (tea.Exec).
+func (m Model) Attach() tea.Cmd {
+	a := &attach{m: m}
+	return tea.Exec(a, func(err error) tea.Msg { return DetachedMsg{Err: err} })
+}
+
+type attach struct {
+	m              Model
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (a *attach) SetStdin(r io.Reader)  { a.stdin = r }
+func (a *attach) SetStdout(w io.Writer) { a.stdout = w }
+func (a *attach) SetStderr(w io.Writer) { a.stderr = w }
+
+// Run copies the keyboard to the program and its output to the screen.
+// The emulator keeps being fed, so the pane is current on return.
+func (a *attach) Run() error {
+	if a.stdin == nil {
+		a.stdin = os.Stdin
+	}
+	if a.stdout == nil {
+		a.stdout = os.Stdout
+	}
+	if f, ok := a.stdin.(term.File); ok && term.IsTerminal(f.Fd()) {
+		st, err := term.MakeRaw(f.Fd())
+		if err == nil {
+			defer term.Restore(f.Fd(), st)
+		}
+	}
+	if f, ok := a.stdout.(term.File); ok {
+		if w, h, err := term.GetSize(f.Fd()); err == nil {
+			a.m.emu.Resize(w, h)
+			_ = a.m.pty.Resize(w, h)
+		}
+	}
+	// Draw what the program has drawn so far, then follow its output.
+	snap := strings.ReplaceAll(a.m.emu.Render(), "\n", "\r\n")
+	c := a.m.emu.CursorPosition()
+	_, _ = io.WriteString(a.stdout, ansi.EraseEntireScreen+ansi.CursorHomePosition+snap+ansi.CursorPosition(c.X+1, c.Y+1))
+	a.m.tee.Store(&a.stdout)
+	defer a.m.tee.Store(nil)
+
+	cr, err := cancelreader.NewReader(a.stdin)
+	if err != nil {
+		return err
+	}
+	defer cr.Close()
+	go func() {
+		<-a.m.done
+		cr.Cancel()
+	}()
+	buf := make([]byte, 1024)
+	for {
+		n, err := cr.Read(buf)
+		if i := bytes.IndexByte(buf[:n], DetachKey); i >= 0 {
+			_, werr := a.m.pty.Write(buf[:i])
+			cr.Cancel()
+			return werr
+		}
+		if n > 0 {
+			if _, err := a.m.pty.Write(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			if err == cancelreader.ErrCanceled {
+				return nil
+			}
+			return err
+		}
+	}
+}

@@ -1,0 +1,148 @@
+// Package theme holds every style the terminal UI draws with, for a dark or a
+// light background, or without colour when NO_COLOR is set.
+package theme
+
+import (
+	"image/color"
+	"os"
+
+	"charm.land/lipgloss/v2"
+
+	"minidocker/overlay"
+)
+
+// Theme is the set of styles the views use. Views never build styles of
+// their own: they take them from a Theme.
+type Theme struct {
+	NoColor bool
+
+	Title, Subtle, Bold, Error, Warn, OK lipgloss.Style
+	Border, BorderFocus                 lipgloss.Style
+	// Frame and FrameFocus colour the lines Box draws.
+	Frame, FrameFocus lipgloss.Style
+	Selected, SelectedBlur              lipgloss.Style
+	TabActive, TabInactive              lipgloss.Style
+	Key, KeyDesc, Footer                lipgloss.Style
+	Flash                               lipgloss.Style
+	Dialog                              lipgloss.Style
+	// Kind styles an entry of a tree by how it relates to the layers below.
+	Kind map[overlay.DiffKind]lipgloss.Style
+	// Plot draws the bars of a small chart.
+	Plot lipgloss.Style
+}
+
+// NoColorSet reports whether the NO_COLOR convention asks for no colour.
+func NoColorSet() bool { return os.Getenv("NO_COLOR") != "" }
+
+// New returns the theme for a dark or light background; with noColor it
+// uses only bold, faint and reverse video.
+func New(dark, noColor bool) Theme {
+	if noColor {
+		return plain()
+	}
+	ld := lipgloss.LightDark(dark)
+	c := func(light, darkc string) color.Color { return ld(lipgloss.Color(light), lipgloss.Color(darkc)) }
+	accent := c("#5A3FC0", "#B39DFF")
+	subtle := c("#6B6B6B", "#8A8A8A")
+	green := c("#1E7B34", "#7EE787")
+	yellow := c("#8A6100", "#E3B341")
+	red := c("#B31D28", "#FF7B72")
+	blue := c("#0550AE", "#79C0FF")
+	cyan := c("#0A7B83", "#56D4DD")
+	magenta := c("#8250DF", "#D2A8FF")
+	selBg := c("#D8D0F5", "#3B2F6B")
+	blurBg := c("#E6E6E6", "#303030")
+
+	t := Theme{
+		Title:        lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Subtle:       lipgloss.NewStyle().Foreground(subtle),
+		Bold:         lipgloss.NewStyle().Bold(true),
+		Error:        lipgloss.NewStyle().Foreground(red).Bold(true),
+		Warn:         lipgloss.NewStyle().Foreground(yellow),
+		OK:           lipgloss.NewStyle().Foreground(green),
+		Border:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(subtle),
+		Frame:        lipgloss.NewStyle().Foreground(subtle),
+		FrameFocus:   lipgloss.NewStyle().Foreground(accent).Bold(true),
+		BorderFocus:  lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent),
+		Selected:     lipgloss.NewStyle().Background(selBg).Bold(true),
+		SelectedBlur: lipgloss.NewStyle().Background(blurBg),
+		TabActive:    lipgloss.NewStyle().Bold(true).Foreground(accent).Underline(true),
+		TabInactive:  lipgloss.NewStyle().Foreground(subtle),
+		Key:          lipgloss.NewStyle().Bold(true).Foreground(accent),
+		KeyDesc:      lipgloss.NewStyle().Foreground(subtle),
+		Footer:       lipgloss.NewStyle(),
+		Flash:        lipgloss.NewStyle().Reverse(true).Foreground(yellow),
+		Dialog:       lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(0, 1),
+		Plot:         lipgloss.NewStyle().Foreground(cyan),
+		Kind: map[overlay.DiffKind]lipgloss.Style{
+			overlay.Unmodified:   lipgloss.NewStyle(),
+			overlay.Added:        lipgloss.NewStyle().Foreground(green),
+			overlay.Modified:     lipgloss.NewStyle().Foreground(yellow),
+			overlay.Removed:      lipgloss.NewStyle().Foreground(red).Strikethrough(true),
+			overlay.CopiedUp:     lipgloss.NewStyle().Foreground(blue),
+			overlay.MetadataOnly: lipgloss.NewStyle().Foreground(cyan),
+			overlay.Opaque:       lipgloss.NewStyle().Foreground(magenta).Bold(true),
+			overlay.Whiteout:     lipgloss.NewStyle().Foreground(red).Faint(true),
+		},
+	}
+	return t
+}
+
+func plain() Theme {
+	n := lipgloss.NewStyle
+	return Theme{
+		NoColor:      true,
+		Title:        n().Bold(true),
+		Subtle:       n().Faint(true),
+		Bold:         n().Bold(true),
+		Error:        n().Bold(true),
+		Warn:         n(),
+		OK:           n(),
+		Border:       n().Border(lipgloss.NormalBorder()),
+		Frame:        n().Faint(true),
+		FrameFocus:   n().Bold(true),
+		BorderFocus:  n().Border(lipgloss.ThickBorder()),
+		Selected:     n().Reverse(true),
+		SelectedBlur: n().Underline(true),
+		TabActive:    n().Bold(true).Underline(true),
+		TabInactive:  n(),
+		Key:          n().Bold(true),
+		KeyDesc:      n(),
+		Footer:       n(),
+		Flash:        n().Reverse(true),
+		Dialog:       n().Border(lipgloss.DoubleBorder()).Padding(0, 1),
+		Plot:         n(),
+		Kind: map[overlay.DiffKind]lipgloss.Style{
+			overlay.Unmodified:   n(),
+			overlay.Added:        n().Bold(true),
+			overlay.Modified:     n().Italic(true),
+			overlay.Removed:      n().Strikethrough(true),
+			overlay.CopiedUp:     n().Underline(true),
+			overlay.MetadataOnly: n().Italic(true),
+			overlay.Opaque:       n().Bold(true),
+			overlay.Whiteout:     n().Faint(true),
+		},
+	}
+}
+
+// Marker is a one-character sign for a kind, so that a tree reads the same
+// without colour.
+func Marker(k overlay.DiffKind) string {
+	switch k {
+	case overlay.Added:
+		return "+"
+	case overlay.Modified:
+		return "~"
+	case overlay.Removed:
+		return "-"
+	case overlay.CopiedUp:
+		return "^"
+	case overlay.MetadataOnly:
+		return "m"
+	case overlay.Opaque:
+		return "O"
+	case overlay.Whiteout:
+		return "W"
+	}
+	return " "
+}
