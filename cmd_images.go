@@ -149,7 +149,8 @@ func orEmpty(s []string) []string {
 }
 
 func historyCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var noTrunc bool
+	c := &cobra.Command{
 		Use: "history IMAGE", Short: "Show how an image's layers were made", Args: exactArgs(1, "one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.images()
@@ -169,6 +170,9 @@ func historyCmd(a *app) *cobra.Command {
 			var rows []row
 			for _, e := range h {
 				r := row{layer: "<missing>", by: printable(e.CreatedBy), size: "0B", comment: printable(e.Comment)}
+				if !noTrunc {
+					r.by, r.comment = truncate(r.by, 60), truncate(r.comment, 40)
+				}
 				if e.Created != nil {
 					r.created = ago(time.Since(*e.Created))
 				}
@@ -189,6 +193,17 @@ func historyCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not shorten the CREATED BY and COMMENT columns")
+	return c
+}
+
+// truncate shortens s to n runes, marking the cut with "…".
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func tagCmd(a *app) *cobra.Command {
