@@ -125,7 +125,7 @@ func notFound(err error) error {
 // openArchive opens an image archive: a directory, or a tar file that may be
 // compressed. A compressed tar is first decompressed into the store's temp
 // area. The returned cleanup closes and removes what it made.
-func (s *Store) openArchive(p string) (archive, func(), error) {
+func openArchive(p, tmpDir string) (archive, func(), error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open archive: %w", err)
@@ -141,12 +141,12 @@ func (s *Store) openArchive(p string) (archive, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open archive: %w", err)
 	}
-	return s.openTarFile(f)
+	return openTarFile(f, tmpDir)
 }
 
 // openTarFile indexes the tar f (taking ownership of it), decompressing it
-// first when it is compressed.
-func (s *Store) openTarFile(f *os.File) (archive, func(), error) {
+// first, into an unlinked file in tmpDir, when it is compressed.
+func openTarFile(f *os.File, tmpDir string) (archive, func(), error) {
 	cleanup := func() { f.Close() }
 	br := bufio.NewReader(f)
 	if c := sniff(br); c != Uncompressed {
@@ -155,7 +155,7 @@ func (s *Store) openTarFile(f *os.File) (archive, func(), error) {
 			cleanup()
 			return nil, nil, fmt.Errorf("archive %s: %w", f.Name(), err)
 		}
-		tmp, err := os.CreateTemp(s.path("tmp"), "archive-")
+		tmp, err := os.CreateTemp(tmpDir, "archive-")
 		if err != nil {
 			closeDR()
 			cleanup()

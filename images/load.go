@@ -35,7 +35,7 @@ func (s *Store) Load(p string) ([]Image, error) {
 		return nil, err
 	}
 	defer unlock()
-	a, cleanup, err := s.openArchive(p)
+	a, cleanup, err := openArchive(p, s.path("tmp"))
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Store) LoadReader(r io.Reader) ([]Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, cleanup, err := s.openTarFile(f)
+	a, cleanup, err := openTarFile(f, s.path("tmp"))
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +71,40 @@ func (s *Store) LoadReader(r io.Reader) ([]Image, error) {
 }
 
 func (s *Store) loadArchive(a archive) ([]Image, error) {
+	parsed, err := parseArchive(a)
+	if err != nil {
+		return nil, err
+	}
+	var out []Image
+	for _, p := range parsed {
+		img, err := s.ingestImage(a, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// parsedImage is an image of an archive whose manifest and config were read
+// and checked, and whose layers are still in the archive.
+type parsedImage struct {
+	names  []string
+	cfg    []byte
+	config ocispec.Image
+	srcs   []layerSource
+	// manifest is the archive's own OCI manifest, kept byte for byte; nil
+	// when a new one must be written.
+	manifest []byte
+}
+
+// parseArchive reads the images an archive holds, without their layers.
+func parseArchive(a archive) ([]parsedImage, error) {
 	switch {
 	case a.has("manifest.json"):
-		return s.loadDocker(a)
+		return parseDocker(a)
 	case a.has("index.json"):
-		return s.loadOCI(a)
+		return parseOCI(a)
 	}
 	return nil, fmt.Errorf("neither manifest.json (docker save) nor index.json (OCI layout) found: %w", ErrBadArchive)
 }
@@ -87,7 +116,7 @@ type dockerArchiveEntry struct {
 	Layers   []string `json:"Layers"`
 }
 
-func (s *Store) loadDocker(a archive) ([]Image, error) {
+func parseDocker(a archive) ([]parsedImage, error) {
 	b, err := readSmall(a, "manifest.json")
 	if err != nil {
 		return nil, err
@@ -99,7 +128,7 @@ func (s *Store) loadDocker(a archive) ([]Image, error) {
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("manifest.json: lists no image: %w", ErrBadArchive)
 	}
-	var out []Image
+	var out []parsedImage
 	for _, e := range entries {
 		var names []string
 		for _, t := range e.RepoTags {
@@ -130,16 +159,17 @@ func (s *Store) loadDocker(a archive) ([]Image, error) {
 			}
 			srcs = append(srcs, src)
 		}
-		img, err := s.ingestImage(a, cfg, srcs, nil, names)
+		p, err := checkConfig(cfg, srcs)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, img)
+		p.names = names
+		out = append(out, p)
 	}
 	return out, nil
 }
 
-func (s *Store) loadOCI(a archive) ([]Image, error) {
+func parseOCI(a archive) ([]parsedImage, error) {
 	if b, err := readSmall(a, ocispec.ImageLayoutFile); err == nil {
 		var l ocispec.ImageLayout
 		if json.Unmarshal(b, &l) != nil || l.Version != ocispec.ImageLayoutVersion {
@@ -157,7 +187,7 @@ func (s *Store) loadOCI(a archive) ([]Image, error) {
 	if len(idx.Manifests) == 0 {
 		return nil, fmt.Errorf("index.json: lists no image: %w", ErrBadArchive)
 	}
-	var out []Image
+	var out []parsedImage
 	for _, d := range idx.Manifests {
 		var names []string
 		for _, key := range []string{"io.containerd.image.name", ocispec.AnnotationRefName} {
@@ -202,11 +232,12 @@ func (s *Store) loadOCI(a archive) ([]Image, error) {
 		if md.MediaType == ocispec.MediaTypeImageManifest || m.MediaType == ocispec.MediaTypeImageManifest {
 			keep = mb
 		}
-		img, err := s.ingestImage(a, cfg, srcs, keep, names)
+		p, err := checkConfig(cfg, srcs)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, img)
+		p.names, p.manifest = names, keep
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -270,25 +301,32 @@ type layerSource struct {
 	desc   ocispec.Descriptor
 }
 
-// ingestImage stores the config cfg and the layers of one image, then its
-// manifest (manifest when given and OCI, else a new one), and names it.
-func (s *Store) ingestImage(a archive, cfg []byte, srcs []layerSource, manifest []byte, names []string) (Image, error) {
-	var c ocispec.Image
-	if err := json.Unmarshal(cfg, &c); err != nil {
-		return Image{}, fmt.Errorf("config: %w: %w", ErrBadArchive, err)
+// checkConfig decodes an image config and checks it against the layers.
+func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
+	p := parsedImage{cfg: cfg, srcs: srcs}
+	c := &p.config
+	if err := json.Unmarshal(cfg, c); err != nil {
+		return p, fmt.Errorf("config: %w: %w", ErrBadArchive, err)
 	}
 	if c.RootFS.Type != "layers" {
-		return Image{}, fmt.Errorf("config: rootfs type %s: %w", safe(c.RootFS.Type), ErrBadArchive)
+		return p, fmt.Errorf("config: rootfs type %s: %w", safe(c.RootFS.Type), ErrBadArchive)
 	}
 	if len(c.RootFS.DiffIDs) != len(srcs) {
-		return Image{}, fmt.Errorf("config lists %d diffIDs for %d layers: %w", len(c.RootFS.DiffIDs), len(srcs), ErrBadArchive)
+		return p, fmt.Errorf("config lists %d diffIDs for %d layers: %w", len(c.RootFS.DiffIDs), len(srcs), ErrBadArchive)
 	}
 	for _, d := range c.RootFS.DiffIDs {
 		if err := d.Validate(); err != nil {
-			return Image{}, fmt.Errorf("config: diffID %s: %w: %w", safe(string(d)), ErrBadArchive, err)
+			return p, fmt.Errorf("config: diffID %s: %w: %w", safe(string(d)), ErrBadArchive, err)
 		}
 	}
-	descs, err := s.ingestLayers(a, srcs, c.RootFS.DiffIDs)
+	return p, nil
+}
+
+// ingestImage stores the config and the layers of one image, then its
+// manifest (the archive's when OCI, else a new one), and names it.
+func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
+	cfg, manifest := p.cfg, p.manifest
+	descs, err := s.ingestLayers(a, p.srcs, p.config.RootFS.DiffIDs)
 	if err != nil {
 		return Image{}, err
 	}
@@ -311,7 +349,7 @@ func (s *Store) ingestImage(a archive, cfg []byte, srcs []layerSource, manifest 
 	if err != nil {
 		return Image{}, err
 	}
-	if err := s.setNames(md, names); err != nil {
+	if err := s.setNames(md, p.names); err != nil {
 		return Image{}, err
 	}
 	return s.imageByManifest(md)

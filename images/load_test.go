@@ -393,3 +393,33 @@ func TestLoadDockerArchiveChecksConfigName(t *testing.T) {
 		t.Fatalf("load with a changed config: %v; want a digest mismatch naming %s", err, cfgName)
 	}
 }
+
+func TestOpenArchiveReadsLayersInPlace(t *testing.T) {
+	s := newStore(t)
+	img := sample(t, s, "sample")
+	for _, f := range []Format{OCIArchive, DockerArchive} {
+		p := filepath.Join(t.TempDir(), "a.tar")
+		if err := s.SaveFile(p, []string{"sample"}, f); err != nil {
+			t.Fatal(err)
+		}
+		ar, err := OpenArchive(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ar.Images) != 1 || !cmp.Equal(ar.Images[0].DiffIDs(), img.DiffIDs()) {
+			t.Fatalf("%s: images %+v", f, ar.Images)
+		}
+		for i := range img.DiffIDs() {
+			rc, err := ar.Images[0].OpenLayer(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := img.DiffIDs()[i].Verifier()
+			if _, err := io.Copy(v, rc); err != nil || !v.Verified() {
+				t.Errorf("%s layer %d: %v, verified %v", f, i, err, v.Verified())
+			}
+			rc.Close()
+		}
+		ar.Close()
+	}
+}

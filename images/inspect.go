@@ -1,0 +1,108 @@
+package images
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Archive is an image archive opened in place, to read without loading it
+// into a store: what "minidocker analyze FILE" looks at.
+type Archive struct {
+	a       archive
+	cleanup func()
+	// Images are the images the archive holds.
+	Images []ArchiveImage
+}
+
+// ArchiveImage is one image of an Archive.
+type ArchiveImage struct {
+	Names  []string
+	Config ocispec.Image
+	a      archive
+	srcs   []layerSource
+}
+
+// OpenArchive opens a docker-archive or OCI archive (file or directory)
+// and reads its manifests and configs. A compressed archive is first
+// decompressed into an unlinked file in os.TempDir().
+func OpenArchive(p string) (*Archive, error) {
+	a, cleanup, err := openArchive(p, os.TempDir())
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := parseArchive(a)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("archive %s: %w", p, err)
+	}
+	out := &Archive{a: a, cleanup: cleanup}
+	for _, pi := range parsed {
+		out.Images = append(out.Images, ArchiveImage{Names: pi.names, Config: pi.config, a: a, srcs: pi.srcs})
+	}
+	return out, nil
+}
+
+// Close releases the archive.
+func (ar *Archive) Close() error {
+	ar.cleanup()
+	return nil
+}
+
+// DiffIDs returns the image's layer digests, bottom first.
+func (ai ArchiveImage) DiffIDs() []digest.Digest { return ai.Config.RootFS.DiffIDs }
+
+// OpenLayer returns the uncompressed tar of layer i (bottom first). Reading
+// it to EOF checks its diffID: a mismatch is returned as the final read
+// error instead of io.EOF.
+func (ai ArchiveImage) OpenLayer(i int) (io.ReadCloser, error) {
+	if i < 0 || i >= len(ai.srcs) {
+		return nil, fmt.Errorf("layer %d: image has %d layers: %w", i+1, len(ai.srcs), ErrNotFound)
+	}
+	rc, size, err := ai.a.open(ai.srcs[i].member)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", i+1, err)
+	}
+	want := ai.srcs[i].desc
+	if want.Size > 0 && want.Size != size {
+		rc.Close()
+		return nil, fmt.Errorf("layer %s: %d bytes, descriptor says %d: %w", want.Digest, size, want.Size, ErrSizeMismatch)
+	}
+	dr, _, closeDR, err := decompress(bufio.NewReaderSize(rc, 256<<10))
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("layer %d: %w", i+1, err)
+	}
+	return &verifiedLayer{r: dr, rc: rc, closeDR: closeDR, diffHash: sha256.New(), wantDiff: ai.DiffIDs()[i]}, nil
+}
+
+// verifiedLayer checks digests as its reader reaches the end.
+type verifiedLayer struct {
+	r        io.Reader
+	rc       io.Closer
+	closeDR  func()
+	diffHash hash.Hash
+	wantDiff digest.Digest
+}
+
+func (v *verifiedLayer) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.diffHash.Write(p[:n])
+	if err == io.EOF {
+		if got := digest.NewDigestFromBytes(digest.SHA256, v.diffHash.Sum(nil)); got != v.wantDiff {
+			return n, fmt.Errorf("layer %s: uncompressed content hashes to %s: %w", v.wantDiff, got, ErrDigestMismatch)
+		}
+	}
+	return n, err
+}
+
+func (v *verifiedLayer) Close() error {
+	v.closeDR()
+	return v.rc.Close()
+}
