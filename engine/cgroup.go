@@ -170,9 +170,32 @@ func (c Cgroup) Create(settings []Setting) error {
 			return errors.Join(err, c.Remove())
 		}
 	}
+	if err := c.Apply(settings); err != nil {
+		return errors.Join(err, c.Remove())
+	}
+	return nil
+}
+
+// Apply writes settings.
+func (c Cgroup) Apply(settings []Setting) error {
 	for _, s := range settings {
 		if err := writeCgroupFile(s.File, s.Value); err != nil {
-			return errors.Join(err, c.Remove())
+			return err
+		}
+	}
+	return nil
+}
+
+// Rename gives c's directories to's names, in the same parents: the
+// processes in them stay where they are. cgroups allow rename(2) within
+// a parent, on v1 and v2 alike.
+func (c Cgroup) Rename(to Cgroup) error {
+	if len(c.Dirs) != len(to.Dirs) {
+		return fmt.Errorf("rename cgroup %v to %v: not the same hierarchies", c.Dirs, to.Dirs)
+	}
+	for i := range c.Dirs {
+		if err := os.Rename(c.Dirs[i], to.Dirs[i]); err != nil {
+			return fmt.Errorf("rename cgroup: %w", err)
 		}
 	}
 	return nil

@@ -1,21 +1,16 @@
 package engine
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -207,147 +202,16 @@ func processEnv(env []string, hostname string, tty bool) []string {
 	return out
 }
 
-// Monitor is a monitor process started before its container is chosen,
-// so that its start-up overlaps the caller's own work (resolving an image,
-// creating the container). Hand it to StartWith, or Close it.
-type Monitor struct {
-	pid   int
-	start uint64
-	ctl   *os.File // the container directory and mode go here, one line
-	sync *os.File // "listening", then a startResult, come back here
-}
-
-// NewMonitor starts a monitor that waits to be told its container.
-func (e *Engine) NewMonitor() (*Monitor, error) {
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("start monitor: %w", err)
-	}
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		syncR.Close()
-		syncW.Close()
-		return nil, fmt.Errorf("start monitor: %w", err)
-	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"minidocker-monitor"}
-	cmd.Env = []string{roleEnv + "=" + roleMonitor}
-	cmd.ExtraFiles = []*os.File{syncW, ctlR} // syncFd, ctlFd
-	// setsid(2): a session of its own, so that the terminal's hangup and
-	// the starter's process group signals do not reach the monitor.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	syncW.Close()
-	ctlR.Close()
-	if err != nil {
-		syncR.Close()
-		ctlW.Close()
-		return nil, fmt.Errorf("start monitor: %w", err)
-	}
-	pid := cmd.Process.Pid
-	m := &Monitor{pid: pid, start: procStart(pid), ctl: ctlW, sync: syncR}
-	go cmd.Wait() // reap it if it ends while we still run
-	return m, nil
-}
-
-// Close lets go of the monitor; one never given a container exits.
-func (m *Monitor) Close() error {
-	return errors.Join(m.ctl.Close(), m.sync.Close())
-}
-
-// Start starts a created or exited container through a new monitor. With
-// attach the monitor waits for this caller's session before it starts the
-// container, so that no output is missed; the session is returned.
-func (e *Engine) Start(ref string, attach bool) (*Session, error) {
-	m, err := e.NewMonitor()
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	return e.StartWith(m, ref, attach)
-}
-
-// StartWith is Start with a monitor from NewMonitor.
-func (e *Engine) StartWith(m *Monitor, ref string, attach bool) (*Session, error) {
-	st, err := e.Get(ref)
-	if err != nil {
-		return nil, err
-	}
-	// Claim the container for this monitor under its lock, so that two
-	// starts at once cannot both run it.
-	st, err = updateState(st.Dir, atomicOnly, func(s *State) error {
-		if s.Status == Running || alive(s.MonitorPid, s.MonitorStart) {
-			return fmt.Errorf("start %s: %w", s.Name(), ErrRunning)
-		}
-		s.MonitorPid, s.MonitorStart = m.pid, m.start
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	mode := modeDetach
-	if attach {
-		mode = modeAttach
-	}
-	_, err = fmt.Fprintf(m.ctl, "%s\t%s\n", st.Dir, mode)
-	m.ctl.Close()
-	if err != nil {
-		return nil, fmt.Errorf("start %s: monitor: %w", st.Name(), err)
-	}
-	br := bufio.NewReader(m.sync)
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return nil, fmt.Errorf("start %s: monitor: %w", st.Name(), err)
-	}
-	if line != "listening\n" {
-		return nil, monitorResult(st, []byte(line), nil)
-	}
-	var sess *Session
-	if attach {
-		if sess, err = dialMonitor(st.Dir); err != nil {
-			return nil, err
-		}
-	}
-	b, err := br.ReadBytes('\n')
-	return sess, monitorResult(st, b, errors.Join(err, closeOnError(sess, err)))
-}
-
-// monitorResult reads the monitor's startResult line.
-func monitorResult(st State, line []byte, readErr error) error {
-	var res startResult
-	if err := json.Unmarshal(line, &res); err != nil {
-		return fmt.Errorf("start %s: monitor: %w", st.Name(), errors.Join(readErr, err))
-	}
-	if res.Error != nil {
-		return res.Error
-	}
-	return nil
-}
-
-func closeOnError(sess *Session, err error) error {
-	if err != nil && sess != nil {
-		return sess.Close()
-	}
-	return nil
-}
-
-// Attach connects to a running container's monitor.
-func (e *Engine) Attach(ref string) (*Session, error) {
-	st, err := e.Get(ref)
-	if err != nil {
-		return nil, err
-	}
-	if st.Status != Running {
-		return nil, fmt.Errorf("attach %s: %w", st.Name(), ErrNotRunning)
-	}
-	return dialMonitor(st.Dir)
-}
-
 // Get finds a container by ID, unique ID prefix or name, reconciled with
 // the processes that really run.
 func (e *Engine) Get(ref string) (State, error) {
 	if ref == "" {
 		return State{}, fmt.Errorf("container %q: %w", ref, ErrNotFound)
+	}
+	if len(ref) == 64 && !strings.ContainsAny(ref, "/.") {
+		if s, err := readState(filepath.Join(e.dir, ref)); err == nil {
+			return e.reconcile(s), nil
+		}
 	}
 	all, err := e.list()
 	if err != nil {
@@ -373,6 +237,7 @@ func (e *Engine) Get(ref string) (State, error) {
 
 // List returns every container, reconciled, oldest first.
 func (e *Engine) List() ([]State, error) {
+	sweepPending(e.cg)
 	all, err := e.list()
 	if err != nil {
 		return nil, err
@@ -432,146 +297,6 @@ func (e *Engine) reconcile(s State) State {
 		return s
 	}
 	return ns
-}
-
-// Kill sends sig to a running container's init.
-func (e *Engine) Kill(ref string, sig unix.Signal) error {
-	st, err := e.Get(ref)
-	if err != nil {
-		return err
-	}
-	if st.Status != Running || !alive(st.Pid, st.PidStart) {
-		return fmt.Errorf("kill %s: %w", st.Name(), ErrNotRunning)
-	}
-	if err := unix.Kill(st.Pid, sig); err != nil {
-		return fmt.Errorf("kill %s (%s): %w", st.Name(), unix.SignalName(sig), err)
-	}
-	return nil
-}
-
-// Stop sends SIGTERM, then SIGKILL after timeout, and waits for the exit.
-func (e *Engine) Stop(ref string, timeout time.Duration) (State, error) {
-	st, err := e.Get(ref)
-	if err != nil {
-		return State{}, err
-	}
-	if st.Status != Running {
-		return st, nil
-	}
-	if err := e.Kill(st.ID, unix.SIGTERM); err != nil && !errors.Is(err, ErrNotRunning) {
-		return st, err
-	}
-	if s, err := e.Wait(st.ID, timeout); err == nil {
-		return s, nil
-	}
-	if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
-		return st, err
-	}
-	return e.Wait(st.ID, 10*time.Second)
-}
-
-// Wait waits up to timeout for a container to stop running.
-func (e *Engine) Wait(ref string, timeout time.Duration) (State, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		st, err := e.Get(ref)
-		if err != nil || st.Status != Running {
-			return st, err
-		}
-		if time.Now().After(deadline) {
-			return st, fmt.Errorf("wait for %s: %w after %s", st.Name(), ErrRunning, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// Remove deletes a container that is not running (with force, it kills it
-// first). It never deletes through a mount: a directory that still has
-// one is refused, so a volume's host files survive.
-func (e *Engine) Remove(ref string, force bool) (State, error) {
-	st, err := e.Get(ref)
-	if err != nil {
-		return State{}, err
-	}
-	if st.Status == Running {
-		if !force {
-			return st, fmt.Errorf("remove %s: %w; stop it first or use force", st.Name(), ErrRunning)
-		}
-		if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
-			return st, err
-		}
-		if st, err = e.Wait(st.ID, 10*time.Second); err != nil {
-			return st, err
-		}
-	}
-	if m := mountsUnder(st.Dir); len(m) > 0 {
-		return st, fmt.Errorf("remove %s: %w: %s", st.Name(), ErrMounted, strings.Join(m, ", "))
-	}
-	if err := st.Cgroup.Remove(); err != nil {
-		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
-	}
-	if err := os.RemoveAll(st.Dir); err != nil {
-		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
-	}
-	return st, nil
-}
-
-// mountsUnder lists the host's mount points at or below dir.
-func mountsUnder(dir string) []string {
-	b, _ := os.ReadFile("/proc/self/mountinfo")
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 {
-			mp := unescapeMountinfo(f[4])
-			if mp == dir || strings.HasPrefix(mp, dir+"/") {
-				out = append(out, mp)
-			}
-		}
-	}
-	return out
-}
-
-// Logs writes a container's output to w; with follow, it keeps writing
-// until the container stops.
-func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
-	st, err := e.Get(ref)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(filepath.Join(st.Dir, logFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("logs %s: %w", st.Name(), err)
-	}
-	defer f.Close()
-	for {
-		if _, err := io.Copy(w, f); err != nil {
-			return fmt.Errorf("logs %s: %w", st.Name(), err)
-		}
-		if !follow {
-			return nil
-		}
-		if s, err := e.Get(st.ID); err != nil || s.Status != Running {
-			_, err := io.Copy(w, f)
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// Stats reads a running container's cgroup usage.
-func (e *Engine) Stats(ref string) (Usage, error) {
-	st, err := e.Get(ref)
-	if err != nil {
-		return Usage{}, err
-	}
-	if st.Status != Running {
-		return Usage{}, fmt.Errorf("stats %s: %w", st.Name(), ErrNotRunning)
-	}
-	return st.Cgroup.Usage()
 }
 
 // printable makes control characters of a name visible.

@@ -46,7 +46,7 @@ func Init() {
 	case roleInit:
 		code = initMain()
 	case roleMonitor:
-		code = monitorMain()
+		code = monitorMain(os.Args[1:])
 	case roleExec:
 		code = execMain()
 	default:

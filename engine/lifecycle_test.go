@@ -282,3 +282,26 @@ func TestConcurrentStart(t *testing.T) {
 		t.Errorf("%d starts succeeded and %d found it running, want 1 and 3", ok, running)
 	}
 }
+
+// TestUnusedMonitor checks that a monitor never given a container exits
+// and takes its early init and cgroup with it.
+func TestUnusedMonitor(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	m, err := e.NewMonitor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let it start its init and cgroup
+	if len(cgroupTree(e.Cgroups())) == 0 {
+		t.Error("no early cgroup while the monitor waits")
+	}
+	m.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(m.pid, m.start) {
+		if time.Now().After(deadline) {
+			t.Fatal("monitor still running")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -59,6 +59,7 @@ type monitor struct {
 	// when it could not be.
 	init    *initProc
 	initErr error
+	early   *earlyCgroup
 }
 
 // pump is an output of the container and the frame type it is sent as.
@@ -67,10 +68,15 @@ type pump struct {
 	typ byte
 }
 
-// monitorMain is the monitor's body: args are the container directory and
-// the mode.
-func monitorMain() int {
+// monitorMain is the monitor's body. Its one argument is the cgroup
+// hierarchies, as JSON, for the early cgroup; the container directory and
+// the mode come on ctlFd.
+func monitorMain(args []string) int {
 	init, initErr := spawnInit()
+	var early *earlyCgroup
+	if init != nil && len(args) == 1 {
+		early = joinEarly(args[0], init.cmd.Process.Pid)
+	}
 	ctl := os.NewFile(ctlFd, "control")
 	line, err := bufio.NewReader(ctl).ReadString('\n')
 	ctl.Close()
@@ -78,6 +84,7 @@ func monitorMain() int {
 		if init != nil {
 			init.abandon()
 		}
+		early.discard()
 		return 0 // never given a container
 	}
 	dir, mode, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
@@ -86,10 +93,11 @@ func monitorMain() int {
 		f.Close()
 	}
 	sync := os.NewFile(syncFd, "sync")
-	m := &monitor{dir: dir, conns: map[net.Conn]bool{}, init: init, initErr: initErr}
+	m := &monitor{dir: dir, conns: map[net.Conn]bool{}, init: init, initErr: initErr, early: early}
 	res, ln, err := m.run(mode, sync)
 	if m.init != nil { // never handed its container
 		m.init.abandon()
+		m.early.discard()
 	}
 	if err != nil {
 		res.Error = &StartError{Code: 125, Msg: err.Error()}
@@ -164,6 +172,7 @@ func (m *monitor) start() (int, error) {
 		p.conn.Close()
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
+		m.early.discard()
 		return 0, errors.Join(err, st.Cgroup.Remove())
 	}
 	stdio, err := m.stdio()
@@ -182,9 +191,14 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
-	err = st.Cgroup.Create(st.Settings)
-	if err == nil {
-		err = st.Cgroup.Join(p.cmd.Process.Pid)
+	err = m.early.claim(st.Cgroup, st.Settings)
+	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
+		// No early cgroup, or it failed: the container's own, the slow way.
+		err = st.Cgroup.Create(st.Settings)
+		if err == nil {
+			err = st.Cgroup.Join(p.cmd.Process.Pid)
+		}
+		m.early.discard()
 	}
 	// An init that fails before sending its terminal closes the socket;
 	// then what it wrote on errR says why.

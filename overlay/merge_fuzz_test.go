@@ -10,7 +10,7 @@ import (
 // decodeStack turns fuzz bytes into a stack of at most four layers of at
 // most 40 operations in all, over paths of up to three components named a,
 // b or c. Each operation takes two bytes: the kind (and content) and the
-// path; kind 7 starts the next layer.
+// path; kind 7 starts the next layer, kind 8 sets an absolute redirect.
 func decodeStack(data []byte) [][]layerOp {
 	names := []string{"a", "b", "c"}
 	pathOf := func(p byte) string {
@@ -29,21 +29,23 @@ func decodeStack(data []byte) [][]layerOp {
 		k, p := data[i], data[i+1]
 		path := pathOf(p)
 		var o layerOp
-		switch k % 8 {
+		switch k % 9 {
 		case 0:
-			o = file(path, string(rune('a'+(k/8)%4)))
+			o = file(path, string(rune('a'+(k/9)%4)))
 		case 1:
 			o = dir(path)
 		case 2:
-			o = symlink(path, pathOf(k/8))
+			o = symlink(path, pathOf(k/9))
 		case 3:
 			o = whiteout(path)
 		case 4:
 			o = opaque(path)
 		case 5:
-			o = hardlink(path, pathOf(k/8))
+			o = hardlink(path, pathOf(k/9))
 		case 6:
 			o = xwhiteout(path)
+		case 8:
+			o = redirect(path, "/"+pathOf(k/9))
 		case 7:
 			if len(layers) == 4 {
 				return layers

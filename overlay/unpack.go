@@ -32,13 +32,20 @@ import (
 // layer is recorded as one, and an entry beneath it is refused before any
 // system call. A descriptor that was closed to bound their number is opened
 // again from the nearest open ancestor with O_DIRECTORY|O_NOFOLLOW, one
-// component at a time. This is the guarantee os.Root gives, nothing reached
-// through a symlink and nothing outside the target, but os.Root (like
-// securejoin, which also leaves a window between resolving and opening) walks
-// every component of every path on every operation, which made a layer of
-// small files several times slower than tar. os.Root is used for the one rare
-// operation where its walk costs nothing that matters: removing a directory
-// tree that a later entry of the same path replaces.
+// component at a time.
+//
+// That is the guarantee os.Root gives, nothing reached through a symlink and
+// nothing outside the target, with one system call per operation. os.Root
+// walks every component of every path on every operation instead: applying
+// the 18,000 files of BenchmarkUnpack's layer through an os.Root took 1.0 s
+// on tmpfs against 0.33 s here. filepath-securejoin walks as well, and its
+// string form leaves a window between resolving and opening. os.Root is used
+// for the one rare operation where the walk does not matter: removing the
+// directory tree that a later entry of the same path replaces.
+//
+// The tar is read and parsed in a second goroutine (see reader), so that
+// decompression and parsing overlap with the system calls, as the separate
+// gzip process does for tar -xzf.
 
 // UnpackOptions bounds what one layer may write. Zero fields take defaults.
 type UnpackOptions struct {
@@ -68,7 +75,6 @@ var (
 const (
 	defaultMaxBytes   = 64 << 30
 	defaultMaxEntries = 10_000_000
-	copyBufSize       = 128 << 10
 	readBufSize       = 64 << 10
 	holeChunk         = 32 << 10 // an all-zero chunk of this size is left as a hole
 	maxOpenDirs       = 128      // directory descriptors kept open
@@ -92,10 +98,14 @@ var zeroChunk [holeChunk]byte
 // lower layers only) and makes a directory opaque. An entry for the root of
 // the layer is counted and otherwise ignored: the root belongs to the caller.
 //
-// After the end of the archive Unpack reads r to its end, so that a
-// decompressor beneath reports a bad checksum. Unpack never creates, changes
-// or follows anything outside dir; on error, whatever it wrote inside dir is
-// the caller's to remove. Error messages name the entry, quoted.
+// Unpack reads r in a goroutine of its own, up to about 1 MiB ahead of the
+// writing, so that a decompressor beneath r works while files are written;
+// r is not read after Unpack returns. After the end of the archive Unpack
+// reads r to its end, so that a decompressor beneath reports a bad checksum.
+//
+// Unpack never creates, changes or follows anything outside dir; on error,
+// whatever it wrote inside dir is the caller's to remove. Error messages name
+// the entry, quoted.
 func Unpack(r io.Reader, dir string, opts UnpackOptions) (stats UnpackStats, err error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = defaultMaxBytes
@@ -107,24 +117,22 @@ func Unpack(r io.Reader, dir string, opts UnpackOptions) (stats UnpackStats, err
 	if err != nil {
 		return UnpackStats{}, err
 	}
+	u.rd = startReading(r)
 	defer func() {
+		u.rd.close()
 		err = errors.Join(err, u.close())
 		stats = u.stats
 	}()
-	src := &sourceReader{r: r}
-	br := bufio.NewReaderSize(src, readBufSize)
-	tr := tar.NewReader(br)
-	prev := ""
 	for {
-		hdr, err := tr.Next()
+		p, err := u.rd.next()
 		if err == io.EOF {
 			break
 		}
-		// With GODEBUG=tarinsecurepath=0 Next flags names it dislikes; the
-		// name rules below are ours and stricter, so go on with the header.
-		if err != nil && (hdr == nil || !errors.Is(err, tar.ErrInsecurePath)) {
-			return stats, src.classify(err, prev)
+		if err != nil {
+			return stats, err
 		}
+		hdr := p.hdr
+		u.more = !p.end
 		u.stats.Entries++
 		if u.stats.Entries > opts.MaxEntries {
 			return stats, fmt.Errorf("entry %q: %w", hdr.Name,
@@ -133,23 +141,185 @@ func Unpack(r io.Reader, dir string, opts UnpackOptions) (stats UnpackStats, err
 		if err := u.trim(); err != nil {
 			return stats, err
 		}
-		if err := u.entry(hdr, tr); err != nil {
-			if errors.Is(err, src.err) {
-				return stats, fmt.Errorf("entry %q: read content: %w", hdr.Name, err)
-			}
+		err = u.entry(hdr)
+		if err == nil {
+			err = u.skipContent()
+		}
+		if err != nil {
 			return stats, fmt.Errorf("entry %q: %w", hdr.Name, err)
+		}
+	}
+	return stats, u.setDirTimes()
+}
+
+// The reading side. A goroutine reads r (decompressing, when r is a
+// decompressor) and parses the tar, handing headers and content over in
+// batches: the content of many small files shares one arena, so that a
+// channel operation serves hundreds of entries. At most batchCount batches
+// exist, which bounds how far the reading runs ahead.
+const (
+	batchSize   = 256 << 10 // content bytes, and about as many header bytes, per batch
+	batchPieces = 1024
+	batchCount  = 4
+	headerCost  = 512 // what a header costs beyond its strings
+)
+
+// piece is an entry's header or a part of its content.
+type piece struct {
+	hdr  *tar.Header // an entry's first piece; nil for content
+	data []byte      // content, in the batch's arena
+	end  bool        // nothing of this entry follows
+}
+
+// batch is the pieces read in one go; err follows them: io.EOF at the end
+// of r, or the error that stopped the reading.
+type batch struct {
+	pieces  []piece
+	arena   []byte
+	hdrSize int
+	err     error
+}
+
+// reader hands the parsed tar over to the unpacking goroutine.
+type reader struct {
+	full chan *batch
+	free chan *batch
+	stop chan struct{}
+	done chan struct{}
+	cur  *batch // the batch being consumed
+	i    int    // next piece of cur
+}
+
+// startReading starts reading the tar from r.
+func startReading(r io.Reader) *reader {
+	rd := &reader{
+		full: make(chan *batch, batchCount), // never blocks: holds every batch
+		free: make(chan *batch, batchCount),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range batchCount {
+		rd.free <- &batch{arena: make([]byte, 0, batchSize)}
+	}
+	go rd.run(r)
+	return rd
+}
+
+// close stops the reading and waits until r is no longer read.
+func (rd *reader) close() {
+	close(rd.stop)
+	<-rd.done
+}
+
+// next returns the next piece, in the order of the tar.
+func (rd *reader) next() (piece, error) {
+	for rd.cur == nil || rd.i == len(rd.cur.pieces) {
+		if b := rd.cur; b != nil {
+			if b.err != nil {
+				return piece{}, b.err
+			}
+			clear(b.pieces)
+			b.pieces, b.arena, b.hdrSize = b.pieces[:0], b.arena[:0], 0
+			rd.free <- b
+		}
+		rd.cur, rd.i = <-rd.full, 0
+	}
+	rd.i++
+	return rd.cur.pieces[rd.i-1], nil
+}
+
+// get returns an empty batch, or nil when the reading is to stop.
+func (rd *reader) get() *batch {
+	select {
+	case b := <-rd.free:
+		return b
+	case <-rd.stop:
+		return nil
+	}
+}
+
+// run reads the tar from r until its end, an error, or close.
+func (rd *reader) run(r io.Reader) {
+	defer close(rd.done)
+	src := &sourceReader{r: r}
+	br := bufio.NewReaderSize(src, readBufSize)
+	tr := tar.NewReader(br)
+	b := rd.get()
+	if b == nil {
+		return
+	}
+	prev := ""
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		// With GODEBUG=tarinsecurepath=0 Next flags names it dislikes; the
+		// name rules of Unpack are stricter, so go on with the header.
+		if err != nil && (hdr == nil || !errors.Is(err, tar.ErrInsecurePath)) {
+			b.err = src.classify(err, prev)
+			rd.full <- b
+			return
+		}
+		if b.hdrSize >= batchSize || len(b.pieces) >= batchPieces {
+			rd.full <- b
+			if b = rd.get(); b == nil {
+				return
+			}
+		}
+		var size int64
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeGNUSparse {
+			size = hdr.Size
+		}
+		b.pieces = append(b.pieces, piece{hdr: hdr, end: size == 0})
+		b.hdrSize += headerCost + len(hdr.Name) + len(hdr.Linkname)
+		for k, v := range hdr.PAXRecords {
+			b.hdrSize += len(k) + len(v)
+		}
+		for read := int64(0); read < size; {
+			if len(b.arena) == cap(b.arena) || len(b.pieces) >= batchPieces {
+				rd.full <- b
+				if b = rd.get(); b == nil {
+					return
+				}
+			}
+			start := len(b.arena)
+			n := int(min(size-read, int64(cap(b.arena)-start)))
+			m, err := io.ReadFull(tr, b.arena[start:start+n])
+			b.arena = b.arena[:start+m]
+			read += int64(m)
+			b.pieces = append(b.pieces, piece{data: b.arena[start : start+m], end: read == size})
+			if err != nil {
+				b.err = src.contentError(err, read, size)
+				rd.full <- b
+				return
+			}
 		}
 		prev = hdr.Name
 	}
-	if err := u.setDirTimes(); err != nil {
-		return stats, err
-	}
 	// Whatever follows the end-of-archive blocks is read too: a gzip or zstd
 	// reader checks its CRC or checksum only when it reaches its own end.
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		return stats, fmt.Errorf("read past end of tar: %w", err)
+	b.err = rd.drain(br)
+	rd.full <- b
+}
+
+// drain reads r to its end, returning io.EOF there, stopping early on close.
+func (rd *reader) drain(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		select {
+		case <-rd.stop:
+			return io.EOF
+		default:
+		}
+		_, err := r.Read(buf)
+		if err == io.EOF {
+			return io.EOF
+		}
+		if err != nil {
+			return fmt.Errorf("read past end of tar: %w", err)
+		}
 	}
-	return stats, nil
 }
 
 // sourceReader remembers the error of the reader under the tar, so that it
@@ -178,6 +348,18 @@ func (s *sourceReader) classify(err error, prev string) error {
 		return fmt.Errorf("%s: %w", msg, err)
 	}
 	return &kindError{kind: ErrMalformed, msg: msg, cause: err}
+}
+
+// contentError wraps an error reading an entry's content after read of its
+// size bytes: the reader's own error as it is, anything else as ErrMalformed.
+func (s *sourceReader) contentError(err error, read, size int64) error {
+	switch {
+	case s.err != nil && errors.Is(err, s.err):
+		return fmt.Errorf("read content: %w", err)
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return kindErrorf(ErrMalformed, "content ends after %d of %d bytes", read, size)
+	}
+	return &kindError{kind: ErrMalformed, msg: "read content", cause: err}
 }
 
 // kindError is an error of one of the package's kinds with its own message
@@ -241,7 +423,8 @@ type unpacker struct {
 	dirs   map[string]*dirInfo // the directories among nodes, and "."
 	open   map[string]*dirInfo // the directories whose fd is open
 	clock  uint64              // use counter for evicting fds
-	buf    []byte              // content copy buffer
+	rd     *reader             // the tar, parsed
+	more   bool                // content of the current entry is still to come
 	root   *os.Root            // opened when a directory tree is removed
 	tmp    []string            // scratch for trim
 	sorted []string            // scratch for setDirTimes
@@ -258,7 +441,7 @@ func newUnpacker(dir string, opts UnpackOptions) (*unpacker, error) {
 		return nil, fmt.Errorf("read target: %w", err)
 	}
 	if len(names) > 0 {
-		return nil, fmt.Errorf("target %s is not empty", dir)
+		return nil, fmt.Errorf("target %q is not empty", dir)
 	}
 	fd, err := openat(unix.AT_FDCWD, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -279,7 +462,6 @@ func newUnpacker(dir string, opts UnpackOptions) (*unpacker, error) {
 		nodes:  map[string]nodeKind{},
 		dirs:   map[string]*dirInfo{".": root},
 		open:   map[string]*dirInfo{".": root},
-		buf:    make([]byte, copyBufSize),
 	}, nil
 }
 
@@ -300,7 +482,7 @@ func (u *unpacker) close() error {
 }
 
 // entry applies one tar entry.
-func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
+func (u *unpacker) entry(hdr *tar.Header) error {
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
 		return nil
 	}
@@ -339,7 +521,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeDir:
 		return u.mkdir(p, hdr)
 	case tar.TypeReg, tar.TypeGNUSparse:
-		return u.file(p, hdr, r)
+		return u.file(p, hdr)
 	case tar.TypeSymlink:
 		return u.symlink(p, hdr)
 	case tar.TypeLink:
@@ -625,7 +807,7 @@ func (u *unpacker) mkdir(p string, hdr *tar.Header) error {
 	return nil
 }
 
-func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) (err error) {
+func (u *unpacker) file(p string, hdr *tar.Header) (err error) {
 	u.stats.Files++
 	if hdr.Size > u.opts.MaxBytes-u.stats.Bytes {
 		return kindErrorf(ErrLimit, "layer content over %d bytes", u.opts.MaxBytes)
@@ -644,7 +826,7 @@ func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) (err error) {
 			err = errors.Join(err, fmt.Errorf("close %q: %w", base, cerr))
 		}
 	}()
-	n, err := u.copyContent(fd, base, r, hdr.Size)
+	n, err := u.copyContent(fd, base, hdr.Size)
 	u.stats.Bytes += n
 	if err != nil {
 		return err
@@ -657,14 +839,19 @@ func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) (err error) {
 	return futimens(fd, base, &ts)
 }
 
-// copyContent writes size bytes from r to fd, leaving all-zero chunks as
-// holes, and returns how many bytes it read.
-func (u *unpacker) copyContent(fd int, name string, r io.Reader, size int64) (int64, error) {
-	var off, end int64 // bytes read; end of the last write
-	for off < size {
-		m, err := io.ReadFull(r, u.buf[:min(int64(len(u.buf)), size-off)])
-		for chunk := u.buf[:m]; len(chunk) > 0; {
-			c := chunk[:min(len(chunk), holeChunk)]
+// copyContent writes the current entry's content, size bytes, to fd,
+// leaving all-zero chunks of holeChunk bytes (at multiples of holeChunk in
+// the file) as holes, and returns how many bytes it wrote or skipped.
+func (u *unpacker) copyContent(fd int, name string, size int64) (int64, error) {
+	var off, end int64 // bytes seen; end of the last write
+	for u.more {
+		p, err := u.rd.next()
+		if err != nil {
+			return off, err
+		}
+		u.more = !p.end
+		for data := p.data; len(data) > 0; {
+			c := data[:min(len(data), holeChunk-int(off%holeChunk))]
 			if !bytes.Equal(c, zeroChunk[:len(c)]) {
 				if err := pwrite(fd, name, c, off); err != nil {
 					return off, err
@@ -672,14 +859,11 @@ func (u *unpacker) copyContent(fd int, name string, r io.Reader, size int64) (in
 				end = off + int64(len(c))
 			}
 			off += int64(len(c))
-			chunk = chunk[len(c):]
+			data = data[len(c):]
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return off, kindErrorf(ErrMalformed, "content ends after %d of %d bytes", off, size)
-		}
-		if err != nil {
-			return off, err
-		}
+	}
+	if off != size {
+		return off, kindErrorf(ErrMalformed, "content is %d bytes, header says %d", off, size)
 	}
 	if end < size {
 		if err := ftruncate(fd, name, size); err != nil {
@@ -687,6 +871,18 @@ func (u *unpacker) copyContent(fd int, name string, r io.Reader, size int64) (in
 		}
 	}
 	return off, nil
+}
+
+// skipContent passes over what is left of the current entry's content.
+func (u *unpacker) skipContent() error {
+	for u.more {
+		p, err := u.rd.next()
+		if err != nil {
+			return err
+		}
+		u.more = !p.end
+	}
+	return nil
 }
 
 func (u *unpacker) symlink(p string, hdr *tar.Header) error {

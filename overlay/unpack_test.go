@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -846,6 +850,75 @@ func TestUnpackSparse(t *testing.T) {
 	if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; used >= size/2 {
 		t.Errorf("file uses %d bytes on disk for %d of mostly zeros: no holes", used, size)
 	}
+}
+
+// TestUnpackContent checks content that crosses the reader's batches at
+// every kind of offset, with zero runs that are and are not whole chunks.
+func TestUnpackContent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var entries []tarEntry
+	want := map[string]string{}
+	for i, size := range []int{0, 1, 4095, holeChunk, holeChunk + 1, 300_001, batchSize - 7, batchSize + 3, 3*holeChunk + 5} {
+		for j := range 3 {
+			b := make([]byte, size)
+			for k := range b {
+				if k/1000%3 != 0 { // a third of each 3000 bytes stays zero
+					b[k] = byte(rng.IntN(255) + 1)
+				}
+			}
+			if j == 2 && size > 2*holeChunk {
+				clear(b[holeChunk : 2*holeChunk]) // a whole aligned chunk of zeros
+			}
+			name := fmt.Sprintf("f%d-%d", i, j)
+			entries = append(entries, tFile(name, string(b)))
+			want[name] = string(b)
+		}
+	}
+	root, out := newTarget(t)
+	if _, err := Unpack(bytes.NewReader(buildTar(t, entries, out)), root, UnpackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range want {
+		got, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, []byte(w)) {
+			t.Errorf("%s: %d bytes differ from the %d written", name, len(got), len(w))
+		}
+	}
+}
+
+// stopReader fails the test when it is read after stopped is set.
+type stopReader struct {
+	t       *testing.T
+	r       io.Reader
+	stopped atomic.Bool
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if s.stopped.Load() {
+		s.t.Error("r read after Unpack returned")
+	}
+	return s.r.Read(p)
+}
+
+// TestUnpackStopsReading checks that Unpack, failing early, stops reading r
+// before it returns.
+func TestUnpackStopsReading(t *testing.T) {
+	entries := []tarEntry{tFile("a", "x"), tFile("../x", "x")}
+	for i := range 40 {
+		entries = append(entries, tFile(fmt.Sprintf("big%d", i), strings.Repeat("y", 256<<10)))
+	}
+	root, out := newTarget(t)
+	sr := &stopReader{t: t, r: iotest.OneByteReader(bytes.NewReader(buildTar(t, entries, out)))}
+	_, err := Unpack(sr, root, UnpackOptions{})
+	sr.stopped.Store(true)
+	if !errors.Is(err, ErrUnsafePath) {
+		t.Fatalf("Unpack error %v, want ErrUnsafePath", err)
+	}
+	time.Sleep(50 * time.Millisecond) // a reader left running would read now
+	checkOutside(t, root, out)
 }
 
 func TestUnpackStats(t *testing.T) {

@@ -40,9 +40,10 @@ type detail struct {
 	stats   stats.Model
 	preview *text.Model
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	logsOn bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	logsOn  bool
+	statsOn bool
 
 	width, height int
 }
@@ -80,7 +81,7 @@ func (d detail) takesKeys() bool {
 }
 
 // usesBack reports whether esc means something to the screen itself.
-func (d detail) usesBack() bool { return d.preview != nil }
+func (d detail) usesBack() bool { return d.preview != nil || d.layersShown() && d.layers.HasFilter() }
 
 func (d detail) resize(w, h int) detail {
 	d.width, d.height = w, h
@@ -92,9 +93,9 @@ func (d detail) resize(w, h int) detail {
 			s := d.shell.SetSize(sw, inner)
 			d.shell = &s
 		}
-		d.layers = d.layers.SetSize(w-sw, inner)
+		d.layers = d.layers.SetCompact(true).SetSize(w-sw, inner)
 	default:
-		d.layers = d.layers.SetSize(w, inner)
+		d.layers = d.layers.SetCompact(false).SetSize(w, inner)
 	}
 	d.logs = d.logs.SetSize(w-2, inner-2)
 	d.text = d.text.SetSize(w-2, inner-2)

@@ -167,7 +167,8 @@ func (d detail) switchTab(i int, m Model) (detail, tea.Cmd) {
 			return d, followLogs(d.ctx, c, d.id)
 		}
 	case "Stats":
-		if d.running && c != nil {
+		if d.running && c != nil && !d.statsOn {
+			d.statsOn = true
 			return d, readStats(d.ctx, c, d.id, 0)
 		}
 	case "Inspect", "History", "Config":

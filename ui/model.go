@@ -73,7 +73,11 @@ func New(src Sources, o Options) Model {
 		main: text.New(th, km),
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
-	m.panels[containersPanel] = panel.New(th, km, 2, "Containers", "no containers")
+	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"
+	if src.NoRun != "" {
+		noCtr = src.NoRun
+	}
+	m.panels[containersPanel] = panel.New(th, km, 2, "Containers", noCtr)
 	m.panels[mountsPanel] = panel.New(th, km, 3, "Host mounts", "no overlay mounts")
 	if src.NoRun != "" {
 		m.status = src.NoRun

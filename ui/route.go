@@ -142,12 +142,12 @@ func (m Model) footer() string {
 
 // helpView is the help overlay: every binding, by group.
 func (m Model) helpView() string {
-	body := m.help.FullHelpView(m.keys.Groups())
+	body := m.helpColumns(m.width - 6)
 	note := ""
 	if m.src.NoRun != "" {
 		note = "\n\n" + m.th.Warn.Render(m.src.NoRun)
 	}
-	return m.th.Dialog.Render(m.th.Title.Render("keys") + "\n\n" + body + note + "\n\n" + m.th.Subtle.Render("? or esc to close"))
+	return m.th.Dialog.Render(m.th.Title.Render("keys") + " " + m.th.Subtle.Render("? or esc to close") + "\n" + body + note)
 }
 
 // overlayCenter draws box over the middle of screen.
@@ -171,4 +171,25 @@ func overlayCenter(screen, box string, w, h int) string {
 		lines[y+i] = ansi.Cut(row, 0, x) + theme.Fit(l, bw) + ansi.Cut(row, x+bw, w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// helpColumns lays the help groups out in columns, starting a new row of
+// columns when the next would pass w.
+func (m Model) helpColumns(w int) string {
+	var rows, row []string
+	used := 0
+	for _, g := range m.keys.Groups() {
+		col := m.help.FullHelpView([][]key.Binding{g})
+		cw := lipgloss.Width(col) + 3
+		if used+cw > w && len(row) > 0 {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		row = append(row, m.th.HelpColumn.Render(col))
+		used += cw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n\n")
 }

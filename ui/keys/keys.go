@@ -7,21 +7,21 @@ import "charm.land/bubbles/v2/key"
 
 // Map is every binding of the UI.
 type Map struct {
-	Quit, Help, Back, Enter, Filter  key.Binding
-	NextPane, PrevPane, Jump         key.Binding
-	Up, Down, Left, Right            key.Binding
-	PageUp, PageDown, Top, Bottom    key.Binding
-	PrevTab, NextTab                 key.Binding
-	PrevLayer, NextLayer, Aggregate  key.Binding
-	Collapse, ChangedOnly, Sort      key.Binding
-	HideAdded, HideModified          key.Binding
-	HideRemoved, HideUnmodified      key.Binding
-	Preview, Extract                 key.Binding
-	Run, Start, Stop, Remove, Exec   key.Binding
-	Load, Prune                      key.Binding
-	FocusShell, Attach               key.Binding
-	Yes, No                          key.Binding
-	Refresh                          key.Binding
+	Quit, Help, Back, Enter, Filter key.Binding
+	NextPane, PrevPane, Jump        key.Binding
+	Up, Down, Left, Right           key.Binding
+	PageUp, PageDown, Top, Bottom   key.Binding
+	PrevTab, NextTab                key.Binding
+	PrevLayer, NextLayer, Aggregate key.Binding
+	Collapse, ChangedOnly, Sort     key.Binding
+	HideAdded, HideModified         key.Binding
+	HideRemoved, HideUnmodified     key.Binding
+	Preview, Extract                key.Binding
+	Run, Start, Stop, Remove, Exec  key.Binding
+	Load, Prune                     key.Binding
+	FocusShell, Attach              key.Binding
+	Yes, No                         key.Binding
+	Refresh                         key.Binding
 }
 
 func b(help, desc string, keys ...string) key.Binding {
@@ -56,10 +56,10 @@ func Default() Map {
 		Collapse:       b("space", "fold dir", "space"),
 		ChangedOnly:    b("c", "changed only", "c"),
 		Sort:           b("o", "sort name/size", "o"),
-		HideAdded:      b("ctrl+a", "added", "ctrl+a"),
-		HideModified:   b("ctrl+o", "modified", "ctrl+o"),
-		HideRemoved:    b("ctrl+r", "removed", "ctrl+r"),
-		HideUnmodified: b("ctrl+u", "unmodified", "ctrl+u"),
+		HideAdded:      b("ctrl+a", "toggle added", "ctrl+a"),
+		HideModified:   b("ctrl+o", "toggle modified", "ctrl+o"),
+		HideRemoved:    b("ctrl+r", "toggle removed", "ctrl+r"),
+		HideUnmodified: b("ctrl+u", "toggle unmodified", "ctrl+u"),
 		Preview:        b("p", "preview", "p"),
 		Extract:        b("x", "extract", "x"),
 		Run:            b("r", "run", "r"),
@@ -77,12 +77,15 @@ func Default() Map {
 	}
 }
 
-// Groups returns the bindings for the help overlay, one column a group.
+// Groups returns the bindings for the help overlay, one column a group,
+// each short enough for two rows of columns to fit in 80×24.
 func (m Map) Groups() [][]key.Binding {
 	return [][]key.Binding{
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
-		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter, m.Help, m.Quit},
-		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Preview, m.Extract},
-		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.FocusShell, m.Attach, m.Refresh},
+		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
+		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach},
+		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort},
+		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
+		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune},
 	}
 }

@@ -24,10 +24,10 @@ func (m Model) details() (string, string) {
 	case n.Whiteout:
 		dir, name := path.Split(n.Path)
 		return fmt.Sprintf("whiteout %s · overlay: c--------- 0,0 %s in upper · OCI: %s", p, safe(name), safe(dir+".wh."+name)),
-			"A whiteout hides the name in every layer below it; the kernel shows no entry there, and a commit writes it as an empty .wh. file."
+			"Kernel rule: a whiteout hides this name in every lower layer."
 	case n.Opaque:
 		return fmt.Sprintf("opaque dir %s · overlay: trusted.overlay.opaque=y · OCI: %s", p, safe(path.Join(n.Path, ".wh..wh..opq"))),
-			"An opaque directory shows only its own entries: the kernel stops merging the same directory from the layers below."
+			"Kernel rule: an opaque dir hides what lower layers hold beneath it."
 	}
 	line := fmt.Sprintf("%s %s %s %d:%d", typeName(n.Mode), p, n.Mode.String(), n.UID, n.GID)
 	if n.Mode.IsRegular() {
@@ -50,17 +50,17 @@ func (m Model) details() (string, string) {
 func rule(k overlay.DiffKind) string {
 	switch k {
 	case overlay.CopiedUp:
-		return "Copied up: on the first write the kernel copies a lower file whole into upper, which then shadows the lower copy."
+		return "Copied up: the first write copied the lower entry whole into upper."
 	case overlay.MetadataOnly:
-		return "Metadata only: chmod, chown or touch copies the entry up; the content is unchanged."
+		return "Metadata only: chmod, chown or touch copied it up; content unchanged."
 	case overlay.Modified:
-		return "Modified: upper holds different content at this path and shadows every layer below."
+		return "Modified: this layer holds other content here, shadowing those below."
 	case overlay.Added:
 		return "New: no layer below holds this path."
 	case overlay.Removed:
 		return "Removed: this layer hides the path the layers below show."
 	}
-	return "Unmodified: read straight from the lower layer; the container never wrote it."
+	return "Unmodified: read straight from a lower layer, never written."
 }
 
 func (m Model) layerName(i int) string {
@@ -100,6 +100,16 @@ func (m *Model) apply(evs []tree.Node) {
 		return
 	}
 	up := len(m.stack.Layers)
+	// Rows point at their nodes: only a path added or removed, or an
+	// option that depends on kind or size, needs the rows flattened again.
+	all := len(m.opts.Hide) > 0 || m.opts.ChangedOnly || m.opts.SortBySize
+	upChanged, mergedChanged := all, all
+	set := func(t *tree.Tree, n tree.Node) {
+		if t.Set(n) {
+			upChanged = upChanged || t == m.stack.Upper
+			mergedChanged = mergedChanged || t == m.stack.Merged
+		}
+	}
 	for _, ev := range evs {
 		p := tree.Clean(ev.Path)
 		ev.Path = p
@@ -107,21 +117,21 @@ func (m *Model) apply(evs []tree.Node) {
 		low, inLower := m.stack.Lower.Lookup(p)
 		switch ev.Kind {
 		case overlay.Removed: // gone from upper: the lower entry shows again
-			m.stack.Upper.Remove(p)
+			upChanged = m.stack.Upper.Remove(p) || upChanged
 			if inLower {
-				m.stack.Merged.Set(low)
+				set(m.stack.Merged, low)
 			} else {
-				m.stack.Merged.Remove(p)
+				mergedChanged = m.stack.Merged.Remove(p) || mergedChanged
 			}
 			continue
 		case overlay.Whiteout:
 			ev.Whiteout = true
-			m.stack.Merged.Remove(p)
+			mergedChanged = m.stack.Merged.Remove(p) || mergedChanged
 		case overlay.Opaque:
 			ev.Opaque = true
 			for _, c := range m.stack.Merged.Children(p) {
 				if c.Layer != up {
-					m.stack.Merged.Remove(c.Path)
+					mergedChanged = m.stack.Merged.Remove(c.Path) || mergedChanged
 				}
 			}
 		case overlay.Added:
@@ -134,15 +144,19 @@ func (m *Model) apply(evs []tree.Node) {
 		if inLower {
 			ev.Shadows = []int{low.Layer}
 		}
-		m.stack.Upper.Set(ev)
+		set(m.stack.Upper, ev)
 		if !ev.Whiteout {
 			mv := ev
 			if !inLower && !ev.Opaque {
 				mv.Kind = overlay.Added
 			}
-			m.stack.Merged.Set(mv)
+			set(m.stack.Merged, mv)
 		}
 	}
-	m.panes[upperPane].refresh(m.opts)
-	m.panes[mergedPane].refresh(m.opts)
+	if upChanged {
+		m.panes[upperPane].refresh(m.opts)
+	}
+	if mergedChanged {
+		m.panes[mergedPane].refresh(m.opts)
+	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"minidocker/overlay"
 	"minidocker/ui/keys"
@@ -60,6 +59,7 @@ type Model struct {
 	opts   tree.Options
 	counts [][4]int // per lower layer: added, modified, removed, total
 
+	compact   bool // upper and merged only, beside a shell
 	filtering bool
 	flash     map[string]bool
 	flashGen  int
@@ -160,6 +160,28 @@ func (m Model) SetSize(w, h int) Model {
 	return m
 }
 
+// SetCompact shows only the upper and merged panes (beside a shell), or
+// all three.
+func (m Model) SetCompact(c bool) Model {
+	m.compact = c
+	if c && m.focus == lowerPane {
+		m.focus = mergedPane
+	}
+	m.layout()
+	return m
+}
+
+// shown lists the panes on screen, left to right.
+func (m Model) shown() []int {
+	if m.compact {
+		return []int{upperPane, mergedPane}
+	}
+	return []int{lowerPane, upperPane, mergedPane}
+}
+
+// HasFilter reports whether a filter is set; esc then clears it.
+func (m Model) HasFilter() bool { return m.opts.Filter != "" }
+
 // Filtering reports whether the filter line takes the keys.
 func (m Model) Filtering() bool { return m.filtering }
 
@@ -172,13 +194,15 @@ func (m *Model) refresh() {
 // layout sizes the panes: three columns for a container; for an image,
 // the layer list on the left and one tree on the right.
 func (m *Model) layout() {
-	h := max(m.height-4, 1) // header, two detail lines, borders counted below
+	h := max(m.height-3, 3) // a header line and two detail lines
 	if m.Container() {
-		w := max((m.width-6)/3, 4)
-		for i := range m.panes {
+		shown := m.shown()
+		n := len(shown)
+		w := max((m.width-2*n)/n, 4)
+		for _, i := range shown {
 			m.panes[i].width, m.panes[i].height = w, max(h-2, 1)
 		}
-		m.panes[mergedPane].width = max(m.width-6-2*w, 4)
+		m.panes[mergedPane].width = max(m.width-2*n-(n-1)*w, 4)
 		return
 	}
 	left := m.leftWidth()
@@ -302,7 +326,14 @@ func (m *Model) cycle(d int) {
 	if !m.Container() {
 		return
 	}
-	m.focus = (m.focus + d + len(m.panes)) % len(m.panes)
+	shown := m.shown()
+	at := 0
+	for i, p := range shown {
+		if p == m.focus {
+			at = i
+		}
+	}
+	m.focus = shown[(at+d+len(shown))%len(shown)]
 }
 
 func (m *Model) toggle(k overlay.DiffKind) {
@@ -336,14 +367,17 @@ func (m *Model) selectLayer(i int) {
 		p.setTree(m.stack.Lower, m.opts)
 		return
 	}
-	p.title = fmt.Sprintf("layer %d", i)
+	p.title = fmt.Sprintf("layer %d of %d", i, n)
 	p.setTree(m.stack.Layers[i], m.opts)
 }
 
 // Selected returns the entry under the cursor of the focused pane.
 func (m Model) Selected() (tree.Node, bool) {
 	r, ok := m.panes[m.focus].selected()
-	return r.Node, ok
+	if !ok {
+		return tree.Node{}, false
+	}
+	return *r.Node, true
 }
 
 // SelectedPane names the focused pane: "lower", "upper" or "merged".
@@ -358,7 +392,8 @@ func (m Model) paneAt(x int) int {
 	if !m.Container() {
 		return lowerPane
 	}
-	return min(max(x/(m.panes[0].width+2), 0), 2)
+	shown := m.shown()
+	return shown[min(max(x/(m.panes[upperPane].width+2), 0), len(shown)-1)]
 }
 
 func (m *Model) click(ms tea.Mouse) {
@@ -398,18 +433,18 @@ func (m Model) View() string {
 	var out string
 	if m.Container() {
 		var cols []string
-		for i := range m.panes {
-			footer := ""
-			if i == lowerPane && m.layer >= 0 {
-				footer = fmt.Sprintf("layer %d/%d", m.layer, len(m.stack.Layers))
+		for _, i := range m.shown() {
+			flash := m.flash
+			if i == lowerPane {
+				flash = nil // changes happen in upper; lower never changes
 			}
-			cols = append(cols, m.panes[i].view(m.th, i == m.focus, m.flash, footer))
+			cols = append(cols, m.panes[i].view(m.th, i == m.focus, flash, ""))
 		}
-		out = lipgloss.JoinHorizontal(lipgloss.Top, cols...)
+		out = theme.JoinLines(cols...)
 	} else {
 		left := m.layerList()
 		right := m.panes[lowerPane].view(m.th, true, m.flash, "")
-		out = lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+		out = theme.JoinLines(left, right)
 	}
 	d1, d2 := m.details()
 	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
 
 	"minidocker/overlay"
 	"minidocker/ui/theme"
@@ -137,7 +136,7 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer 
 	if footer != "" {
 		title += " · " + footer
 	}
-	return th.Box(title, b.String(), w, p.height, focused)
+	return th.Exact().Box(title, b.String(), w, p.height, focused)
 }
 
 // row draws one line of the tree: kind marker, indent, fold sign, the name
@@ -167,13 +166,17 @@ func (p *pane) row(th theme.Theme, r tree.Row, sel, focused, flash bool, w int) 
 	}
 	indent := min(r.Depth*2, w/2)
 	left := theme.Marker(r.Kind) + " " + strings.Repeat(" ", indent) + fold + name
-	room := w - 8
-	if room < 4 {
-		room = w
-		size = ""
+	room := w
+	if size != "" {
+		room = w - len(size) - 1
 	}
-	left = ansi.Truncate(left, room, "…")
-	text := left + strings.Repeat(" ", max(w-ansi.StringWidth(left)-len(size), 0)) + size
+	if room < 4 {
+		room, size = w, ""
+	}
+	text := theme.Cut(left, room)
+	if size != "" {
+		text += " " + size
+	}
 	st := th.Kind[r.Kind]
 	switch {
 	case flash:

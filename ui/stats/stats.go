@@ -75,7 +75,7 @@ func (m Model) View() string {
 	}
 	rows := max((m.height-3)/3, 1)
 	mem := fmt.Sprintf("memory %s", bytes(m.last.Memory))
-	if m.limit > 0 {
+	if m.limit > 0 && m.limit < 1<<50 { // no limit reads as the largest page-aligned number
 		mem += " of " + bytes(m.limit)
 	}
 	return strings.Join([]string{

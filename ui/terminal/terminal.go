@@ -232,6 +232,8 @@ func (m Model) View() string {
 		title += " · exited"
 	case m.focused:
 		title += " · " + m.keys.FocusShell.Help().Key + " to leave"
+	default:
+		title += " · " + m.keys.Attach.Help().Key + " full screen, ctrl+] back"
 	}
 	return m.th.Box(title, strings.Join(lines, "\n"), m.width, m.height, m.focused)
 }

@@ -32,14 +32,18 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 	b.WriteString(frame.Render(strings.Repeat(hz, max(w-1-tw, 0)) + tr))
 	lines := strings.Split(body, "\n")
 	side := frame.Render(vt)
+	blank := strings.Repeat(" ", w)
 	for i := 0; i < h; i++ {
-		l := ""
+		l := blank
 		if i < len(lines) {
 			l = lines[i]
+			if !t.exact {
+				l = Fit(l, w)
+			}
 		}
 		b.WriteByte('\n')
 		b.WriteString(side)
-		b.WriteString(Fit(l, w))
+		b.WriteString(l)
 		b.WriteString(side)
 	}
 	b.WriteByte('\n')
@@ -47,8 +51,45 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 	return b.String()
 }
 
+// Exact returns the theme for a Box whose body lines are already exactly
+// w cells wide, so that measuring them can be skipped: the cost of a frame
+// of a big tree is mostly measuring text.
+func (t Theme) Exact() Theme {
+	t.exact = true
+	return t
+}
+
+// JoinLines puts blocks side by side, line by line; every block must have
+// the same number of lines, each as wide as the block.
+func JoinLines(blocks ...string) string {
+	split := make([][]string, len(blocks))
+	n := 0
+	for i, bl := range blocks {
+		split[i] = strings.Split(bl, "\n")
+		n = max(n, len(split[i]))
+	}
+	var b strings.Builder
+	for y := 0; y < n; y++ {
+		if y > 0 {
+			b.WriteByte('\n')
+		}
+		for _, lines := range split {
+			if y < len(lines) {
+				b.WriteString(lines[y])
+			}
+		}
+	}
+	return b.String()
+}
+
 // Fit cuts or pads a styled line to exactly w cells.
 func Fit(l string, w int) string {
+	if isASCII(l) {
+		if len(l) > w {
+			return l[:max(w-1, 0)] + "…"
+		}
+		return l + strings.Repeat(" ", w-len(l))
+	}
 	n := ansi.StringWidth(l)
 	if n > w {
 		l = ansi.Truncate(l, w, "…")
@@ -59,3 +100,16 @@ func Fit(l string, w int) string {
 	}
 	return l
 }
+
+// isASCII reports whether s is printable ASCII, one cell a byte.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Cut fits plain (unstyled) text to w cells, cheaply when it is ASCII.
+func Cut(s string, w int) string { return Fit(s, w) }

@@ -15,16 +15,19 @@ import (
 // their own: they take them from a Theme.
 type Theme struct {
 	NoColor bool
+	exact   bool // Box trusts its body lines' widths
 
 	Title, Subtle, Bold, Error, Warn, OK lipgloss.Style
-	Border, BorderFocus                 lipgloss.Style
+	Border, BorderFocus                  lipgloss.Style
 	// Frame and FrameFocus colour the lines Box draws.
-	Frame, FrameFocus lipgloss.Style
-	Selected, SelectedBlur              lipgloss.Style
-	TabActive, TabInactive              lipgloss.Style
-	Key, KeyDesc, Footer                lipgloss.Style
-	Flash                               lipgloss.Style
-	Dialog                              lipgloss.Style
+	Frame, FrameFocus      lipgloss.Style
+	Selected, SelectedBlur lipgloss.Style
+	TabActive, TabInactive lipgloss.Style
+	Key, KeyDesc, Footer   lipgloss.Style
+	Flash                  lipgloss.Style
+	Dialog                 lipgloss.Style
+	// HelpColumn spaces the columns of the help overlay.
+	HelpColumn lipgloss.Style
 	// Kind styles an entry of a tree by how it relates to the layers below.
 	Kind map[overlay.DiffKind]lipgloss.Style
 	// Plot draws the bars of a small chart.
@@ -74,6 +77,7 @@ func New(dark, noColor bool) Theme {
 		Flash:        lipgloss.NewStyle().Reverse(true).Foreground(yellow),
 		Dialog:       lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(0, 1),
 		Plot:         lipgloss.NewStyle().Foreground(cyan),
+		HelpColumn:   lipgloss.NewStyle().PaddingRight(3),
 		Kind: map[overlay.DiffKind]lipgloss.Style{
 			overlay.Unmodified:   lipgloss.NewStyle(),
 			overlay.Added:        lipgloss.NewStyle().Foreground(green),
@@ -112,6 +116,7 @@ func plain() Theme {
 		Flash:        n().Reverse(true),
 		Dialog:       n().Border(lipgloss.DoubleBorder()).Padding(0, 1),
 		Plot:         n(),
+		HelpColumn:   n().PaddingRight(3),
 		Kind: map[overlay.DiffKind]lipgloss.Style{
 			overlay.Unmodified:   n(),
 			overlay.Added:        n().Bold(true),

@@ -29,9 +29,10 @@ func Coarse(k overlay.DiffKind) overlay.DiffKind {
 	return k
 }
 
-// Row is one visible line of a tree.
+// Row is one visible line of a tree. Node points into the tree, so a node
+// replaced in place shows at once without flattening again.
 type Row struct {
-	Node
+	*Node
 	Depth     int
 	HasKids   bool
 	Collapsed bool
@@ -43,7 +44,7 @@ func (t *Tree) Rows(o Options) []Row {
 	if o.SortBySize {
 		sizes(t.root)
 	}
-	f := flattener{o: o, filter: strings.ToLower(o.Filter), rows: make([]Row, 0, min(len(t.index), 1<<16))}
+	f := flattener{o: o, filter: strings.ToLower(o.Filter), rows: make([]Row, 0, len(t.index))}
 	f.kids(t.root, 0)
 	return f.rows
 }
@@ -61,7 +62,7 @@ func (f *flattener) shown(e *entry) bool {
 	if f.o.ChangedOnly && e.Kind == overlay.Unmodified {
 		return false
 	}
-	return f.filter == "" || strings.Contains(strings.ToLower(e.name), f.filter)
+	return f.filter == "" || strings.Contains(e.lower, f.filter)
 }
 
 // kids appends the visible children of e and reports whether any was.
@@ -90,7 +91,7 @@ func (f *flattener) kids(e *entry, depth int) bool {
 
 func (f *flattener) add(e *entry, depth int) bool {
 	at := len(f.rows)
-	f.rows = append(f.rows, Row{Node: e.Node, Depth: depth, HasKids: len(e.kids) > 0, Collapsed: e.collapsed})
+	f.rows = append(f.rows, Row{Node: &e.Node, Depth: depth, HasKids: len(e.kids) > 0, Collapsed: e.collapsed})
 	self := f.shown(e)
 	if len(e.kids) == 0 {
 		if !self {

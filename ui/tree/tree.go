@@ -45,6 +45,7 @@ func (n Node) IsDir() bool { return n.Mode.IsDir() }
 type entry struct {
 	Node
 	name      string
+	lower     string // name in lower case, for the filter
 	parent    *entry
 	kids      []*entry
 	collapsed bool
@@ -96,9 +97,15 @@ func (t *Tree) insert(n Node, sorted bool) *entry {
 	dir, name := path.Split(n.Path)
 	parent, ok := t.index[Clean(dir)]
 	if !ok {
-		parent = t.insert(Node{Path: dir, Mode: fs.ModeDir | 0o755, Kind: n.Kind, Layer: n.Layer}, sorted)
+		// A parent nobody described is new with a new child, else as
+		// it was.
+		k := overlay.Unmodified
+		if n.Kind == overlay.Added {
+			k = overlay.Added
+		}
+		parent = t.insert(Node{Path: dir, Mode: fs.ModeDir | 0o755, Kind: k, Layer: n.Layer}, sorted)
 	}
-	e := &entry{Node: n, name: name, parent: parent}
+	e := &entry{Node: n, name: name, lower: strings.ToLower(name), parent: parent}
 	if sorted {
 		i, _ := slices.BinarySearchFunc(parent.kids, name, func(k *entry, s string) int { return strings.Compare(k.name, s) })
 		parent.kids = slices.Insert(parent.kids, i, e)
@@ -110,8 +117,14 @@ func (t *Tree) insert(n Node, sorted bool) *entry {
 }
 
 // Set puts n at its path, replacing what was there (but keeping a
-// directory's children) and making missing parents.
-func (t *Tree) Set(n Node) { t.insert(n, true) }
+// directory's children) and making missing parents. It reports whether
+// the path is new, which changes the rows; a replaced node changes only
+// what its rows show, since rows point at their nodes.
+func (t *Tree) Set(n Node) bool {
+	_, had := t.index[Clean(n.Path)]
+	t.insert(n, true)
+	return !had
+}
 
 // Remove deletes the path and everything beneath it. It reports whether
 // the path was there.

@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// earlyCgroup is the cgroup a monitor puts its init in before it knows
+// the container. Moving a process between cgroups waits for an RCU grace
+// period on cgroup v1 (cgroup_threadgroup_rwsem), 5-10 ms, the longest
+// single step of a start: done at once, it overlaps with the starter's
+// work. Once the container is known the cgroup is renamed to it and its
+// limits are written, all before the init may execve.
+type earlyCgroup struct {
+	cg      Cgroup
+	done    chan error
+	joined  error
+	settled bool // done has been read into joined
+	claimed bool // renamed: no longer ours to remove
+}
+
+// wait returns the outcome of the join, once it is known.
+func (e *earlyCgroup) wait() error {
+	if !e.settled {
+		e.joined, e.settled = <-e.done, true
+	}
+	return e.joined
+}
+
+// errNoEarlyCgroup sends the caller to the cgroup of the container itself.
+var errNoEarlyCgroup = errors.New("no early cgroup")
+
+// joinEarly starts making minidocker/pending-<monitor pid> in each of the
+// hierarchies given as JSON and moving pid into it.
+func joinEarly(hierarchies string, pid int) *earlyCgroup {
+	var h Hierarchies
+	if json.Unmarshal([]byte(hierarchies), &h) != nil || (h.Unified == "" && len(h.V1) == 0) {
+		return nil
+	}
+	e := &earlyCgroup{cg: h.Cgroup(fmt.Sprintf("pending-%d", os.Getpid())), done: make(chan error, 1)}
+	go func() {
+		err := e.cg.Create(nil)
+		if err == nil {
+			err = e.cg.Join(pid)
+		}
+		e.done <- err
+	}()
+	return e
+}
+
+// claim turns the early cgroup into to, with settings.
+func (e *earlyCgroup) claim(to Cgroup, settings []Setting) error {
+	if e == nil {
+		return errNoEarlyCgroup
+	}
+	if err := e.wait(); err != nil {
+		return err // discard removes what was made
+	}
+	if err := e.cg.Rename(to); err != nil {
+		return errors.Join(err, to.Remove())
+	}
+	e.claimed = true
+	if err := to.Apply(settings); err != nil {
+		return errors.Join(err, to.Remove())
+	}
+	return nil
+}
+
+// discard removes an early cgroup that no container claimed; its init
+// must be gone.
+func (e *earlyCgroup) discard() {
+	if e == nil || e.claimed {
+		return
+	}
+	e.wait()
+	e.cg.Remove()
+}
+
+// sweepPending removes the early cgroups of monitors that died before
+// claiming them (their inits die with the monitor's socket).
+func sweepPending(h Hierarchies) {
+	var roots []string
+	if h.Unified != "" {
+		roots = append(roots, h.Unified)
+	}
+	for _, mp := range h.V1 {
+		roots = append(roots, mp)
+	}
+	for _, r := range roots {
+		dir := filepath.Join(r, cgroupParent)
+		ents, _ := os.ReadDir(dir)
+		for _, ent := range ents {
+			pid, ok := strings.CutPrefix(ent.Name(), "pending-")
+			if !ok || !ent.IsDir() {
+				continue
+			}
+			if n, err := strconv.Atoi(pid); err == nil && unix.Kill(n, 0) == nil {
+				continue // its monitor is still there
+			}
+			unix.Rmdir(filepath.Join(dir, ent.Name()))
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kill sends sig to a running container's init.
+func (e *Engine) Kill(ref string, sig unix.Signal) error {
+	st, err := e.Get(ref)
+	if err != nil {
+		return err
+	}
+	if st.Status != Running || !alive(st.Pid, st.PidStart) {
+		return fmt.Errorf("kill %s: %w", st.Name(), ErrNotRunning)
+	}
+	if err := unix.Kill(st.Pid, sig); err != nil {
+		return fmt.Errorf("kill %s (%s): %w", st.Name(), unix.SignalName(sig), err)
+	}
+	return nil
+}
+
+// Stop sends SIGTERM, then SIGKILL after timeout, and waits for the exit.
+func (e *Engine) Stop(ref string, timeout time.Duration) (State, error) {
+	st, err := e.Get(ref)
+	if err != nil {
+		return State{}, err
+	}
+	if st.Status != Running {
+		return st, nil
+	}
+	if err := e.Kill(st.ID, unix.SIGTERM); err != nil && !errors.Is(err, ErrNotRunning) {
+		return st, err
+	}
+	if s, err := e.Wait(st.ID, timeout); err == nil {
+		return s, nil
+	}
+	if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
+		return st, err
+	}
+	return e.Wait(st.ID, 10*time.Second)
+}
+
+// Wait waits up to timeout for a container to stop running.
+func (e *Engine) Wait(ref string, timeout time.Duration) (State, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := e.Get(ref)
+		if err != nil || st.Status != Running {
+			return st, err
+		}
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("wait for %s: %w after %s", st.Name(), ErrRunning, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Remove deletes a container that is not running (with force, it kills it
+// first). It never deletes through a mount: a directory that still has
+// one is refused, so a volume's host files survive.
+func (e *Engine) Remove(ref string, force bool) (State, error) {
+	st, err := e.Get(ref)
+	if err != nil {
+		return State{}, err
+	}
+	if st.Status == Running {
+		if !force {
+			return st, fmt.Errorf("remove %s: %w; stop it first or use force", st.Name(), ErrRunning)
+		}
+		if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
+			return st, err
+		}
+		if st, err = e.Wait(st.ID, 10*time.Second); err != nil {
+			return st, err
+		}
+	}
+	if m := mountsUnder(st.Dir); len(m) > 0 {
+		return st, fmt.Errorf("remove %s: %w: %s", st.Name(), ErrMounted, strings.Join(m, ", "))
+	}
+	if err := st.Cgroup.Remove(); err != nil {
+		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
+	}
+	if err := os.RemoveAll(st.Dir); err != nil {
+		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
+	}
+	return st, nil
+}
+
+// mountsUnder lists the host's mount points at or below dir.
+func mountsUnder(dir string) []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 {
+			mp := unescapeMountinfo(f[4])
+			if mp == dir || strings.HasPrefix(mp, dir+"/") {
+				out = append(out, mp)
+			}
+		}
+	}
+	return out
+}
+
+// Logs writes a container's output to w; with follow, it keeps writing
+// until the container stops.
+func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
+	st, err := e.Get(ref)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(st.Dir, logFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logs %s: %w", st.Name(), err)
+	}
+	defer f.Close()
+	for {
+		if _, err := io.Copy(w, f); err != nil {
+			return fmt.Errorf("logs %s: %w", st.Name(), err)
+		}
+		if !follow {
+			return nil
+		}
+		if s, err := e.Get(st.ID); err != nil || s.Status != Running {
+			_, err := io.Copy(w, f)
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stats reads a running container's cgroup usage.
+func (e *Engine) Stats(ref string) (Usage, error) {
+	st, err := e.Get(ref)
+	if err != nil {
+		return Usage{}, err
+	}
+	if st.Status != Running {
+		return Usage{}, fmt.Errorf("stats %s: %w", st.Name(), ErrNotRunning)
+	}
+	return st.Cgroup.Usage()
+}

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"minidocker/ui/internal/uitest"
+	"minidocker/ui/layers"
+	"minidocker/ui/terminal"
+	"minidocker/ui/tree"
+)
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// fakeImages is an in-memory image store.
+type fakeImages struct{ loaded []string }
+
+func (f *fakeImages) Images() ([]Image, error) {
+	return []Image{
+		{ID: "sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90", ShortID: "a1b2c3d4e5f6", Names: []string{"base:latest"}, Size: 12_300_000, Created: t0,
+			Layers:  []Layer{{DiffID: "sha256:1111aaaa2222bbbb", Size: 11_000_000, CreatedBy: "ADD rootfs.tar /"}, {DiffID: "sha256:3333cccc4444dddd", Size: 1_300_000, CreatedBy: "RUN pip install app"}},
+			History: []History{{Created: t0, CreatedBy: "ADD rootfs.tar /"}, {Created: t0, CreatedBy: "ENV PATH=/bin", EmptyLayer: true}, {Created: t0, CreatedBy: "RUN pip install app"}},
+			Config:  "{\n  \"architecture\": \"amd64\",\n  \"os\": \"linux\"\n}"},
+		{ID: "sha256:ffee00112233445566778899", ShortID: "ffee00112233", Names: []string{"evil\x1b]52;c;aGk=\x07:latest"}, Size: 4096, Created: t0},
+	}, nil
+}
+func (f *fakeImages) ImageStack(id string) (layers.Stack, error) { return uitest.ImageStack(), nil }
+func (f *fakeImages) Load(p string) ([]string, error) {
+	f.loaded = append(f.loaded, p)
+	return []string{"loaded:latest"}, nil
+}
+func (f *fakeImages) Prune() (string, error) { return "freed 1.0 MB", nil }
+
+// fakeContainers is an in-memory engine.
+type fakeContainers struct {
+	calls  []string
+	events chan []tree.Node
+	pty    terminal.Pty
+}
+
+func (f *fakeContainers) Containers() ([]Container, error) {
+	return []Container{
+		{ID: "c0ffee0123456789", ShortID: "c0ffee012345", Name: "web", Image: "base:latest", Command: "/bin/sh", Status: "running", Running: true, Created: t0, Inspect: "{\n  \"id\": \"c0ffee0123456789\"\n}"},
+		{ID: "dead00beef001122", ShortID: "dead00beef00", Name: "old", Image: "base:latest", Command: "/bin/true", Status: "exited", Created: t0},
+	}, nil
+}
+func (f *fakeContainers) ContainerStack(id string) (layers.Stack, error) { return uitest.Stack(), nil }
+func (f *fakeContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node, error) {
+	return f.events, nil
+}
+func (f *fakeContainers) Run(s RunSpec) (string, error) {
+	f.calls = append(f.calls, "run "+s.Image+" "+strings.Join(s.Command, " ")+" "+s.Name)
+	return "1234567890abcdef", nil
+}
+func (f *fakeContainers) Start(id string) error  { f.calls = append(f.calls, "start "+id); return nil }
+func (f *fakeContainers) Stop(id string) error   { f.calls = append(f.calls, "stop "+id); return nil }
+func (f *fakeContainers) Remove(id string) error { f.calls = append(f.calls, "rm "+id); return nil }
+func (f *fakeContainers) Attach(id string) (terminal.Pty, error) {
+	if f.pty == nil {
+		return nil, errors.New("no pty")
+	}
+	return f.pty, nil
+}
+func (f *fakeContainers) Exec(id string) (terminal.Pty, error) { return f.Attach(id) }
+func (f *fakeContainers) Logs(ctx context.Context, id string, w io.Writer) error {
+	_, err := io.WriteString(w, "hello\nworld\n")
+	return err
+}
+func (f *fakeContainers) Stats(id string) (Stats, error) {
+	return Stats{MemoryBytes: 3 << 20, MemoryLimit: 256 << 20, CPUNanos: 5e8, Pids: 3}, nil
+}
+
+type fakeMounts struct{}
+
+func (fakeMounts) Mounts() ([]Mount, error) {
+	return []Mount{{ID: 30, Point: "/var/lib/minidocker/containers/c0ffee/rootfs", Lower: []string{"/l/B", "/l/A"}, Upper: "/c/upper", Work: "/c/work"}}, nil
+}
+func (fakeMounts) MountStack(m Mount) (layers.Stack, error) { return uitest.Stack(), nil }
+
+// fakePty prints out once, then blocks until closed; what is typed is
+// kept.
+type fakePty struct {
+	out    chan []byte
+	closed chan struct{}
+	typed  []byte
+	cols   int
+}
+
+func newFakePty(out string) *fakePty {
+	p := &fakePty{out: make(chan []byte, 1), closed: make(chan struct{})}
+	p.out <- []byte(out)
+	return p
+}
+
+func (p *fakePty) Read(b []byte) (int, error) {
+	select {
+	case o := <-p.out:
+		return copy(b, o), nil
+	case <-p.closed:
+		return 0, io.EOF
+	}
+}
+func (p *fakePty) Write(b []byte) (int, error) { p.typed = append(p.typed, b...); return len(b), nil }
+func (p *fakePty) Close() error {
+	select {
+	case <-p.closed:
+	default:
+		close(p.closed)
+	}
+	return nil
+}
+func (p *fakePty) Resize(cols, rows int) error { p.cols = cols; return nil }

@@ -1,0 +1,134 @@
+package layers_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"minidocker/overlay"
+	"minidocker/ui/internal/uitest"
+	"minidocker/ui/keys"
+	"minidocker/ui/layers"
+	"minidocker/ui/theme"
+	"minidocker/ui/tree"
+)
+
+func view(t *testing.T, s layers.Stack, w, h int, presses ...string) (layers.Model, string) {
+	t.Helper()
+	m := layers.New(theme.New(true, false), keys.Default(), s).SetSize(w, h)
+	for _, k := range presses {
+		m, _ = m.Update(uitest.Key(k))
+	}
+	return m, m.View()
+}
+
+func TestViewGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		image   bool
+		w, h    int
+		presses []string
+	}{
+		{name: "container_120x40", w: 120, h: 40},
+		{name: "container_80x24", w: 80, h: 24},
+		{name: "container_200x60", w: 200, h: 60},
+		// tab from merged to lower, then upper; the whiteout is the 2nd row.
+		{name: "whiteout_details", w: 120, h: 40, presses: []string{"tab", "tab", "j"}},
+		{name: "opaque_details", w: 120, h: 40, presses: []string{"tab", "tab", "j", "j", "j", "j", "j", "j", "j", "j"}},
+		{name: "evil_name", w: 120, h: 40, presses: []string{"j", "j", "j", "j", "j", "j"}},
+		{name: "filter", w: 120, h: 40, presses: []string{"/", "p", "a", "s", "enter"}},
+		{name: "changed_only", w: 120, h: 40, presses: []string{"c"}},
+		{name: "hide_unmodified_sort_size", w: 120, h: 40, presses: []string{"ctrl+u", "o"}},
+		{name: "folded", w: 80, h: 24, presses: []string{"space"}},
+		{name: "lower_layer_1", w: 120, h: 40, presses: []string{">", ">"}},
+		{name: "image_120x40", image: true, w: 120, h: 40},
+		{name: "image_80x24", image: true, w: 80, h: 24},
+		{name: "image_layer_1", image: true, w: 120, h: 40, presses: []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := uitest.Stack()
+			if tt.image {
+				s = uitest.ImageStack()
+			}
+			_, got := view(t, s, tt.w, tt.h, tt.presses...)
+			uitest.Golden(t, tt.name, got)
+		})
+	}
+}
+
+func TestViewGoldenANSI(t *testing.T) {
+	_, got := view(t, uitest.Stack(), 80, 24)
+	uitest.Golden(t, "container_80x24.ansi", got)
+}
+
+// TestViewSize checks that every line of the view is exactly as wide as
+// the view, so a resize leaves no garbage.
+func TestViewSize(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 60}, {61, 17}} {
+		m, _ := view(t, uitest.Stack(), 200, 60)
+		m = m.SetSize(sz[0], sz[1])
+		lines := strings.Split(m.View(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w != sz[0] {
+				t.Errorf("%dx%d: line %d is %d wide: %q", sz[0], sz[1], i, w, ansi.Strip(l))
+			}
+		}
+	}
+}
+
+// TestEvilNameIsVisible checks that an escape sequence in a name is shown
+// as text and never reaches the terminal.
+func TestEvilNameIsVisible(t *testing.T) {
+	_, got := view(t, uitest.Stack(), 120, 40, "j", "j", "j", "j", "j", "j")
+	if strings.Contains(got, uitest.EvilName) || strings.Contains(got, "\x07") {
+		t.Fatal("the raw name reached the output")
+	}
+	if !strings.Contains(ansi.Strip(got), `\x1b[31mred\a`) {
+		t.Errorf("the name is not shown escaped:\n%s", ansi.Strip(got))
+	}
+}
+
+func TestEventsChangeTreesAndFlash(t *testing.T) {
+	s := uitest.Stack()
+	m, _ := view(t, s, 120, 40)
+	ch := make(chan []tree.Node, 1)
+	m, cmd := m.Update(layers.EventsMsg{Ch: ch, Nodes: []tree.Node{
+		{Path: "/etc/passwd", Kind: overlay.Whiteout},
+		{Path: "/app/main.py", Kind: overlay.Added, Mode: 0o644, Size: 3000},
+		{Path: "/srv/new", Kind: overlay.Added, Mode: 0o644, Size: 1},
+	}})
+	if cmd == nil {
+		t.Fatal("no command to re-arm the stream and end the flash")
+	}
+	if _, ok := s.Merged.Lookup("/etc/passwd"); ok {
+		t.Error("merged still shows the deleted /etc/passwd")
+	}
+	if n, ok := s.Upper.Lookup("/etc/passwd"); !ok || !n.Whiteout {
+		t.Errorf("upper has no whiteout for /etc/passwd: %+v", n)
+	}
+	if n, _ := s.Merged.Lookup("/app/main.py"); n.Kind != overlay.CopiedUp || n.Layer != 2 {
+		t.Errorf("/app/main.py in merged: kind %v layer %d, want copied-up from upper", n.Kind, n.Layer)
+	}
+	if n, _ := s.Merged.Lookup("/srv/new"); n.Kind != overlay.Added {
+		t.Errorf("/srv/new in merged: kind %v, want added", n.Kind)
+	}
+	uitest.Golden(t, "events_flash.ansi", m.View())
+}
+
+func TestGoldenUpdateWrites(t *testing.T) {
+	dir, upd := uitest.Dir, *uitest.Update
+	t.Cleanup(func() { uitest.Dir, *uitest.Update = dir, upd })
+	uitest.Dir, *uitest.Update = t.TempDir(), true
+	uitest.Golden(t, "probe", "hello")
+	b, err := os.ReadFile(filepath.Join(uitest.Dir, "probe.golden"))
+	if err != nil || string(b) != "hello" {
+		t.Fatalf("-update wrote %q, %v", b, err)
+	}
+}

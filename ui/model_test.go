@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"minidocker/ui/internal/uitest"
+)
+
+// newTest returns the UI over the fakes, sized w×h and loaded.
+func newTest(t *testing.T, w, h int, noRun bool) (Model, *fakeContainers, *fakeImages) {
+	t.Helper()
+	fc, fi := &fakeContainers{}, &fakeImages{}
+	src := Sources{Images: fi, Containers: fc, Mounts: fakeMounts{}}
+	if noRun {
+		src.Containers, src.NoRun = nil, "containers need root: run minidocker as root to start them"
+	}
+	m := New(src, Options{Dark: true})
+	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	m = send(t, m, loadImages(src.Images)())
+	if src.Containers != nil {
+		m = send(t, m, loadContainers(src.Containers)())
+	}
+	m = send(t, m, loadMounts(src.Mounts)())
+	return m, fc, fi
+}
+
+// send gives m one message and returns the new model.
+func send(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	next, _ := m.Update(msg)
+	return next.(Model)
+}
+
+// keys presses keys in order, running the commands that answer at once
+// (dialog answers, loads), but not timers.
+func press(t *testing.T, m Model, ks ...string) Model {
+	t.Helper()
+	for _, k := range ks {
+		next, cmd := m.Update(uitest.Key(k))
+		m = next.(Model)
+		m = runQuick(t, m, cmd)
+	}
+	return m
+}
+
+// runQuick runs cmd and feeds its message back when it is one the tests
+// need: dialog answers, stacks, extract questions and action results.
+func runQuick(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	if cmd == nil {
+		return m
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-timeout():
+		return m // a timer or a stream: not for these tests
+	}
+	switch msg := msg.(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			m = runQuick(t, m, c)
+		}
+		return m
+	case nil:
+		return m
+	}
+	next, cmd := m.Update(msg)
+	return runQuick(t, next.(Model), cmd)
+}
+
+func TestHomeGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		w, h  int
+		noRun bool
+		keys  []string
+	}{
+		{name: "home_120x40", w: 120, h: 40},
+		{name: "home_80x24", w: 80, h: 24},
+		{name: "home_200x60", w: 200, h: 60},
+		{name: "home_history_tab", w: 120, h: 40, keys: []string{"]"}},
+		{name: "home_containers", w: 120, h: 40, keys: []string{"2"}},
+		{name: "home_mounts", w: 120, h: 40, keys: []string{"3"}},
+		{name: "home_evil_image_name", w: 120, h: 40, keys: []string{"j"}},
+		{name: "home_no_root", w: 120, h: 40, noRun: true, keys: []string{"2"}},
+		{name: "help_120x40", w: 120, h: 40, keys: []string{"?"}},
+		{name: "help_80x24", w: 80, h: 24, keys: []string{"?"}},
+		{name: "run_form", w: 120, h: 40, keys: []string{"r", "/", "b", "i", "n", "/", "s", "h"}},
+		{name: "confirm_rm", w: 80, h: 24, keys: []string{"2", "D"}},
+		{name: "image_open", w: 120, h: 40, keys: []string{"enter"}},
+		{name: "container_open", w: 120, h: 40, keys: []string{"2", "enter"}},
+		{name: "container_open_80x24", w: 80, h: 24, keys: []string{"2", "enter"}},
+		{name: "mount_open", w: 120, h: 40, keys: []string{"3", "enter"}},
+		{name: "image_config_tab", w: 120, h: 40, keys: []string{"enter", "3"}},
+		{name: "preview", w: 120, h: 40, keys: []string{"enter", "j", "p"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTest(t, tt.w, tt.h, tt.noRun)
+			m = press(t, m, tt.keys...)
+			uitest.Golden(t, tt.name, m.render())
+		})
+	}
+}
+
+func TestHomeGoldenANSI(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, false)
+	uitest.Golden(t, "home_120x40.ansi", m.render())
+}
+
+func TestNoColor(t *testing.T) {
+	fc := &fakeContainers{}
+	m := New(Sources{Images: &fakeImages{}, Containers: fc, Mounts: fakeMounts{}}, Options{Dark: true, NoColor: true})
+	m = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = send(t, m, loadImages(m.src.Images)())
+	out := m.render()
+	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") {
+		t.Error("NO_COLOR output holds colours")
+	}
+}
+
+// TestScreenSize checks every size gives exactly w×h cells, so a resize
+// leaves no garbage behind.
+func TestScreenSize(t *testing.T) {
+	for _, keys := range [][]string{nil, {"enter"}, {"2", "enter"}, {"?"}} {
+		m, _, _ := newTest(t, 200, 60, false)
+		m = press(t, m, keys...)
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 60}, {100, 30}} {
+			m = send(t, m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			lines := strings.Split(m.render(), "\n")
+			if len(lines) != sz[1] {
+				t.Errorf("%v at %dx%d: %d lines", keys, sz[0], sz[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w != sz[0] {
+					t.Errorf("%v at %dx%d: line %d is %d wide: %q", keys, sz[0], sz[1], i, w, ansi.Strip(l))
+				}
+			}
+		}
+	}
+}
+
+func TestActions(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		want []string
+	}{
+		{"start", []string{"2", "s"}, []string{"start c0ffee0123456789"}},
+		{"stop confirmed", []string{"2", "S", "y"}, []string{"stop c0ffee0123456789"}},
+		{"stop refused", []string{"2", "S", "n"}, nil},
+		{"rm confirmed", []string{"2", "j", "D", "y"}, []string{"rm dead00beef001122"}},
+		{"run", []string{"r", "/", "b", "i", "n", "/", "s", "h", "tab", "tab", "tab", "tab", "tab", "w", "enter"}, []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/sh w"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, fc, _ := newTest(t, 120, 40, false)
+			press(t, m, tt.keys...)
+			if !slices.Equal(fc.calls, tt.want) {
+				t.Errorf("calls %q, want %q", fc.calls, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadAndExtract(t *testing.T) {
+	m, _, fi := newTest(t, 120, 40, false)
+	m = press(t, m, append([]string{"L"}, strings.Split("/x.tar", "")...)...)
+	m = press(t, m, "enter")
+	if !slices.Equal(fi.loaded, []string{"/x.tar"}) {
+		t.Errorf("loaded %q", fi.loaded)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	m = press(t, m, "enter", "j", "x")
+	for range len("/tmp/main.py") {
+		m = press(t, m, "backspace")
+	}
+	m = press(t, m, append(strings.Split(dst, ""), "enter")...)
+	b, err := os.ReadFile(dst)
+	if err != nil || string(b) != "content of /app/main.py\n" {
+		t.Errorf("extracted %q, %v (status %q)", b, err, m.status)
+	}
+}
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		m, _, _ := newTest(t, 80, 24, false)
+		_, cmd := m.Update(uitest.Key(k))
+		if cmd == nil {
+			t.Fatalf("%s: no command", k)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Errorf("%s does not quit", k)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package terminal_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/creack/pty"
+
+	"minidocker/ui/internal/uitest"
+	"minidocker/ui/keys"
+	"minidocker/ui/terminal"
+	"minidocker/ui/theme"
+)
+
+// hostPty is /bin/sh on a pty of the host: no container needed.
+type hostPty struct {
+	*os.File
+	cmd *exec.Cmd
+}
+
+func (p hostPty) Resize(cols, rows int) error {
+	return pty.Setsize(p.File, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+}
+
+func (p hostPty) Close() error {
+	err := p.File.Close()
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	return err
+}
+
+func startShell(t *testing.T, script string) hostPty {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Env = []string{"PS1=$ ", "TERM=xterm-256color", "PATH=/usr/bin:/bin"}
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	p := hostPty{f, cmd}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// pump delivers output messages until the screen holds want.
+func pump(t *testing.T, m terminal.Model, want string) terminal.Model {
+	t.Helper()
+	cmd := m.Init()
+	deadline := time.After(5 * time.Second)
+	for !strings.Contains(m.Screen(), want) {
+		got := make(chan tea.Msg, 1)
+		go func() { got <- cmd() }()
+		select {
+		case msg := <-got:
+			m, cmd = m.Update(msg)
+			if cmd == nil {
+				if !strings.Contains(m.Screen(), want) {
+					t.Fatalf("stream ended; screen:\n%s", m.Screen())
+				}
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("screen never showed %q:\n%s", want, m.Screen())
+		}
+	}
+	return m
+}
+
+func TestShellEchoesTypedKeys(t *testing.T) {
+	p := startShell(t, "exec /bin/sh -i")
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 60, 12).SetFocus(true)
+	m = pump(t, m, "$")
+	for _, r := range "echo hi-$((40+2))" {
+		m, _ = m.Update(uitest.Key(string(r)))
+	}
+	m, _ = m.Update(uitest.Key("enter"))
+	m = pump(t, m, "hi-42")
+}
+
+// TestRepliesReachTheProgram asks the emulator for the cursor position,
+// as vi does, and checks the answer comes back on the pty. Without the
+// reply loop the emulator blocks and this hangs.
+func TestRepliesReachTheProgram(t *testing.T) {
+	p := startShell(t, `stty raw -echo; printf 'ab\033[6n'; r=$(dd bs=1 count=6 2>/dev/null | od -An -c | tr -d ' \n'); printf '\r\nreply:%s\r\n' "$r"; sleep 5`)
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 40, 5)
+	m = pump(t, m, "reply:")
+	m = pump(t, m, `[1;3R`)
+}
+
+func TestViewGolden(t *testing.T) {
+	p := startShell(t, `printf 'hello \033[31mred\033[0m\r\n\033]52;c;aGk=\007done\r\n'; sleep 5`)
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 30, 4)
+	m = pump(t, m, "done")
+	m = m.SetSize(32, 6)
+	uitest.Golden(t, "terminal", m.View())
+}

@@ -1,0 +1,90 @@
+package tree_test
+
+import (
+	"io/fs"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"minidocker/overlay"
+	"minidocker/ui/tree"
+)
+
+func sample() *tree.Tree {
+	a, u := overlay.Added, overlay.Unmodified
+	return tree.New([]tree.Node{
+		{Path: "/etc/passwd", Mode: 0o644, Size: 10, Kind: u},
+		{Path: "/etc", Mode: fs.ModeDir | 0o755, Kind: u},
+		{Path: "/bin/sh", Mode: 0o755, Size: 500, Kind: u},
+		{Path: "/app/big", Mode: 0o644, Size: 9000, Kind: a},
+		{Path: "/app/Small.txt", Mode: 0o644, Size: 1, Kind: a},
+		{Path: "/tmp/gone", Mode: fs.ModeCharDevice | fs.ModeDevice, Kind: overlay.Removed, Whiteout: true},
+	})
+}
+
+func paths(rows []tree.Row) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Path)
+	}
+	return out
+}
+
+func TestRows(t *testing.T) {
+	tests := []struct {
+		name string
+		opts tree.Options
+		fold []string
+		want []string
+	}{
+		{name: "all by name", want: []string{"/app", "/app/Small.txt", "/app/big", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
+		{name: "filter keeps parents, ignores case", opts: tree.Options{Filter: "small"}, want: []string{"/app", "/app/Small.txt"}},
+		{name: "changed only", opts: tree.Options{ChangedOnly: true}, want: []string{"/app", "/app/Small.txt", "/app/big", "/tmp", "/tmp/gone"}},
+		{name: "hide added", opts: tree.Options{Hide: map[overlay.DiffKind]bool{overlay.Added: true}}, want: []string{"/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
+		{name: "hide removed", opts: tree.Options{Hide: map[overlay.DiffKind]bool{overlay.Removed: true}}, want: []string{"/app", "/app/Small.txt", "/app/big", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp"}},
+		{name: "by size", opts: tree.Options{SortBySize: true}, want: []string{"/app", "/app/big", "/app/Small.txt", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
+		{name: "folded", fold: []string{"/app", "/etc"}, want: []string{"/app", "/bin", "/bin/sh", "/etc", "/tmp", "/tmp/gone"}},
+		{name: "filter inside a folded dir", fold: []string{"/etc"}, opts: tree.Options{Filter: "pass"}, want: []string{"/etc"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := sample()
+			for _, p := range tt.fold {
+				tr.SetCollapsed(p, true)
+			}
+			if diff := cmp.Diff(tt.want, paths(tr.Rows(tt.opts))); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSetAndRemove(t *testing.T) {
+	tr := sample()
+	rows := tr.Rows(tree.Options{})
+	if tr.Set(tree.Node{Path: "/etc/passwd", Mode: 0o600, Size: 99}) {
+		t.Error("replacing a node reported a new path")
+	}
+	if rows[6].Size != 99 {
+		t.Errorf("a row does not show its replaced node: size %d", rows[6].Size)
+	}
+	if !tr.Set(tree.Node{Path: "/srv/www/index.html", Mode: 0o644, Kind: overlay.Added}) {
+		t.Error("a new path was not reported")
+	}
+	if n, ok := tr.Lookup("/srv"); !ok || !n.IsDir() || n.Kind != overlay.Added {
+		t.Errorf("missing parent made as %+v, %v", n, ok)
+	}
+	if !tr.Remove("/app") || tr.Remove("/app") {
+		t.Error("remove /app twice")
+	}
+	if _, ok := tr.Lookup("/app/big"); ok {
+		t.Error("a removed directory's child is still there")
+	}
+	want := []string{"/bin", "/bin/sh", "/etc", "/etc/passwd", "/srv", "/srv/www", "/srv/www/index.html", "/tmp", "/tmp/gone"}
+	if diff := cmp.Diff(want, paths(tr.Rows(tree.Options{}))); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if tr.Len() != 10 {
+		t.Errorf("Len %d, want 10", tr.Len())
+	}
+}
