@@ -25,30 +25,34 @@ func containerCommands(a *app) []*cobra.Command {
 	group := &cobra.Command{Use: "container", Short: "Manage containers"}
 	ls := psCmd(a)
 	ls.Use, ls.Aliases = "ls", []string{"ps", "list"}
-	group.AddCommand(ls, runCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a), attachCmd(a),
+	group.AddCommand(ls, runCmd(a), createCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a), attachCmd(a),
 		execCmd(a), diffCmd(a), statsCmd(a), containerInspectCmd(a))
-	return []*cobra.Command{group, runCmd(a), psCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a),
+	return []*cobra.Command{group, runCmd(a), createCmd(a), psCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a),
 		attachCmd(a), execCmd(a), diffCmd(a), statsCmd(a)}
 }
 
-// containers opens the engine on the store root and tidies up first:
-// containers run with --rm that ended while nobody waited are removed and
-// their image released.
+// containers opens the engine on the store root and tidies up first.
 func (a *app) containers() (*engine.Engine, error) {
 	e, err := engine.Open(engine.Options{Root: a.root})
 	if err != nil {
 		return nil, err
 	}
+	return e, a.tidy(e)
+}
+
+// tidy removes the containers run with --rm that ended while nobody
+// waited, releasing their images.
+func (a *app) tidy(e *engine.Engine) error {
 	all, err := e.List()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, st := range all {
 		if st.Spec.AutoRemove && st.Status == engine.Exited {
 			a.removeContainer(e, st.ID, false)
 		}
 	}
-	return e, nil
+	return nil
 }
 
 // removeContainer removes a container and lets go of its image.
@@ -95,11 +99,53 @@ func runCmd(a *app) *cobra.Command {
 			return a.run(cmd, o, args[0], args[1:])
 		},
 	}
+	o.flags(c, true)
+	return c
+}
+
+func createCmd(a *app) *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "create [OPTIONS] IMAGE [COMMAND [ARG...]]",
+		Short: "Create a container without starting it",
+		Args:  minArgs(1, "an image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := a.containers()
+			if err != nil {
+				return err
+			}
+			s, img, layers, err := a.resolveImage(args[0])
+			if err != nil {
+				return err
+			}
+			spec, err := o.spec(args[0], img, layers, args[1:])
+			if err != nil {
+				return err
+			}
+			st, err := e.Create(spec)
+			if err != nil {
+				return err
+			}
+			if err := s.Hold(st.ID, img); err != nil {
+				return errors.Join(err, a.discard(e, st.ID))
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), st.ID)
+			return nil
+		},
+	}
+	o.flags(c, false)
+	return c
+}
+
+// flags declares run's (and, without -d, create's) flags on c.
+func (o *runOptions) flags(c *cobra.Command, detach bool) {
 	c.Flags().SetInterspersed(false)
 	f := c.Flags()
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
-	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
+	if detach {
+		f.BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
+	}
 	f.BoolVar(&o.rm, "rm", false, "remove the container when it exits")
 	f.StringVar(&o.name, "name", "", "name the container")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
@@ -109,8 +155,7 @@ func runCmd(a *app) *cobra.Command {
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit (e.g. 256m)")
 	f.Float64Var(&o.cpus, "cpus", 0, "number of CPUs")
 	f.Int64Var(&o.pids, "pids-limit", 0, "tune container pids limit")
-	f.Bool("help", false, "help for run")
-	return c
+	f.Bool("help", false, "help for "+c.Name()) // -h is --hostname, as in docker
 }
 
 // spec turns run's flags, an image and a command into an engine spec.
@@ -198,7 +243,7 @@ func (a *app) resolveImage(ref string) (*images.Store, images.Image, []string, e
 }
 
 func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) error {
-	e, err := a.containers()
+	e, err := engine.Open(engine.Options{Root: a.root})
 	if err != nil {
 		return err
 	}
@@ -209,6 +254,9 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 		return err
 	}
 	defer mon.Close()
+	if err := a.tidy(e); err != nil {
+		return err
+	}
 	s, img, layers, err := a.resolveImage(ref)
 	if err != nil {
 		return err

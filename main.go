@@ -69,6 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	// A container's own exit code is passed through silently, as docker does.
+	if ee, ok := err.(exitError); ok {
+		return ee.code
+	}
 	fmt.Fprintf(stderr, "minidocker: %s\n", oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

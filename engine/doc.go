@@ -10,10 +10,12 @@
 //     container's pty or output pipes, writes the log, serves attach on the
 //     unix socket in the container's directory, and records the exit code;
 //   - the init: cloned by the monitor into new PID, mount, UTS, IPC and
-//     network namespaces, it reads its configuration as JSON from an
-//     inherited pipe, mounts the overlay and the /proc, /sys, /dev plan,
-//     pivots into the root and executes the command, which is then PID 1
-//     (no reaping init, as docker without --init);
+//     network namespaces as soon as the monitor starts (see initProc), it
+//     receives its stdio and then its configuration as JSON over an
+//     inherited socket, mounts the overlay and the /proc, /sys, /dev plan,
+//     pivots into the root, opens its pty in the container's own devpts
+//     when it has one, and executes the command, which is then PID 1 (no
+//     reaping init, as docker without --init);
 //   - for exec, a helper that joins the namespaces from a cgo constructor
 //     before the Go runtime starts threads (see nsenter.go).
 //

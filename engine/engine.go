@@ -119,7 +119,9 @@ func (e *Engine) Create(spec Spec) (State, error) {
 			return State{}, fmt.Errorf("create container: %w", err)
 		}
 	}
-	if err := writeState(dir, st, durable); err != nil {
+	// A container removed when it exits need not survive a crash (its
+	// overlay is volatile too): no fsync for it.
+	if err := writeState(dir, st, !spec.AutoRemove); err != nil {
 		os.RemoveAll(dir)
 		return State{}, err
 	}

@@ -375,7 +375,9 @@ func (m *monitor) wait() {
 	code := exitCode(m.cmd.ProcessState)
 	m.finish(code, "")
 	m.closeClients(code)
-	syncState(m.dir)
+	if !m.st.Spec.AutoRemove {
+		syncState(m.dir)
+	}
 }
 
 // exitCode is a process's exit status as a shell reports it.

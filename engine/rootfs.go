@@ -129,8 +129,7 @@ func setupRootfs(rootfs string, plan []Mount) error {
 			return err
 		}
 		if m.ReadOnly {
-			// mount(2): a bind mount takes MS_RDONLY only on a remount.
-			if err := mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|m.Flags&^unix.MS_REC, ""); err != nil {
+			if err := readonly(target, m.Flags); err != nil {
 				return err
 			}
 		}
@@ -141,6 +140,21 @@ func setupRootfs(rootfs string, plan []Mount) error {
 		}
 	}
 	return nil
+}
+
+// readonly makes a bind mount read-only. mount(2): a bind takes MS_RDONLY
+// only on a remount, and that reaches the top mount alone; a recursive bind
+// (a volume whose host directory holds other mounts) needs mount_setattr(2)
+// to be read-only all the way down. The remount is the fallback for
+// kernels before 5.12.
+func readonly(target string, flags uintptr) error {
+	if flags&unix.MS_REC != 0 {
+		err := readonlyTree(target)
+		if !errors.Is(err, unix.ENOSYS) {
+			return err
+		}
+	}
+	return mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|flags&^unix.MS_REC, "")
 }
 
 func makeTarget(target string, m Mount) error {

@@ -67,6 +67,16 @@ func unmount(target string, flags int) error {
 	return nil
 }
 
+// readonlyTree makes the mount at target and every mount below it
+// read-only, with mount_setattr(2) (AT_RECURSIVE, MOUNT_ATTR_RDONLY).
+func readonlyTree(target string) error {
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, &attr); err != nil {
+		return fmt.Errorf("mount_setattr %s (AT_RECURSIVE, MOUNT_ATTR_RDONLY): %w", target, err)
+	}
+	return nil
+}
+
 func pivotRoot(newRoot, putOld string) error {
 	if err := unix.PivotRoot(newRoot, putOld); err != nil {
 		return fmt.Errorf("pivot_root %s %s: %w", newRoot, putOld, err)

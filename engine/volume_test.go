@@ -46,3 +46,23 @@ func TestVolumes(t *testing.T) {
 		}
 	}
 }
+
+// TestReadonlyVolumeWithSubmount checks that :ro reaches mounts below the
+// volume's host directory, which a plain remount would leave writable.
+func TestReadonlyVolumeWithSubmount(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t) // checks the mount table at the end: registered before the submount
+	src := t.TempDir()
+	sub := filepath.Join(src, "sub")
+	os.Mkdir(sub, 0o755)
+	if err := mount("tmpfs", sub, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmount(sub, 0) })
+	r := f.run(t, e, Spec{Volumes: []Volume{{Source: src, Target: "/ro", ReadOnly: true}},
+		Process: Process{Args: []string{"sh", "-c", "touch /ro/x /ro/sub/x 2>&1; awk '$5 ~ \"^/ro\" && $6 ~ \"^ro\"' /proc/self/mountinfo | wc -l"}}}, "")
+	want := "touch: /ro/x: Read-only file system\ntouch: /ro/sub/x: Read-only file system\n2\n"
+	if diff := cmp.Diff(want, r.out); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
