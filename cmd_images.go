@@ -30,13 +30,13 @@ func imageCommands(a *app) []*cobra.Command {
 			RunE: func(cmd *cobra.Command, args []string) error { return a.listImages(cmd.OutOrStdout()) },
 		},
 		createBaseCmd(a),
-		inspectCmd(a), historyCmd(a), tagCmd(a), rmiCmd(a, "rm"), loadCmd(a), saveCmd(a), importCmd(a), pruneCmd(a),
+		inspectCmd(a, false), historyCmd(a), tagCmd(a), rmiCmd(a, "rm"), loadCmd(a), saveCmd(a), importCmd(a), pruneCmd(a),
 	)
 	system := &cobra.Command{Use: "system", Short: "Store-wide information and clean-up"}
 	system.AddCommand(pruneCmd(a), dfCmd(a))
 	gc := pruneCmd(a)
 	gc.Use, gc.Short = "gc", "Delete blobs and layers that nothing references"
-	return []*cobra.Command{list, group, inspectCmd(a), historyCmd(a), tagCmd(a), rmiCmd(a, "rmi"),
+	return []*cobra.Command{list, group, inspectCmd(a, true), historyCmd(a), tagCmd(a), rmiCmd(a, "rmi"),
 		loadCmd(a), saveCmd(a), importCmd(a), system, gc}
 }
 
@@ -105,9 +105,15 @@ func unpackedSize(s *images.Store, img images.Image) int64 {
 	return n
 }
 
-func inspectCmd(a *app) *cobra.Command {
+// inspectCmd prints images as JSON; with containersToo, a name that is no
+// image may be a container, as in docker inspect.
+func inspectCmd(a *app, containersToo bool) *cobra.Command {
+	short := "Show images' manifest and config as JSON"
+	if containersToo {
+		short = "Show images or containers as JSON"
+	}
 	return &cobra.Command{
-		Use: "inspect IMAGE...", Short: "Show images' manifest and config as JSON", Args: minArgs(1, "an image"),
+		Use: "inspect NAME...", Short: short, Args: minArgs(1, "an image or container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.images()
 			if err != nil {
@@ -122,9 +128,21 @@ func inspectCmd(a *app) *cobra.Command {
 				Manifest       any      `json:"Manifest"`
 				Config         any      `json:"Config"`
 			}
-			var out []inspected
+			var out []any
 			for _, ref := range args {
 				img, err := s.Get(ref)
+				if errors.Is(err, images.ErrNotFound) && containersToo {
+					e, cerr := a.containers()
+					if cerr != nil {
+						return cerr
+					}
+					st, cerr := e.Get(ref)
+					if cerr != nil {
+						return fmt.Errorf("no image or container %s", printable(ref))
+					}
+					out = append(out, st)
+					continue
+				}
 				if err != nil {
 					return err
 				}

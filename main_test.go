@@ -26,7 +26,7 @@ func TestCLIErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"inspect", "nosuch"}, 1, "image nosuch: not found"},
+		{[]string{"inspect", "nosuch"}, 1, "no image or container nosuch"},
 		{[]string{"history", "sha256:abc"}, 1, "image sha256:abc: not found"},
 		{[]string{"rmi", "nosuch"}, 1, "image nosuch: not found"},
 		{[]string{"tag", "nosuch", "x"}, 1, "image nosuch: not found"},
