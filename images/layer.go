@@ -117,14 +117,12 @@ func (s *Store) ingestLayer(r io.Reader, want ocispec.Descriptor, wantDiffID dig
 	defer closeDR()
 	dh := sha256.New()
 	counted := &countingReader{r: io.TeeReader(dr, dh)}
-	ahead := newReadAhead(counted, 8, 256<<10)
-	defer ahead.Close()
 
 	unpackDir := ""
 	var stats overlay.UnpackStats
 	if wantDiffID != "" && s.HasLayer(wantDiffID) {
 		// Already unpacked: only the blob is new; still check the diffID.
-		if _, err := io.Copy(io.Discard, ahead); err != nil {
+		if _, err := io.Copy(io.Discard, counted); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -137,13 +135,12 @@ func (s *Store) ingestLayer(r io.Reader, want ocispec.Descriptor, wantDiffID dig
 		if err := os.Mkdir(unpackDir, 0o755); err != nil {
 			return fail(err)
 		}
-		stats, err = overlay.Unpack(ahead, unpackDir, overlay.UnpackOptions{MaxBytes: s.unpack.MaxBytes, MaxEntries: s.unpack.MaxEntries})
+		stats, err = overlay.Unpack(counted, unpackDir, overlay.UnpackOptions{MaxBytes: s.unpack.MaxBytes, MaxEntries: s.unpack.MaxEntries})
 		if err != nil {
 			return fail(err)
 		}
 	}
 	// Read what follows the compressed stream, so the blob digest covers it all.
-	ahead.Close()
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return fail(err)
 	}
