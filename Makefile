@@ -1,5 +1,5 @@
 # minidocker — build, run, test.
-#   sudo make run    build, make the default image if missing, open minidocker
+#   sudo make run    build, make the default image if missing, open the terminal UI
 #   sudo make test   install what the tests need, then run every test
 #   sudo make bench  the benchmarks, and whole-process figures against other tools
 
@@ -19,7 +19,7 @@ build:
 
 run: build
 	./$(BIN) image create-base --if-missing >/dev/null
-	./$(BIN) images
+	./$(BIN)
 
 # deps installs the test tools that are missing: apt-get update once, then one install.
 deps:

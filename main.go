@@ -134,6 +134,20 @@ func newRootCmd(a *app) *cobra.Command {
 		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
+	root.AddCommand(uiCmd(a))
+	// With no command on a terminal, minidocker opens its terminal UI.
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for minidocker", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+			return runUI(a)
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(containerCommands(a)...)
 	return root
 }

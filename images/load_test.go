@@ -186,6 +186,8 @@ func TestLoadUmociAndSkopeoImages(t *testing.T) {
 	run(t, "skopeo", "copy", "oci:"+layout+":bb", "oci-archive:"+sources["oci-archive"]+":bb:latest")
 	sources["docker-archive"] = filepath.Join(tmp, "docker.tar")
 	run(t, "skopeo", "copy", "oci:"+layout+":bb", "docker-archive:"+sources["docker-archive"]+":bb:latest")
+	sources["oci-zstd"] = filepath.Join(tmp, "zstd")
+	run(t, "skopeo", "copy", "--dest-compress-format", "zstd", "oci:"+layout+":bb", "oci:"+sources["oci-zstd"]+":bb")
 	sources["docker-archive.gz"] = filepath.Join(tmp, "docker.tar.gz")
 	run(t, "sh", "-c", "gzip -c "+sources["docker-archive"]+" > "+sources["docker-archive.gz"])
 	for name, src := range sources {
@@ -197,6 +199,9 @@ func TestLoadUmociAndSkopeoImages(t *testing.T) {
 			}
 			if len(imgs) != 1 || len(imgs[0].DiffIDs()) != 3 {
 				t.Fatalf("loaded %d images; want 1 of 3 layers", len(imgs))
+			}
+			if mt := imgs[0].Manifest.Layers[0].MediaType; name == "oci-zstd" && mt != ocispec.MediaTypeImageLayerZstd {
+				t.Errorf("layer media type %s, want zstd", mt)
 			}
 			dirs, _ := s.LayerDirs(imgs[0])
 			if diff := cmp.Diff(want, describe(t, merged(t, dirs))); diff != "" {
@@ -421,5 +426,31 @@ func TestOpenArchiveReadsLayersInPlace(t *testing.T) {
 			rc.Close()
 		}
 		ar.Close()
+	}
+}
+
+func TestImportRootfsTar(t *testing.T) {
+	s := newStore(t)
+	p := filepath.Join(t.TempDir(), "rootfs.tar.gz")
+	raw := tarOf(t, dir("etc/"), file("etc/motd", "hi"), symlink("bin", "usr/bin"))
+	os.WriteFile(p+".raw", raw, 0o644)
+	run(t, "sh", "-c", "gzip -c "+p+".raw > "+p)
+	img, err := s.Import(p, "myroot:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img.DiffIDs()) != 1 || img.DiffIDs()[0] != digest.FromBytes(raw) {
+		t.Fatalf("diffIDs %v, want the uncompressed tar's digest", img.DiffIDs())
+	}
+	if img.Manifest.Layers[0].MediaType != ocispec.MediaTypeImageLayerGzip {
+		t.Errorf("media type %s, want gzip", img.Manifest.Layers[0].MediaType)
+	}
+	dirs, _ := s.LayerDirs(img)
+	want := []string{". drwxr-xr-x", "bin Lrwxrwxrwx -> usr/bin", "etc drwxr-xr-x", "etc/motd -rw-r--r-- hi"}
+	if diff := cmp.Diff(want, describe(t, dirs[0])); diff != "" {
+		t.Errorf("imported layer (-want +got):\n%s", diff)
+	}
+	if _, err := s.Import(filepath.Join(t.TempDir(), "missing.tar"), "x"); err == nil || !strings.Contains(err.Error(), "missing.tar") {
+		t.Errorf("import of a missing file: %v", err)
 	}
 }

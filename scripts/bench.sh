@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 BIN=${BIN:-bin/minidocker}
-work=$(mktemp -d /var/tmp/minidocker-bench.XXXXXX)
+# tmpfs by default: ext4 here slows creating files right after deleting many
+# (its allocator skips recently freed inodes), which would swamp the figures.
+work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/minidocker-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 go run ./scripts/synth -o "$work/synth.tar" -layers "$work"
@@ -19,12 +21,14 @@ measure() {
 	/usr/bin/time -f "$name %e %M" "$@" 2>>"$work/times" >/dev/null
 }
 
+# Every run unpacks into directories of its own, deleted only at the end:
+# deleting between runs would slow whichever tool comes next.
 for i in $(seq "$RUNS"); do
-	rm -rf "$work/store" "$work/tar" "$work/bundle"
-	measure "minidocker-load" "$BIN" --root "$work/store" load -q -i "$work/synth.tar"
-	mkdir -p "$work/tar/1" "$work/tar/2" "$work/tar/3"
-	measure "tar-xzf" sh -c "tar -xzf $work/layer1.tar.gz -C $work/tar/1 && tar -xzf $work/layer2.tar.gz -C $work/tar/2 && tar -xzf $work/layer3.tar.gz -C $work/tar/3"
-	measure "umoci-unpack" umoci unpack --image "$work/oci:synth" "$work/bundle"
+	r=$work/run$i
+	mkdir -p "$r/tar/1" "$r/tar/2" "$r/tar/3"
+	measure "minidocker-load" "$BIN" --root "$r/store" load -q -i "$work/synth.tar"
+	measure "tar-xzf" sh -c "tar -xzf $work/layer1.tar.gz -C $r/tar/1 && tar -xzf $work/layer2.tar.gz -C $r/tar/2 && tar -xzf $work/layer3.tar.gz -C $r/tar/3"
+	measure "umoci-unpack" umoci unpack --image "$work/oci:synth" "$r/bundle"
 done
 
 echo "median of $RUNS runs (seconds, peak RSS):"
