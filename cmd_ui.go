@@ -38,22 +38,25 @@ func uiCmd(a *app) *cobra.Command {
 	}
 }
 
-// runUI opens the sources and runs the program until it quits.
+// runUI opens the sources and runs the program until it quits. Without
+// root the UI still opens: images and host mounts can be browsed, and one
+// line says why containers cannot run.
 func runUI(a *app) error {
 	src := ui.Sources{Mounts: uiMounts{}}
+	var why []string
 	if s, err := a.images(); err == nil {
 		src.Images = uiImages{s}
 	} else {
-		src.NoRun = "image store: " + err.Error()
+		why = append(why, "image store: "+err.Error())
 	}
-	switch e, err := a.containers(); {
-	case os.Geteuid() != 0:
-		src.NoRun = "containers need root: images and host mounts can be browsed; running is disabled"
-	case err != nil:
-		src.NoRun = "containers unavailable: " + err.Error()
-	default:
+	if os.Geteuid() != 0 {
+		why = append(why, "containers need root: running is disabled")
+	} else if e, err := a.containers(); err != nil {
+		why = append(why, "containers unavailable: "+err.Error())
+	} else {
 		src.Containers = &uiContainers{a: a, e: e}
 	}
+	src.NoRun = strings.Join(why, "; ")
 	dark := lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
 	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != ""}))
 	_, err := p.Run()
@@ -116,14 +119,23 @@ func (u uiImages) ImageStack(id string) (layers.Stack, error) {
 	if err != nil {
 		return layers.Stack{}, err
 	}
+	names, sizes := u.layerNames(img)
+	st, err := stackOf(dirs, "", names)
+	st.Sizes = sizes
+	return st, err
+}
+
+// layerNames labels an image's layers with their short diffID and the
+// history line that made them, and gives their sizes.
+func (u uiImages) layerNames(img images.Image) ([]string, []int64) {
 	ui := u.image(img)
-	names := make([]string, len(dirs))
-	for i := range names {
-		if i < len(ui.Layers) {
-			names[i] = shortDigest(ui.Layers[i].DiffID) + " " + ui.Layers[i].CreatedBy
-		}
+	names := make([]string, len(ui.Layers))
+	sizes := make([]int64, len(ui.Layers))
+	for i, l := range ui.Layers {
+		names[i] = shortDigest(l.DiffID) + " " + l.CreatedBy
+		sizes[i] = l.Size
 	}
-	return stackOf(dirs, "", names)
+	return names, sizes
 }
 
 func (u uiImages) Load(p string) ([]string, error) {
@@ -179,17 +191,15 @@ func (u *uiContainers) ContainerStack(id string) (layers.Stack, error) {
 		names[i] = filepath.Base(d)
 	}
 	// Name the layers by the image's history when the image is still here.
+	var sizes []int64
 	if s, err := u.a.images(); err == nil {
-		if img, err := s.Get(st.Spec.ImageID); err == nil {
-			ui := uiImages{s}.image(img)
-			for i := range names {
-				if i < len(ui.Layers) {
-					names[i] = shortDigest(ui.Layers[i].DiffID) + " " + ui.Layers[i].CreatedBy
-				}
-			}
+		if img, err := s.Get(st.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(names) {
+			names, sizes = uiImages{s}.layerNames(img)
 		}
 	}
-	return stackOf(st.Rootfs.Lower, st.Rootfs.Upper, names)
+	stack, err := stackOf(st.Rootfs.Lower, st.Rootfs.Upper, names)
+	stack.Sizes = sizes
+	return stack, err
 }
 
 func (u *uiContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node, error) {
@@ -381,6 +391,17 @@ func (uiMounts) MountStack(m ui.Mount) (layers.Stack, error) {
 		names[len(lower)-1-i] = d
 	}
 	return stackOf(lower, m.Upper, names)
+}
+
+func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node, error) {
+	if m.Upper == "" {
+		return nil, nil
+	}
+	evs, err := overlay.Watch(ctx, m.Upper)
+	if err != nil {
+		return nil, err
+	}
+	return watchNodes(m.Upper, evs), nil
 }
 
 // stackOf reads layer directories (bottom first) and an upper directory

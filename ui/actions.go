@@ -48,14 +48,9 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	case c == nil:
 		m.status = m.src.NoRun
 	case m.focus != containersPanel || !sel:
-	case key.Matches(msg, k.Start):
-		id := it.ID
-		mm, cmd := m.start("starting "+id[:min(12, len(id))], do("started", func() error { return c.Start(id) }))
+	case key.Matches(msg, k.Start, k.Stop, k.Remove):
+		mm, cmd := m.containerAction(msg, it.ID, it.Text)
 		return mm, cmd, true
-	case key.Matches(msg, k.Stop):
-		m.dialog = dialog.Confirm(m.th, k, askStop+":"+it.ID, "Stop", "Stop "+it.Text+"?")
-	case key.Matches(msg, k.Remove):
-		m.dialog = dialog.Confirm(m.th, k, askRemove+":"+it.ID, "Remove", "Remove "+it.Text+" and its upper directory?")
 	case key.Matches(msg, k.Exec):
 		mm, cmd := m.open()
 		if mm.detail != nil {
@@ -66,6 +61,23 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return m, cmd, true
 	}
 	return m, nil, true
+}
+
+// containerAction starts the container id, or asks before stopping or
+// removing it.
+func (m Model) containerAction(msg tea.KeyPressMsg, id, label string) (Model, tea.Cmd) {
+	k, c := m.keys, m.src.Containers
+	switch {
+	case c == nil:
+		m.status = m.src.NoRun
+	case key.Matches(msg, k.Start):
+		return m.start("starting "+id[:min(12, len(id))], do("started", func() error { return c.Start(id) }))
+	case key.Matches(msg, k.Stop):
+		m.dialog = dialog.Confirm(m.th, k, askStop+":"+id, "Stop", "Stop "+label+"?")
+	case key.Matches(msg, k.Remove):
+		m.dialog = dialog.Confirm(m.th, k, askRemove+":"+id, "Remove", "Remove "+label+" and its upper directory?")
+	}
+	return m, nil
 }
 
 // answer acts on a dialog's answer.
@@ -90,6 +102,10 @@ func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
 	case askStop:
 		return m.start("stopping", do("stopped", func() error { return c.Stop(id) }))
 	case askRemove:
+		if m.detail != nil && m.detail.id == id {
+			m.detail.close()
+			m.detail = nil
+		}
 		return m.start("removing", do("removed", func() error { return c.Remove(id) }))
 	case askRun:
 		spec, err := runSpec(id, d.Values)
@@ -179,7 +195,7 @@ func (m Model) open() (Model, tea.Cmd) {
 	}
 	d = d.resize(m.width, max(m.height-2, 3))
 	m.detail = &d
-	return m, openStack(it.ID, load)
+	return m.start("reading the layers", openStack(it.ID, load))
 }
 
 // itemText is the text of a tab of the item id.

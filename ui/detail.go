@@ -14,6 +14,7 @@ import (
 	"minidocker/ui/terminal"
 	"minidocker/ui/text"
 	"minidocker/ui/theme"
+	"minidocker/ui/tree"
 )
 
 // The kinds of item a detail screen opens.
@@ -40,10 +41,12 @@ type detail struct {
 	stats   stats.Model
 	preview *text.Model
 
-	ctx     context.Context
-	cancel  context.CancelFunc
-	logsOn  bool
-	statsOn bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	logsOn   bool
+	watching bool
+	events   <-chan []tree.Node // the stream the layer view follows
+	statsOn  bool
 
 	width, height int
 }
@@ -78,6 +81,11 @@ func (d detail) current() string { return d.tabs[d.tab] }
 func (d detail) takesKeys() bool {
 	return d.current() == "Shell" && d.shell != nil && d.shell.Focused() ||
 		(d.current() == "Layers" || d.current() == "Shell") && d.layers.Filtering()
+}
+
+// shellFocused reports whether the shell on screen has the keys.
+func (d detail) shellFocused() bool {
+	return d.current() == "Shell" && d.shell != nil && d.shell.Focused()
 }
 
 // usesBack reports whether esc means something to the screen itself.
@@ -115,7 +123,7 @@ func (d detail) shortHelp() []key.Binding {
 	case d.preview != nil:
 		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown}
 	case d.current() == "Shell":
-		b = append(b, k.FocusShell, k.Attach, k.Exec)
+		b = append(b, k.FocusShell, k.Attach, k.Exec, k.Start, k.Stop)
 		if d.shell != nil && d.shell.Focused() {
 			return []key.Binding{k.FocusShell}
 		}

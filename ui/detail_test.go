@@ -40,13 +40,16 @@ func TestShellFocus(t *testing.T) {
 	fc.pty = p
 	m = press(t, m, "2", "enter", "2", "l", "s", "q", "enter")
 	defer m.detail.close()
-	if got := string(p.typed); got != "lsq\r" {
+	if got := p.Typed("lsq\r"); got != "lsq\r" {
 		t.Errorf("the shell got %q, want %q", got, "lsq\r")
 	}
-	m = press(t, m, "ctrl+g", "q")
-	if got := string(p.typed); got != "lsq\r" {
-		t.Errorf("after ctrl+g the shell got %q", got)
+	// j after ctrl+g moves the tree; x after a second ctrl+g is typed.
+	m = press(t, m, "ctrl+g", "j", "ctrl+g", "x")
+	if got := p.Typed("lsq\rx"); got != "lsq\rx" {
+		t.Errorf("with the tree focused the shell got keys: %q", got)
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.cols == 0 {
 		t.Error("the pty was never sized")
 	}

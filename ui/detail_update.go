@@ -18,23 +18,39 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		if msg.ref != d.id {
 			return d, nil
 		}
+		d.watching = d.kind == kindContainer && d.running
 		if msg.err != nil {
-			return d, func() tea.Msg { return doneMsg{"open " + d.title, msg.err} }
+			return d, report("open "+d.title, msg.err)
 		}
 		d.layers = layers.New(m.th, m.keys, msg.stack)
 		d.loaded = true
 		d = d.resize(d.width, d.height)
-		if d.kind == kindContainer && d.running && m.src.Containers != nil {
+		switch {
+		case d.kind == kindContainer && d.running && m.src.Containers != nil:
 			return d, watch(d.ctx, m.src.Containers, d.id)
+		case d.kind == kindMount && d.layers.Container():
+			for _, mt := range m.mounts {
+				if mt.Point == d.id {
+					return d, watchMount(d.ctx, m.src.Mounts, mt)
+				}
+			}
 		}
 	case watchMsg:
 		if msg.err != nil {
-			return d, func() tea.Msg { return doneMsg{"watch", msg.err} }
+			return d, report("watch", msg.err)
 		}
+		d.watching, d.events = msg.ch != nil, msg.ch
 		return d, layers.WaitEvents(msg.ch)
+	case layers.EventsMsg:
+		if msg.Ch != d.events && msg.Ch != nil {
+			return d, nil // a stream of an item no longer open
+		}
+		var cmd tea.Cmd
+		d.layers, cmd = d.layers.Update(msg)
+		return d, cmd
 	case ptyMsg:
 		if msg.err != nil {
-			return d, func() tea.Msg { return doneMsg{"attach", msg.err} }
+			return d, report("attach", msg.err)
 		}
 		if d.shell != nil {
 			_ = d.shell.Close()
@@ -67,7 +83,7 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		}
 	case previewMsg:
 		if msg.err != nil {
-			return d, func() tea.Msg { return doneMsg{"preview", msg.err} }
+			return d, report("preview", msg.err)
 		}
 		p := text.New(m.th, m.keys).SetText(msg.text)
 		d.preview = &p
@@ -109,7 +125,7 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 		d.preview = &p
 		return d, cmd
 	case key.Matches(msg, k.Jump):
-		n, _ := strconv.Atoi(msg.Text)
+		n, _ := strconv.Atoi(msg.String())
 		return d.switchTab(n-1, m)
 	case key.Matches(msg, k.NextTab):
 		return d.switchTab((d.tab+1)%len(d.tabs), m)
@@ -206,4 +222,24 @@ func (d detail) mouse(msg tea.MouseMsg) (detail, tea.Cmd) {
 		d.text, cmd = d.text.Update(msg)
 	}
 	return d, cmd
+}
+
+// setRunning follows the container's state: once it runs, its upper
+// directory is watched.
+func (d detail) setRunning(m Model, r bool) (detail, tea.Cmd) {
+	d.running = r
+	if r && d.loaded && !d.watching && m.src.Containers != nil {
+		d.watching = true
+		return d, watch(d.ctx, m.src.Containers, d.id)
+	}
+	return d, nil
+}
+
+func running(cs []Container, id string) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return c.Running
+		}
+	}
+	return false
 }

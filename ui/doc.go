@@ -1,2 +1,16 @@
-// Package ui is minidocker's terminal user interface.
+// Package ui is minidocker's terminal user interface, a Bubble Tea program
+// that makes copy-on-write visible.
+//
+// The root Model routes; each component lives in a package of its own:
+// panel (the home screen's side lists), layers (an image's layers, or a
+// container's lower, upper and merged panes, updated live), terminal (a
+// container's pty in an x/vt emulator), text (logs, inspect, history,
+// config, previews), stats (small plots of a container's counters) and
+// dialog (confirmations and forms). Styles are in theme, key bindings in
+// keys, and tree is the file tree the layer views draw.
+//
+// The UI reads the engine, the image store and the host's mounts through
+// the small interfaces of source.go (ImageSource, ContainerSource,
+// MountSource), so every view can be tested over in-memory stand-ins;
+// the adapters to the real packages are in package main (cmd_ui.go).
 package ui

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"minidocker/ui/internal/uitest"
@@ -79,10 +80,14 @@ func (fakeMounts) Mounts() ([]Mount, error) {
 	return []Mount{{ID: 30, Point: "/var/lib/minidocker/containers/c0ffee/rootfs", Lower: []string{"/l/B", "/l/A"}, Upper: "/c/upper", Work: "/c/work"}}, nil
 }
 func (fakeMounts) MountStack(m Mount) (layers.Stack, error) { return uitest.Stack(), nil }
+func (fakeMounts) WatchMount(ctx context.Context, m Mount) (<-chan []tree.Node, error) {
+	return nil, nil
+}
 
 // fakePty prints out once, then blocks until closed; what is typed is
 // kept.
 type fakePty struct {
+	mu     sync.Mutex
 	out    chan []byte
 	closed chan struct{}
 	typed  []byte
@@ -103,7 +108,28 @@ func (p *fakePty) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 }
-func (p *fakePty) Write(b []byte) (int, error) { p.typed = append(p.typed, b...); return len(b), nil }
+func (p *fakePty) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.typed = append(p.typed, b...)
+	return len(b), nil
+}
+
+// Typed waits a little for want to have been typed and returns what was.
+func (p *fakePty) Typed(want string) string {
+	for range 100 {
+		p.mu.Lock()
+		got := string(p.typed)
+		p.mu.Unlock()
+		if got == want {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.typed)
+}
 func (p *fakePty) Close() error {
 	select {
 	case <-p.closed:
@@ -112,4 +138,9 @@ func (p *fakePty) Close() error {
 	}
 	return nil
 }
-func (p *fakePty) Resize(cols, rows int) error { p.cols = cols; return nil }
+func (p *fakePty) Resize(cols, rows int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cols = cols
+	return nil
+}

@@ -48,7 +48,7 @@ func mountItems(ms []Mount) []panel.Item {
 		if mt.Upper != "" {
 			rw = "rw"
 		}
-		items[i] = panel.Item{ID: mt.Point, Text: fmt.Sprintf("%s %d lower %s", safe(mt.Point), len(mt.Lower), rw)}
+		items[i] = panel.Item{ID: mt.Point, Text: fmt.Sprintf("%d lower %s %s", len(mt.Lower), rw, safe(mt.Point)), Tail: true}
 	}
 	return items
 }
@@ -105,7 +105,7 @@ func (m Model) header() string {
 func (m Model) home() string {
 	var side []string
 	for i := range m.panels {
-		side = append(side, m.panels[i].View(m.focus == i))
+		side = append(side, m.panels[i].SetFocus(m.focus == i).View())
 	}
 	w := m.width - m.sideWidth() - 2
 	h := max(m.height-2, 3) - 2
@@ -159,7 +159,7 @@ func (m Model) homeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Jump):
-		if n := int(msg.Text[0] - '1'); n < len(m.panels) {
+		if n := int(msg.String()[0] - '1'); n < len(m.panels) {
 			m = m.focusPanel(n)
 		} else if n == len(m.panels) {
 			m.focus = mainPanel

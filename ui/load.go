@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -73,6 +74,11 @@ func loadMounts(s MountSource) tea.Cmd {
 	}
 }
 
+// report tells of an error of op, as an action's end does.
+func report(op string, err error) tea.Cmd {
+	return func() tea.Msg { return doneMsg{op, fmt.Errorf("%s: %w", op, err)} }
+}
+
 // do runs an action off the program's goroutine and reports its end.
 func do(what string, fn func() error) tea.Cmd {
 	return func() tea.Msg { return doneMsg{what, fn()} }
@@ -89,6 +95,12 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.containers = msg.items
 		m.setErr(msg.err)
 		m.panels[containersPanel] = m.panels[containersPanel].SetItems(containerItems(msg.items))
+		if m.detail != nil && m.detail.kind == kindContainer {
+			d, cmd := m.detail.setRunning(m, running(msg.items, m.detail.id))
+			m.detail = &d
+			m.main = m.main.SetText(m.mainText())
+			return m, cmd, true
+		}
 	case mountsMsg:
 		m.mounts = msg.items
 		m.setErr(msg.err)

@@ -66,7 +66,7 @@ func New(src Sources, o Options) Model {
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
 	h.Styles.ShortDesc, h.Styles.FullDesc = th.KeyDesc, th.KeyDesc
-	h.Styles.ShortSeparator, h.Styles.FullSeparator = th.Subtle, th.Subtle
+	h.Styles.ShortSeparator, h.Styles.FullSeparator, h.Styles.Ellipsis = th.Subtle, th.Subtle, th.Subtle
 	m := Model{
 		src: src, keys: km, th: th, help: h,
 		spin: spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),

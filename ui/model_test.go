@@ -103,6 +103,7 @@ func TestHomeGolden(t *testing.T) {
 		{name: "mount_open", w: 120, h: 40, keys: []string{"3", "enter"}},
 		{name: "image_config_tab", w: 120, h: 40, keys: []string{"enter", "3"}},
 		{name: "preview", w: 120, h: 40, keys: []string{"enter", "j", "p"}},
+		{name: "home_filter", w: 120, h: 40, keys: []string{"/", "E", "v", "enter"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,8 +115,33 @@ func TestHomeGolden(t *testing.T) {
 }
 
 func TestHomeGoldenANSI(t *testing.T) {
-	m, _, _ := newTest(t, 120, 40, false)
-	uitest.Golden(t, "home_120x40.ansi", m.render())
+	for _, tt := range []struct {
+		name string
+		o    Options
+	}{
+		{"home_120x40.ansi", Options{Dark: true}},
+		{"home_light_120x40.ansi", Options{}},
+		{"home_nocolor_120x40.ansi", Options{NoColor: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := Sources{Images: &fakeImages{}, Containers: &fakeContainers{}, Mounts: fakeMounts{}}
+			m := New(src, tt.o)
+			m = send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+			m = send(t, m, loadImages(src.Images)())
+			m = send(t, m, loadContainers(src.Containers)())
+			uitest.Golden(t, tt.name, m.render())
+		})
+	}
+}
+
+func TestPreviewText(t *testing.T) {
+	if got := previewText([]byte("plain\ntext")); got != "plain\ntext" {
+		t.Errorf("text shown as %q", got)
+	}
+	got := previewText([]byte{0x7f, 'E', 'L', 'F', 0, 1})
+	if !strings.HasPrefix(got, "00000000  7f 45 4c 46 00 01") {
+		t.Errorf("binary shown as %q, want a hex dump", got)
+	}
 }
 
 func TestNoColor(t *testing.T) {
@@ -125,7 +151,11 @@ func TestNoColor(t *testing.T) {
 	m = send(t, m, loadImages(m.src.Images)())
 	out := m.render()
 	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") {
-		t.Error("NO_COLOR output holds colours")
+		i := strings.Index(out, "38;2;")
+		if i < 0 {
+			i = strings.Index(out, "48;2;")
+		}
+		t.Errorf("NO_COLOR output holds colours: %q", out[max(i-80, 0):i+20])
 	}
 }
 
@@ -160,6 +190,8 @@ func TestActions(t *testing.T) {
 		{"stop confirmed", []string{"2", "S", "y"}, []string{"stop c0ffee0123456789"}},
 		{"stop refused", []string{"2", "S", "n"}, nil},
 		{"rm confirmed", []string{"2", "j", "D", "y"}, []string{"rm dead00beef001122"}},
+		{"stop from the container view", []string{"2", "enter", "S", "y"}, []string{"stop c0ffee0123456789"}},
+		{"rm from the container view", []string{"2", "enter", "D", "y"}, []string{"rm c0ffee0123456789"}},
 		{"run", []string{"r", "/", "b", "i", "n", "/", "s", "h", "tab", "tab", "tab", "tab", "tab", "w", "enter"}, []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/sh w"}},
 	}
 	for _, tt := range tests {
@@ -193,8 +225,10 @@ func TestLoadAndExtract(t *testing.T) {
 }
 
 func TestQuitKeys(t *testing.T) {
-	for _, k := range []string{"q", "ctrl+c"} {
+	for _, keys := range [][]string{{"q"}, {"ctrl+c"}, {"r", "ctrl+c"}, {"enter", "/", "ctrl+c"}} {
 		m, _, _ := newTest(t, 80, 24, false)
+		m = press(t, m, keys[:len(keys)-1]...)
+		k := keys[len(keys)-1]
 		_, cmd := m.Update(uitest.Key(k))
 		if cmd == nil {
 			t.Fatalf("%s: no command", k)

@@ -16,7 +16,10 @@ import (
 // opened item, then the home screen, in that order.
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
+	shell := m.detail != nil && m.detail.shellFocused()
 	switch {
+	case key.Matches(msg, k.Interrupt) && !shell:
+		return m, m.quit()
 	case m.dialog.Active():
 		var cmd tea.Cmd
 		m.dialog, cmd = m.dialog.Update(msg)
@@ -28,11 +31,18 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case m.detail != nil && m.detail.takesKeys():
 		return m.routeDetail(msg)
+	case m.detail == nil && m.focus < mainPanel && m.panels[m.focus].Filtering():
+		var cmd tea.Cmd
+		m.panels[m.focus], cmd = m.panels[m.focus].Update(msg)
+		m.main = m.main.SetText(m.mainText())
+		return m, cmd
 	case key.Matches(msg, k.Quit):
 		return m, m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 		return m, nil
+	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Start, k.Stop, k.Remove):
+		return m.containerAction(msg, m.detail.id, m.detail.title)
 	case m.detail != nil:
 		if key.Matches(msg, k.Back) && !m.detail.usesBack() {
 			m.detail.close()
@@ -57,6 +67,9 @@ func (m Model) quit() tea.Cmd {
 func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if d, ok := msg.(dialog.DoneMsg); ok {
 		return m.answer(d)
+	}
+	if _, ok := msg.(stackMsg); ok {
+		m.busy = ""
 	}
 	if m.detail == nil {
 		return m, nil
@@ -128,7 +141,7 @@ func (m Model) footer() string {
 	case m.detail != nil:
 		b = append(m.detail.shortHelp(), k.Back, k.Help, k.Quit)
 	default:
-		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.PrevTab, k.NextTab}
+		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Filter, k.PrevTab, k.NextTab}
 		switch m.current() {
 		case imagesPanel:
 			b = append(b, k.Run, k.Load, k.Prune)

@@ -111,6 +111,8 @@ type ContainerSource interface {
 type MountSource interface {
 	Mounts() ([]Mount, error)
 	MountStack(m Mount) (layers.Stack, error)
+	// WatchMount streams the changes in the mount's upper directory.
+	WatchMount(ctx context.Context, m Mount) (<-chan []tree.Node, error)
 }
 
 // Sources are what the UI shows. Containers is nil when containers cannot

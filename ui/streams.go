@@ -56,6 +56,13 @@ func watch(ctx context.Context, s ContainerSource, id string) tea.Cmd {
 	}
 }
 
+func watchMount(ctx context.Context, s MountSource, m Mount) tea.Cmd {
+	return func() tea.Msg {
+		ch, err := s.WatchMount(ctx, m)
+		return watchMsg{ch, err}
+	}
+}
+
 func attach(s ContainerSource, id string, exec bool) tea.Cmd {
 	return func() tea.Msg {
 		var p terminal.Pty

@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"minidocker/overlay"
 	"minidocker/ui/keys"
@@ -38,17 +39,17 @@ type Model struct {
 	fields []Field
 	focus  int
 	active bool
-	width  int
+	style  lipgloss.Style // the theme's dialog box at this dialog's width
 }
 
 // Confirm opens a yes/no question.
 func Confirm(th theme.Theme, km keys.Map, id, title, question string) Model {
-	return Model{th: th, keys: km, id: id, title: title, text: question, active: true, width: 56}
+	return Model{th: th, keys: km, id: id, title: title, text: question, active: true, style: th.Dialog.Width(56)}
 }
 
 // Form opens a form of fields.
 func Form(th theme.Theme, km keys.Map, id, title, text string, fields []Field) Model {
-	return Model{th: th, keys: km, id: id, title: title, text: text, fields: fields, active: true, width: 64}
+	return Model{th: th, keys: km, id: id, title: title, text: text, fields: fields, active: true, style: th.Dialog.Width(64)}
 }
 
 // Active reports whether the dialog is open.
@@ -128,5 +129,5 @@ func (m Model) View() string {
 	} else {
 		b.WriteString(m.th.Key.Render("enter") + " ok  " + m.th.Key.Render("tab") + " next field  " + m.th.Key.Render("esc") + " cancel")
 	}
-	return m.th.Dialog.Width(m.width).Render(b.String())
+	return m.style.Render(b.String())
 }

@@ -22,6 +22,8 @@ type Map struct {
 	FocusShell, Attach              key.Binding
 	Yes, No                         key.Binding
 	Refresh                         key.Binding
+	// Interrupt quits from anywhere but a focused shell, which gets it.
+	Interrupt key.Binding
 }
 
 func b(help, desc string, keys ...string) key.Binding {
@@ -53,7 +55,7 @@ func Default() Map {
 		PrevLayer:      b("<", "lower layer", "<", ","),
 		NextLayer:      b(">", "upper layer", ">", "."),
 		Aggregate:      b("a", "one layer/all", "a"),
-		Collapse:       b("space", "fold dir", "space"),
+		Collapse:       b("space", "fold dir", "space", "enter"),
 		ChangedOnly:    b("c", "changed only", "c"),
 		Sort:           b("o", "sort name/size", "o"),
 		HideAdded:      b("ctrl+a", "toggle added", "ctrl+a"),
@@ -74,6 +76,7 @@ func Default() Map {
 		Yes:            b("y", "yes", "y", "Y"),
 		No:             b("n", "no", "n", "N", "esc"),
 		Refresh:        b("R", "refresh", "R", "ctrl+l"),
+		Interrupt:      b("ctrl+c", "quit", "ctrl+c"),
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"minidocker/overlay"
-	"minidocker/ui/tree"
 )
 
 // details describes the selected entry in two lines: what it is and where
@@ -44,10 +43,13 @@ func (m Model) details() (string, string) {
 		}
 		line += " · shadows " + strings.Join(s, ", ")
 	}
-	return line, rule(n.Kind)
+	return line, rule(n.Kind, m.Container())
 }
 
-func rule(k overlay.DiffKind) string {
+func rule(k overlay.DiffKind, container bool) string {
+	if !container && k == overlay.Unmodified {
+		return "Unmodified: the layers above leave this entry as its layer wrote it."
+	}
 	switch k {
 	case overlay.CopiedUp:
 		return "Copied up: the first write copied the lower entry whole into upper."
@@ -91,72 +93,4 @@ func typeName(mode fs.FileMode) string {
 		return "socket"
 	}
 	return "file"
-}
-
-// apply changes the upper and merged trees by a batch of events, without
-// rebuilding either, then flattens each pane once.
-func (m *Model) apply(evs []tree.Node) {
-	if !m.Container() {
-		return
-	}
-	up := len(m.stack.Layers)
-	// Rows point at their nodes: only a path added or removed, or an
-	// option that depends on kind or size, needs the rows flattened again.
-	all := len(m.opts.Hide) > 0 || m.opts.ChangedOnly || m.opts.SortBySize
-	upChanged, mergedChanged := all, all
-	set := func(t *tree.Tree, n tree.Node) {
-		if t.Set(n) {
-			upChanged = upChanged || t == m.stack.Upper
-			mergedChanged = mergedChanged || t == m.stack.Merged
-		}
-	}
-	for _, ev := range evs {
-		p := tree.Clean(ev.Path)
-		ev.Path = p
-		m.flash[p] = true
-		low, inLower := m.stack.Lower.Lookup(p)
-		switch ev.Kind {
-		case overlay.Removed: // gone from upper: the lower entry shows again
-			upChanged = m.stack.Upper.Remove(p) || upChanged
-			if inLower {
-				set(m.stack.Merged, low)
-			} else {
-				mergedChanged = m.stack.Merged.Remove(p) || mergedChanged
-			}
-			continue
-		case overlay.Whiteout:
-			ev.Whiteout = true
-			mergedChanged = m.stack.Merged.Remove(p) || mergedChanged
-		case overlay.Opaque:
-			ev.Opaque = true
-			for _, c := range m.stack.Merged.Children(p) {
-				if c.Layer != up {
-					mergedChanged = m.stack.Merged.Remove(c.Path) || mergedChanged
-				}
-			}
-		case overlay.Added:
-			if inLower {
-				ev.Kind = overlay.CopiedUp
-			}
-		}
-		ev.Layer = up
-		ev.Shadows = nil
-		if inLower {
-			ev.Shadows = []int{low.Layer}
-		}
-		set(m.stack.Upper, ev)
-		if !ev.Whiteout {
-			mv := ev
-			if !inLower && !ev.Opaque {
-				mv.Kind = overlay.Added
-			}
-			set(m.stack.Merged, mv)
-		}
-	}
-	if upChanged {
-		m.panes[upperPane].refresh(m.opts)
-	}
-	if mergedChanged {
-		m.panes[mergedPane].refresh(m.opts)
-	}
 }

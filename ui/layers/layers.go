@@ -7,7 +7,6 @@ package layers
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -24,6 +23,8 @@ import (
 type Stack struct {
 	// Names labels the lower layers, bottom first (short ID and command).
 	Names []string
+	// Sizes are the layers' sizes in bytes, when known.
+	Sizes []int64
 	// Layers holds each lower layer alone, with kinds relative to the
 	// layers beneath it.
 	Layers []*tree.Tree
@@ -62,50 +63,10 @@ type Model struct {
 	compact   bool // upper and merged only, beside a shell
 	filtering bool
 	flash     map[string]bool
+	last      string // the last change seen, for the upper pane's title
 	flashGen  int
 
 	width, height int
-}
-
-// EventsMsg is a batch of changes seen in the upper directory. Each node's
-// Kind says what happened (overlay.Event's kinds); Ch is the stream to wait
-// on for the next batch.
-type EventsMsg struct {
-	Nodes []tree.Node
-	Ch    <-chan []tree.Node
-}
-
-// EventsClosedMsg says the change stream ended.
-type EventsClosedMsg struct{}
-
-// flashEndMsg ends the highlight of the batch numbered gen.
-type flashEndMsg struct{ gen int }
-
-// WaitEvents waits for the next batch on ch.
-func WaitEvents(ch <-chan []tree.Node) tea.Cmd {
-	if ch == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		nodes, ok := <-ch
-		if !ok {
-			return EventsClosedMsg{}
-		}
-		// Batch whatever else is already waiting into this frame.
-		for {
-			select {
-			case more, ok := <-ch:
-				if !ok {
-					return EventsMsg{Nodes: nodes}
-				}
-				nodes = append(nodes, more...)
-				continue
-			default:
-			}
-			break
-		}
-		return EventsMsg{Nodes: nodes, Ch: ch}
-	}
 }
 
 // New returns the view of s.
@@ -424,89 +385,6 @@ func (m Model) ShortHelp() []key.Binding {
 	}
 	return append(b, k.HideAdded, k.HideModified, k.HideRemoved, k.HideUnmodified)
 }
-
-// View draws the view in its w×h cells.
-func (m Model) View() string {
-	if m.width < 10 || m.height < 6 {
-		return ""
-	}
-	var out string
-	if m.Container() {
-		var cols []string
-		for _, i := range m.shown() {
-			flash := m.flash
-			if i == lowerPane {
-				flash = nil // changes happen in upper; lower never changes
-			}
-			cols = append(cols, m.panes[i].view(m.th, i == m.focus, flash, ""))
-		}
-		out = theme.JoinLines(cols...)
-	} else {
-		left := m.layerList()
-		right := m.panes[lowerPane].view(m.th, true, m.flash, "")
-		out = theme.JoinLines(left, right)
-	}
-	d1, d2 := m.details()
-	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)
-}
-
-// header shows the filter, the toggles and the sort order.
-func (m Model) header() string {
-	var parts []string
-	if m.filtering || m.opts.Filter != "" {
-		cur := ""
-		if m.filtering {
-			cur = "█"
-		}
-		parts = append(parts, m.th.Bold.Render("filter: ")+safe(m.opts.Filter)+cur)
-	}
-	show := func(label string, k overlay.DiffKind) string {
-		if m.opts.Hide[k] {
-			return m.th.Subtle.Render("[ ] " + label)
-		}
-		return m.th.Kind[k].Render("[x] " + label)
-	}
-	parts = append(parts, show("added", overlay.Added), show("modified", overlay.Modified),
-		show("removed", overlay.Removed), show("unmodified", overlay.Unmodified))
-	if m.opts.ChangedOnly {
-		parts = append(parts, m.th.Warn.Render("changed only"))
-	}
-	if m.opts.SortBySize {
-		parts = append(parts, "sort: size")
-	} else {
-		parts = append(parts, "sort: name")
-	}
-	return theme.Fit(strings.Join(parts, "  "), m.width)
-}
-
-// layerList is the image mode's left column: the layers with their change
-// counts, then the efficiency of the stack.
-func (m Model) layerList() string {
-	w := m.leftWidth() - 2
-	var b strings.Builder
-	all := "  all layers merged"
-	if m.layer < 0 {
-		all = m.th.Selected.Render(theme.Fit("▶ all layers merged", w))
-	}
-	b.WriteString(all)
-	for i, name := range m.stack.Names {
-		c := m.counts[i]
-		line := fmt.Sprintf("%2d +%d ~%d -%d %s", i, c[0], c[1], c[2], safe(name))
-		if i == m.layer {
-			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
-		}
-		b.WriteString("\n" + line)
-	}
-	e := m.stack.Efficiency
-	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
-	b.WriteString("\nwasted " + HumanSize(e.Wasted) + " of " + HumanSize(e.Stored))
-	for _, f := range e.Files {
-		b.WriteString(fmt.Sprintf("\n %8s %s", HumanSize(f.Wasted), safe(f.Path)))
-	}
-	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
-}
-
-func safe(s string) string { return overlay.SafeName(s) }
 
 // Open returns the function that reads an entry's content, or nil.
 func (m Model) Open() func(tree.Node) (io.ReadCloser, error) { return m.stack.Open }

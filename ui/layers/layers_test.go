@@ -101,7 +101,8 @@ func TestEventsChangeTreesAndFlash(t *testing.T) {
 	ch := make(chan []tree.Node, 1)
 	m, cmd := m.Update(layers.EventsMsg{Ch: ch, Nodes: []tree.Node{
 		{Path: "/etc/passwd", Kind: overlay.Whiteout},
-		{Path: "/app/main.py", Kind: overlay.Added, Mode: 0o644, Size: 3000},
+		{Path: "/app/main.py", Kind: overlay.Added, Mode: 0o644, Size: 2500},
+		{Path: "/etc/hosts", Kind: overlay.Added, Mode: 0o644, Size: 999},
 		{Path: "/srv/new", Kind: overlay.Added, Mode: 0o644, Size: 1},
 	}})
 	if cmd == nil {
@@ -115,6 +116,9 @@ func TestEventsChangeTreesAndFlash(t *testing.T) {
 	}
 	if n, _ := s.Merged.Lookup("/app/main.py"); n.Kind != overlay.CopiedUp || n.Layer != 2 {
 		t.Errorf("/app/main.py in merged: kind %v layer %d, want copied-up from upper", n.Kind, n.Layer)
+	}
+	if n, _ := s.Merged.Lookup("/etc/hosts"); n.Kind != overlay.Modified {
+		t.Errorf("/etc/hosts in merged: kind %v, want modified (its size changed)", n.Kind)
 	}
 	if n, _ := s.Merged.Lookup("/srv/new"); n.Kind != overlay.Added {
 		t.Errorf("/srv/new in merged: kind %v, want added", n.Kind)

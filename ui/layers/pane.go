@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-
 	"minidocker/overlay"
 	"minidocker/ui/theme"
 	"minidocker/ui/tree"
@@ -182,9 +181,9 @@ func (p *pane) row(th theme.Theme, r tree.Row, sel, focused, flash bool, w int) 
 	case flash:
 		st = th.Flash
 	case sel && focused:
-		st = th.Selected.Inherit(st)
+		st = th.SelectedKind[r.Kind]
 	case sel:
-		st = th.SelectedBlur.Inherit(st)
+		st = th.BlurKind[r.Kind]
 	}
 	return st.Render(text)
 }

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/overlay"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
@@ -19,6 +20,9 @@ type Item struct {
 	ID    string
 	Text  string
 	Faint bool
+	// Tail keeps the end of a text too long for the panel (a path)
+	// rather than its start.
+	Tail bool
 }
 
 // Model is one panel.
@@ -27,10 +31,14 @@ type Model struct {
 	th             theme.Theme
 	Title          string
 	Number         int
+	all            []Item // every item; items are those the filter keeps
 	items          []Item
+	filter         string
+	filtering      bool
 	empty          string
 	cursor, offset int
 	width, height  int // inside the frame
+	focused        bool
 }
 
 // New returns an empty panel titled title, jumped to with number.
@@ -43,12 +51,28 @@ func (m Model) Init() tea.Cmd { return nil }
 
 // SetItems replaces the items, keeping the cursor on the same ID.
 func (m Model) SetItems(items []Item) Model {
+	m.all = items
+	return m.apply()
+}
+
+// apply keeps the items whose text holds the filter, case-insensitively,
+// and the cursor on the same ID.
+func (m Model) apply() Model {
 	id := ""
 	if it, ok := m.Selected(); ok {
 		id = it.ID
 	}
-	m.items = items
-	for i, it := range items {
+	m.items = m.all
+	if m.filter != "" {
+		f := strings.ToLower(m.filter)
+		m.items = nil
+		for _, it := range m.all {
+			if strings.Contains(strings.ToLower(it.Text), f) {
+				m.items = append(m.items, it)
+			}
+		}
+	}
+	for i, it := range m.items {
 		if it.ID == id {
 			m.cursor = i
 		}
@@ -56,6 +80,12 @@ func (m Model) SetItems(items []Item) Model {
 	m.clamp()
 	return m
 }
+
+// Filtering reports whether the filter line takes the keys.
+func (m Model) Filtering() bool { return m.filtering }
+
+// HasFilter reports whether a filter is set.
+func (m Model) HasFilter() bool { return m.filter != "" }
 
 // SetSize gives the panel w×h cells, frame included.
 func (m Model) SetSize(w, h int) Model {
@@ -93,7 +123,15 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		k := m.keys
+		if m.filtering {
+			return m.filterKey(msg), nil
+		}
 		switch {
+		case key.Matches(msg, k.Filter):
+			m.filtering = true
+		case key.Matches(msg, k.Back) && m.filter != "":
+			m.filter = ""
+			return m.apply(), nil
 		case key.Matches(msg, k.Up):
 			m.cursor--
 		case key.Matches(msg, k.Down):
@@ -122,8 +160,29 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// View draws the panel; focused frames it in the accent colour.
-func (m Model) View(focused bool) string {
+func (m Model) filterKey(msg tea.KeyPressMsg) Model {
+	switch {
+	case key.Matches(msg, m.keys.Back):
+		m.filtering, m.filter = false, ""
+	case key.Matches(msg, m.keys.Enter):
+		m.filtering = false
+	case msg.Code == tea.KeyBackspace:
+		if r := []rune(m.filter); len(r) > 0 {
+			m.filter = string(r[:len(r)-1])
+		}
+	case msg.Text != "":
+		m.filter += msg.Text
+	}
+	return m.apply()
+}
+
+// SetFocus says whether the panel has the keys; it is then framed in the
+// accent colour.
+func (m Model) SetFocus(f bool) Model { m.focused = f; return m }
+
+// View draws the panel.
+func (m Model) View() string {
+	focused := m.focused
 	var b strings.Builder
 	if len(m.items) == 0 {
 		b.WriteString(m.th.Subtle.Render(m.empty))
@@ -134,7 +193,11 @@ func (m Model) View(focused bool) string {
 			b.WriteByte('\n')
 		}
 		it := m.items[i]
-		line := theme.Fit(it.Text, m.width)
+		text := it.Text
+		if it.Tail {
+			text = theme.Tail(text, m.width)
+		}
+		line := theme.Fit(text, m.width)
 		switch {
 		case i == m.cursor && focused:
 			line = m.th.Selected.Render(line)
@@ -146,6 +209,13 @@ func (m Model) View(focused bool) string {
 		b.WriteString(line)
 	}
 	title := fmt.Sprintf("[%d] %s", m.Number, m.Title)
+	if m.filtering || m.filter != "" {
+		cur := ""
+		if m.filtering {
+			cur = "█"
+		}
+		title += " /" + overlay.SafeName(m.filter) + cur
+	}
 	if len(m.items) > m.height && m.height > 0 {
 		title += fmt.Sprintf(" %d/%d", m.cursor+1, len(m.items))
 	}

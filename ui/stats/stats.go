@@ -106,7 +106,7 @@ func (m Model) plot(xs []float64, rows int) string {
 		floor := float64(rows-1-r) / float64(rows)
 		for _, x := range xs {
 			f := (x/top - floor) * float64(rows)
-			i := int(max(min(f, 1), 0) * 8)
+			i := int(max(min(f, 1), 0)*8 + 0.5)
 			b.WriteRune(bars[i])
 		}
 		lines[r] = m.th.Plot.Render(b.String())

@@ -21,9 +21,11 @@ type DetachedMsg struct{ Err error }
 // Attach hands the whole terminal to the program until ctrl+] is typed or
 // the program ends, then gives it back to the UI (tea.Exec).
 func (m Model) Attach() tea.Cmd {
-	a := &attach{m: m}
-	return tea.Exec(a, func(err error) tea.Msg { return DetachedMsg{Err: err} })
+	return tea.Exec(m.AttachCommand(), func(err error) tea.Msg { return DetachedMsg{Err: err} })
 }
+
+// AttachCommand is what Attach runs while the program is paused.
+func (m Model) AttachCommand() tea.ExecCommand { return &attach{m: m} }
 
 type attach struct {
 	m              Model
@@ -68,9 +70,14 @@ func (a *attach) Run() error {
 		return err
 	}
 	defer cr.Close()
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
-		<-a.m.done
-		cr.Cancel()
+		select {
+		case <-a.m.done: // the program ended: give the screen back
+			cr.Cancel()
+		case <-stop:
+		}
 	}()
 	buf := make([]byte, 1024)
 	for {

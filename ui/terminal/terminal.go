@@ -31,8 +31,12 @@ type Pty interface {
 // OutputMsg says the screen changed; Ch is the stream to wait on next.
 type OutputMsg struct{ Ch <-chan struct{} }
 
-// ExitedMsg says the pty closed: the program ended or detached.
-type ExitedMsg struct{ Err error }
+// ExitedMsg says the pty whose stream was Ch closed: the program ended or
+// detached.
+type ExitedMsg struct {
+	Ch  <-chan struct{}
+	Err error
+}
 
 // Model is the terminal pane.
 type Model struct {
@@ -151,7 +155,7 @@ func (m Model) Init() tea.Cmd { return Wait(m.changed) }
 func Wait(ch <-chan struct{}) tea.Cmd {
 	return func() tea.Msg {
 		if _, ok := <-ch; !ok {
-			return ExitedMsg{}
+			return ExitedMsg{Ch: ch}
 		}
 		return OutputMsg{Ch: ch}
 	}
@@ -176,9 +180,14 @@ func (m Model) SetSize(w, h int) Model {
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case OutputMsg:
+		if msg.Ch != m.changed {
+			return m, nil // a shell this pane no longer shows
+		}
 		return m, Wait(msg.Ch)
 	case ExitedMsg:
-		m.exited, m.err = true, msg.Err
+		if msg.Ch == m.changed {
+			m.exited, m.err = true, msg.Err
+		}
 	case tea.KeyPressMsg:
 		if m.focused && !m.exited {
 			m.emu.SendKey(uv.KeyPressEvent(msg))
@@ -191,9 +200,15 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// Close closes the pty and the emulator.
+// Close closes the pty and the emulator's reply pipe, which ends the
+// reply loop. (vt's own Close sets a flag its Read checks without a lock,
+// a data race with the reply loop; closing the pipe is enough.)
 func (m Model) Close() error {
-	return errors.Join(m.pty.Close(), m.emu.Close())
+	err := m.pty.Close()
+	if pw, ok := m.emu.InputPipe().(*io.PipeWriter); ok {
+		err = errors.Join(err, pw.CloseWithError(io.EOF))
+	}
+	return err
 }
 
 // Screen returns the emulator's screen as plain text; for tests.

@@ -1,9 +1,11 @@
 package terminal_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,4 +99,45 @@ func TestViewGolden(t *testing.T) {
 	m = pump(t, m, "done")
 	m = m.SetSize(32, 6)
 	uitest.Golden(t, "terminal", m.View())
+}
+
+// TestAttachDetach runs the full-screen attach as tea.Exec would: what is
+// typed goes to the program until ctrl+], and the program's output goes to
+// the screen while the emulator keeps up.
+func TestAttachDetach(t *testing.T) {
+	p := startShell(t, "stty -echo; exec cat")
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 40, 5)
+	a := m.AttachCommand()
+	var screen syncBuffer
+	a.SetStdin(strings.NewReader("ping\n\x1dlost"))
+	a.SetStdout(&screen)
+	if err := a.Run(); err != nil {
+		t.Fatal(err)
+	}
+	m = pump(t, m, "ping")
+	if strings.Contains(m.Screen(), "lost") {
+		t.Error("keys after ctrl+] reached the program")
+	}
+	// The tee stopped at the detach; what reached the screen before it
+	// is the snapshot and, maybe, the echo.
+	if !strings.Contains(screen.String(), "\x1b[2J") {
+		t.Errorf("the attach did not draw the screen first: %q", screen.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

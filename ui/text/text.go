@@ -53,7 +53,7 @@ func (m Model) Append(s string) Model {
 	parts := strings.Split(s, "\n")
 	m.partial = parts[len(parts)-1]
 	for _, p := range parts[:len(parts)-1] {
-		m.lines = append(m.lines, overlay.SafeName(strings.ReplaceAll(strings.TrimSuffix(p, "\r"), "\t", "    ")))
+		m.lines = append(m.lines, clean(p))
 	}
 	if m.follow {
 		m.offset = m.maxOffset()
@@ -114,9 +114,15 @@ func (m Model) View() string {
 		if i < len(m.lines) {
 			l = m.lines[i]
 		} else {
-			l = overlay.SafeName(l)
+			l = clean(l)
 		}
 		b.WriteString(theme.Fit(l, m.width))
 	}
 	return b.String()
+}
+
+// clean makes a line of output safe to print: tabs become spaces, a
+// trailing carriage return goes, other control characters are shown.
+func clean(l string) string {
+	return overlay.SafeName(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", "    "))
 }

@@ -20,7 +20,7 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
 	}
 	var b strings.Builder
-	title = ansi.Truncate(title, max(w-2, 0), "…")
+	title = ansi.Truncate(title, max(w-3, 0), "…")
 	tw := 0
 	if title != "" {
 		tw = ansi.StringWidth(title) + 2
@@ -37,7 +37,7 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 		l := blank
 		if i < len(lines) {
 			l = lines[i]
-			if !t.exact {
+			if !t.exact || l == "" {
 				l = Fit(l, w)
 			}
 		}
@@ -113,3 +113,12 @@ func isASCII(s string) bool {
 
 // Cut fits plain (unstyled) text to w cells, cheaply when it is ASCII.
 func Cut(s string, w int) string { return Fit(s, w) }
+
+// Tail keeps the last cells of s that fit in w, after an ellipsis.
+func Tail(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if n <= w || w < 2 {
+		return s
+	}
+	return "…" + ansi.TruncateLeft(s, n-w+1, "")
+}

@@ -28,8 +28,10 @@ type Theme struct {
 	Dialog                 lipgloss.Style
 	// HelpColumn spaces the columns of the help overlay.
 	HelpColumn lipgloss.Style
-	// Kind styles an entry of a tree by how it relates to the layers below.
-	Kind map[overlay.DiffKind]lipgloss.Style
+	// Kind styles an entry of a tree by how it relates to the layers below;
+	// SelectedKind and BlurKind are the same under the cursor of a focused
+	// and of an unfocused pane.
+	Kind, SelectedKind, BlurKind map[overlay.DiffKind]lipgloss.Style
 	// Plot draws the bars of a small chart.
 	Plot lipgloss.Style
 }
@@ -89,12 +91,23 @@ func New(dark, noColor bool) Theme {
 			overlay.Whiteout:     lipgloss.NewStyle().Foreground(red).Faint(true),
 		},
 	}
+	return t.withCursor()
+}
+
+// withCursor derives the kind styles under a cursor.
+func (t Theme) withCursor() Theme {
+	t.SelectedKind = map[overlay.DiffKind]lipgloss.Style{}
+	t.BlurKind = map[overlay.DiffKind]lipgloss.Style{}
+	for k, st := range t.Kind {
+		t.SelectedKind[k] = t.Selected.Inherit(st)
+		t.BlurKind[k] = t.SelectedBlur.Inherit(st)
+	}
 	return t
 }
 
 func plain() Theme {
 	n := lipgloss.NewStyle
-	return Theme{
+	t := Theme{
 		NoColor:      true,
 		Title:        n().Bold(true),
 		Subtle:       n().Faint(true),
@@ -128,6 +141,7 @@ func plain() Theme {
 			overlay.Whiteout:     n().Faint(true),
 		},
 	}
+	return t.withCursor()
 }
 
 // Marker is a one-character sign for a kind, so that a tree reads the same

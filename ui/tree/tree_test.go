@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"minidocker/overlay"
+	_ "minidocker/ui/internal/uitest" // the -update flag, so go test ./ui/... -update works
 	"minidocker/ui/tree"
 )
 

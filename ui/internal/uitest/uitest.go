@@ -115,6 +115,7 @@ func Stack() layers.Stack {
 		file("/usr/share/doc/NEW", 10, a, 2))
 	return layers.Stack{
 		Names:  []string{"a1b2c3 ADD rootfs.tar /", "d4e5f6 RUN pip install app"},
+		Sizes:  []int64{11_000_000, 1_300_000},
 		Layers: []*tree.Tree{tree.New(l0), tree.New(l1)},
 		Lower:  tree.New(lower),
 		Upper:  tree.New(upper),

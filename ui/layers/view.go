@@ -1,0 +1,111 @@
+package layers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"minidocker/overlay"
+	"minidocker/ui/theme"
+)
+
+// View draws the view in its w×h cells.
+func (m Model) View() string {
+	if m.width < 10 || m.height < 6 {
+		return ""
+	}
+	var out string
+	if m.Container() {
+		var cols []string
+		for _, i := range m.shown() {
+			flash := m.flash
+			if i == lowerPane {
+				flash = nil // changes happen in upper; lower never changes
+			}
+			footer := ""
+			if i == upperPane && m.last != "" {
+				footer = "last " + m.last
+			}
+			cols = append(cols, m.panes[i].view(m.th, i == m.focus, flash, footer))
+		}
+		out = theme.JoinLines(cols...)
+	} else {
+		left := m.layerList()
+		right := m.panes[lowerPane].view(m.th, true, m.flash, "")
+		out = theme.JoinLines(left, right)
+	}
+	d1, d2 := m.details()
+	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)
+}
+
+// header shows the filter, the toggles and the sort order.
+func (m Model) header() string {
+	var parts []string
+	if m.filtering || m.opts.Filter != "" {
+		cur := ""
+		if m.filtering {
+			cur = "█"
+		}
+		parts = append(parts, m.th.Bold.Render("filter: ")+safe(m.opts.Filter)+cur)
+	}
+	show := func(label string, k overlay.DiffKind) string {
+		if m.opts.Hide[k] {
+			return m.th.Subtle.Render("[ ] " + label)
+		}
+		return m.th.Kind[k].Render("[x] " + label)
+	}
+	parts = append(parts, show("added", overlay.Added), show("modified", overlay.Modified),
+		show("removed", overlay.Removed), show("unmodified", overlay.Unmodified))
+	if m.opts.ChangedOnly {
+		parts = append(parts, m.th.Warn.Render("changed only"))
+	}
+	if m.opts.SortBySize {
+		parts = append(parts, "sort: size")
+	} else {
+		parts = append(parts, "sort: name")
+	}
+	line := strings.Join(parts, "  ")
+	// The legend of the markers, when there is room for it.
+	var legend []string
+	for _, k := range []overlay.DiffKind{overlay.Added, overlay.CopiedUp, overlay.Modified, overlay.MetadataOnly, overlay.Removed, overlay.Whiteout, overlay.Opaque} {
+		legend = append(legend, m.th.Kind[k].Render(theme.Marker(k)+" "+k.String()))
+	}
+	if l := strings.Join(legend, " "); ansi.StringWidth(line)+ansi.StringWidth(l)+2 <= m.width {
+		line += strings.Repeat(" ", m.width-ansi.StringWidth(line)-ansi.StringWidth(l)) + l
+	}
+	return theme.Fit(line, m.width)
+}
+
+// layerList is the image mode's left column: the layers with their change
+// counts, then the efficiency of the stack.
+func (m Model) layerList() string {
+	w := m.leftWidth() - 2
+	var b strings.Builder
+	all := "  all layers merged"
+	if m.layer < 0 {
+		all = m.th.Selected.Render(theme.Fit("▶ all layers merged", w))
+	}
+	b.WriteString(all)
+	for i, name := range m.stack.Names {
+		c := m.counts[i]
+		size := ""
+		if i < len(m.stack.Sizes) {
+			size = fmt.Sprintf("%8s ", HumanSize(m.stack.Sizes[i]))
+		}
+		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c[0], c[1], c[2], safe(name))
+		if i == m.layer {
+			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
+		}
+		b.WriteString("\n" + line)
+	}
+	e := m.stack.Efficiency
+	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
+	b.WriteString("\nwasted " + HumanSize(e.Wasted) + " of " + HumanSize(e.Stored))
+	for _, f := range e.Files {
+		b.WriteString(fmt.Sprintf("\n %8s %s", HumanSize(f.Wasted), safe(f.Path)))
+	}
+	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
+}
+
+func safe(s string) string { return overlay.SafeName(s) }
