@@ -134,6 +134,7 @@ func newRootCmd(a *app) *cobra.Command {
 		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
+	root.AddCommand(overlayCommands(a)...)
 	root.AddCommand(uiCmd(a))
 	// With no command on a terminal, minidocker opens its terminal UI.
 	root.Args = func(cmd *cobra.Command, args []string) error {

@@ -1,0 +1,538 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"minidocker/engine"
+	"minidocker/images"
+	"minidocker/overlay"
+)
+
+// stack is what the analysis commands look at: the layers of an image, a
+// container (its image's layers and its upper directory on top), an overlay
+// mount of the host, or an image archive read in place.
+type stack struct {
+	what   string          // "image", "container", "mount" or "archive"
+	name   string          // how to call it in output
+	layers []*overlay.Tree // bottom first; a container's upper last
+	labels []string        // one per layer: a short diffID, "upper", a directory
+	// createdBy is the history line of each layer, "" where there is none.
+	createdBy []string
+	merged    *overlay.Merged
+}
+
+// top is the index of the stack's last layer.
+func (s *stack) top() int { return len(s.layers) - 1 }
+
+// openStack resolves ref as an image, then a container, then an overlay
+// mount point, then an archive file.
+func (a *app) openStack(ref string, archives bool) (*stack, error) {
+	st, err := a.images()
+	if err != nil {
+		return nil, err
+	}
+	img, err := st.Get(ref)
+	if err == nil {
+		return imageStack(st, img)
+	}
+	if !errors.Is(err, images.ErrNotFound) {
+		return nil, err
+	}
+	if e, eerr := engine.Open(engine.Options{Root: a.root}); eerr == nil {
+		if c, cerr := e.Get(ref); cerr == nil {
+			return containerStack(st, c)
+		}
+	}
+	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
+		ms, merr := overlay.Mounts()
+		if merr != nil {
+			return nil, merr
+		}
+		for _, m := range ms {
+			if m.Point == abs {
+				return mountStack(m)
+			}
+		}
+		if _, serr := os.Stat(abs); serr == nil && archives {
+			return archiveStack(abs)
+		}
+	}
+	return nil, fmt.Errorf("no image, container or overlay mount %s", overlay.SafeName(ref))
+}
+
+func readLayers(dirs []string) ([]*overlay.Tree, error) {
+	trees := make([]*overlay.Tree, len(dirs))
+	for i, d := range dirs {
+		t, err := overlay.ReadDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("read layer %d: %w", i, err)
+		}
+		trees[i] = t
+	}
+	return trees, nil
+}
+
+// historyLines pairs each non-empty history entry with its layer.
+func historyLines(h []imageHistory, n int) []string {
+	out := make([]string, n)
+	i := 0
+	for _, e := range h {
+		if e.EmptyLayer {
+			continue
+		}
+		if i < n {
+			out[i] = e.CreatedBy
+		}
+		i++
+	}
+	return out
+}
+
+type imageHistory = struct {
+	CreatedBy  string
+	EmptyLayer bool
+}
+
+func imageHistoryOf(img images.Image) []imageHistory {
+	var h []imageHistory
+	for _, e := range img.Config.History {
+		h = append(h, imageHistory{CreatedBy: e.CreatedBy, EmptyLayer: e.EmptyLayer})
+	}
+	return h
+}
+
+func imageStack(st *images.Store, img images.Image) (*stack, error) {
+	dirs, err := st.LayerDirs(img)
+	if err != nil {
+		return nil, err
+	}
+	trees, err := readLayers(dirs)
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{what: "image", name: imageName(img), layers: trees, createdBy: historyLines(imageHistoryOf(img), len(trees))}
+	for _, d := range img.DiffIDs() {
+		s.labels = append(s.labels, d.Encoded()[:12])
+	}
+	s.merged = overlay.Merge(trees)
+	return s, nil
+}
+
+func imageName(img images.Image) string {
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return img.ShortID()
+}
+
+func containerStack(st *images.Store, c engine.State) (*stack, error) {
+	trees, err := readLayers(append(append([]string{}, c.Rootfs.Lower...), c.Rootfs.Upper))
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{what: "container", name: c.Name(), layers: trees, createdBy: make([]string, len(trees))}
+	for _, d := range c.Rootfs.Lower {
+		s.labels = append(s.labels, filepath.Base(d))
+	}
+	if img, err := st.Get(c.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(c.Rootfs.Lower) {
+		copy(s.createdBy, historyLines(imageHistoryOf(img), len(c.Rootfs.Lower)))
+	}
+	s.labels = append(s.labels, "upper")
+	s.createdBy[len(trees)-1] = "the container's changes"
+	s.merged = overlay.Merge(trees)
+	return s, nil
+}
+
+func mountStack(m overlay.Mount) (*stack, error) {
+	merged, err := m.Open()
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{what: "mount", name: m.Point, layers: merged.Layers(), merged: merged}
+	for i := len(m.Lower) - 1; i >= 0; i-- {
+		s.labels = append(s.labels, m.Lower[i])
+	}
+	if m.Upper != "" {
+		s.labels = append(s.labels, "upper "+m.Upper)
+	}
+	s.createdBy = make([]string, len(s.layers))
+	return s, nil
+}
+
+func archiveStack(p string) (*stack, error) {
+	ar, err := images.OpenArchive(p)
+	if err != nil {
+		return nil, err
+	}
+	defer ar.Close()
+	if len(ar.Images) == 0 {
+		return nil, fmt.Errorf("archive %s: holds no image", p)
+	}
+	ai := ar.Images[0]
+	s := &stack{what: "archive", name: p}
+	for i, d := range ai.DiffIDs() {
+		rc, err := ai.OpenLayer(i)
+		if err != nil {
+			return nil, err
+		}
+		t, err := overlay.ReadTar(rc)
+		if err == nil {
+			// ReadTar stops at the tar's end; the rest is read to check the diffID.
+			_, err = io.Copy(io.Discard, rc)
+		}
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("archive %s: layer %s: %w", p, d, err)
+		}
+		s.layers = append(s.layers, t)
+		s.labels = append(s.labels, d.Encoded()[:12])
+	}
+	var h []imageHistory
+	for _, e := range ai.Config.History {
+		h = append(h, imageHistory{CreatedBy: e.CreatedBy, EmptyLayer: e.EmptyLayer})
+	}
+	s.createdBy = historyLines(h, len(s.layers))
+	s.merged = overlay.Merge(s.layers)
+	return s, nil
+}
+
+// layerChanges is what layer i changes over the layers below it.
+func (s *stack) layerChanges(i int) []overlay.Change {
+	return overlay.Diff(overlay.Merge(s.layers[:i]), s.layers[i])
+}
+
+// layerBytes is the regular-file content a layer stores.
+func layerBytes(t *overlay.Tree) int64 {
+	var n int64
+	t.Walk(func(p string, nd overlay.Node) error {
+		if nd.Mode.IsRegular() && nd.Hardlink == "" && !nd.Whiteout {
+			n += nd.Size
+		}
+		return nil
+	})
+	return n
+}
+
+func overlayCommands(a *app) []*cobra.Command {
+	return []*cobra.Command{layersCmd(a), treeCmd(a), analyzeCmd(a), mountsCmd(a)}
+}
+
+func layersCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "layers IMAGE|CONTAINER|MOUNTPOINT", Short: "Show the stack of layers with what each adds, changes and deletes", Args: exactArgs(1, "an image, container or overlay mount point"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openStack(args[0], false)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "#\tLAYER\tSIZE\tADDED\tCHANGED\tDELETED\tCREATED BY")
+			for i := s.top(); i >= 0; i-- {
+				var add, chg, del int
+				for _, c := range s.layerChanges(i) {
+					switch c.Kind {
+					case overlay.Added:
+						add++
+					case overlay.Removed:
+						del++
+					case overlay.Modified, overlay.MetadataOnly, overlay.Opaque:
+						chg++
+					}
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, overlay.SafeName(s.labels[i]), humanSize(layerBytes(s.layers[i])),
+					add, chg, del, truncate(printable(s.createdBy[i]), 60))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// treeLine is one path of "minidocker tree", and its JSON form.
+type treeLine struct {
+	Path    string `json:"path"`
+	Type    string `json:"type"`
+	Mode    string `json:"mode"`
+	UID     uint32 `json:"uid"`
+	GID     uint32 `json:"gid"`
+	Size    int64  `json:"size"`
+	Link    string `json:"link,omitempty"`
+	Layer   int    `json:"layer"`
+	Kind    string `json:"kind"`
+	Shadows []int  `json:"shadows,omitempty"`
+	Opaque  bool   `json:"opaque,omitempty"`
+}
+
+func nodeType(n overlay.Node) string {
+	switch {
+	case n.Whiteout:
+		return "whiteout"
+	case n.IsDir():
+		return "dir"
+	case n.Mode&os.ModeSymlink != 0:
+		return "symlink"
+	case n.Mode.IsRegular():
+		return "file"
+	}
+	return "other"
+}
+
+func treeCmd(a *app) *cobra.Command {
+	var layer int
+	var changed, asJSON bool
+	c := &cobra.Command{
+		Use:   "tree IMAGE|CONTAINER|MOUNTPOINT [PATH]",
+		Short: "Show the merged tree with where each path comes from",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageError{fmt.Errorf("%s: want an image, container or mount point, and an optional path", cmd.CommandPath())}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openStack(args[0], false)
+			if err != nil {
+				return err
+			}
+			root := "/"
+			if len(args) == 2 {
+				root = "/" + strings.Trim(filepath.Clean("/"+args[1]), "/")
+			}
+			var lines []treeLine
+			if cmd.Flags().Changed("layer") {
+				if layer < 0 || layer > s.top() {
+					return usageError{fmt.Errorf("--layer %d: the stack has layers 0 to %d", layer, s.top())}
+				}
+				lines = layerLines(s, layer, root)
+			} else {
+				lines, err = mergedLines(s, root, changed)
+				if err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				if lines == nil {
+					lines = []treeLine{}
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(lines)
+			}
+			w := cmd.OutOrStdout()
+			for _, l := range lines {
+				depth := strings.Count(strings.TrimPrefix(l.Path, root), "/")
+				name := overlay.SafeName(filepath.Base(l.Path))
+				if l.Path == root {
+					depth, name = 0, overlay.SafeName(l.Path)
+				}
+				if l.Type == "dir" && l.Path != "/" {
+					name += "/"
+				}
+				if l.Link != "" {
+					name += " → " + overlay.SafeName(l.Link)
+				}
+				marks := l.Kind
+				if l.Opaque {
+					marks += ",opaque"
+				}
+				fmt.Fprintf(w, "%-10s %5d:%-5d %8s  L%-2d %-13s %s%s\n", l.Mode, l.UID, l.GID, humanSize(l.Size), l.Layer, marks, strings.Repeat("  ", depth), name)
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&layer, "layer", 0, "show only what layer N holds, with how it changes the layers below")
+	c.Flags().BoolVar(&changed, "changed", false, "show only what the top layer (a container's upper directory) provides")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func under(p, root string) bool {
+	return root == "/" || p == root || strings.HasPrefix(p, root+"/")
+}
+
+func mergedLines(s *stack, root string, changed bool) ([]treeLine, error) {
+	if _, ok := s.merged.Lookup(root); !ok {
+		return nil, fmt.Errorf("path %s: not in %s %s", overlay.SafeName(root), s.what, overlay.SafeName(s.name))
+	}
+	var lines []treeLine
+	err := s.merged.Walk(func(e overlay.Entry) error {
+		if !under(e.Path, root) {
+			return nil
+		}
+		if changed && e.Layer != s.top() {
+			return nil
+		}
+		lines = append(lines, treeLine{
+			Path: e.Path, Type: nodeType(e.Node), Mode: e.Node.Mode.String(), UID: e.Node.UID, GID: e.Node.GID,
+			Size: e.Node.Size, Link: e.Node.Link, Layer: e.Layer, Kind: e.Kind.String(), Shadows: e.Shadows, Opaque: e.Opaque,
+		})
+		return nil
+	})
+	return lines, err
+}
+
+func layerLines(s *stack, i int, root string) []treeLine {
+	var lines []treeLine
+	for _, c := range s.layerChanges(i) {
+		if !under(c.Path, root) {
+			continue
+		}
+		l := treeLine{Path: c.Path, Layer: i, Kind: c.Kind.String(), Size: c.Size}
+		if n, ok := s.layers[i].Lookup(c.Path); ok {
+			l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), n.Mode.String(), n.UID, n.GID, n.Link, n.Opaque
+		} else {
+			l.Type, l.Mode = "removed", "----------"
+		}
+		if c.Kind == overlay.Removed {
+			l.Kind += " (" + c.Via.String() + ")"
+		}
+		if c.Lower >= 0 {
+			l.Shadows = []int{c.Lower}
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func analyzeCmd(a *app) *cobra.Command {
+	var ci bool
+	var lowest, userWasted float64
+	var highestWasted string
+	c := &cobra.Command{
+		Use:   "analyze IMAGE|CONTAINER|ARCHIVE",
+		Short: "Measure how efficiently an image's layers store what it shows (dive's CI gate with --ci)",
+		Args:  exactArgs(1, "an image, container or archive file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var maxWasted int64 = -1
+			if highestWasted != "" && highestWasted != "disabled" {
+				n, err := parseSize(highestWasted)
+				if err != nil {
+					return usageError{fmt.Errorf("--highest-wasted-bytes %s: %w", printable(highestWasted), err)}
+				}
+				maxWasted = n
+			}
+			if lowest < 0 || lowest > 1 || userWasted < 0 {
+				return usageError{errors.New("--lowest-efficiency is a fraction from 0 to 1, --highest-user-wasted-percent a fraction from 0")}
+			}
+			s, err := a.openStack(args[0], true)
+			if err != nil {
+				return err
+			}
+			eff := s.merged.Efficiency()
+			var total, base int64
+			for i, t := range s.layers {
+				n := layerBytes(t)
+				total += n
+				if i == 0 {
+					base = n
+				}
+			}
+			// dive's user wasted percent: the wasted bytes against what the
+			// layers above the first store.
+			userPct := 0.0
+			if user := total - base; user > 0 {
+				userPct = float64(eff.Wasted) / float64(user)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s %s: %d layers, %d paths\n", s.what, overlay.SafeName(s.name), len(s.layers), s.merged.Len())
+			fmt.Fprintf(w, "  efficiency:          %.4f %%\n", 100*eff.Score)
+			fmt.Fprintf(w, "  stored bytes:        %s (first layer %s)\n", humanSize(eff.Stored), humanSize(base))
+			fmt.Fprintf(w, "  wasted bytes:        %s\n", humanSize(eff.Wasted))
+			fmt.Fprintf(w, "  user wasted percent: %.4f %%\n", 100*userPct)
+			if len(eff.Files) > 0 {
+				tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "\n  COPIES\tWASTED\tPATH")
+				for i, f := range eff.Files {
+					if i == 20 {
+						fmt.Fprintf(tw, "  …\t\t%d more\n", len(eff.Files)-20)
+						break
+					}
+					fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Copies, humanSize(f.Wasted), overlay.SafeName(f.Path))
+				}
+				tw.Flush()
+			}
+			if !ci {
+				return nil
+			}
+			fail := false
+			rule := func(name string, ok bool, detail string) {
+				verdict := "PASS"
+				if !ok {
+					verdict, fail = "FAIL", true
+				}
+				fmt.Fprintf(w, "  %s: %s (%s)\n", verdict, name, detail)
+			}
+			fmt.Fprintln(w, "\nCI rules:")
+			rule("lowest-efficiency", eff.Score >= lowest, fmt.Sprintf("%.4f >= %.4f", eff.Score, lowest))
+			if maxWasted >= 0 {
+				rule("highest-wasted-bytes", eff.Wasted <= maxWasted, fmt.Sprintf("%s <= %s", humanSize(eff.Wasted), humanSize(maxWasted)))
+			} else {
+				fmt.Fprintln(w, "  SKIP: highest-wasted-bytes (disabled)")
+			}
+			rule("highest-user-wasted-percent", userPct <= userWasted, fmt.Sprintf("%.4f <= %.4f", userPct, userWasted))
+			if fail {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&ci, "ci", false, "check the rules below: PASS/FAIL for each, exit code 1 on a failure")
+	c.Flags().Float64Var(&lowest, "lowest-efficiency", 0.9, "with --ci: the lowest efficiency score allowed (0 to 1)")
+	c.Flags().StringVar(&highestWasted, "highest-wasted-bytes", "disabled", "with --ci: the most wasted bytes allowed (e.g. 20MB), or disabled")
+	c.Flags().Float64Var(&userWasted, "highest-user-wasted-percent", 0.1, "with --ci: the highest fraction of bytes wasted allowed (0 to 1)")
+	return c
+}
+
+// parseSize reads 20MB, 1.5GB, 300kB or 1024 (bytes), in SI units as dive and docker print them.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"kB", 1e3}, {"B", 1}}
+	mult, num := 1.0, s
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			mult, num = u.mult, strings.TrimSuffix(s, u.suffix)
+			break
+		}
+	}
+	var f float64
+	if _, err := fmt.Sscanf(num, "%g", &f); err != nil || f < 0 || fmt.Sprint(f) == "" {
+		return 0, errors.New("want a size such as 20MB")
+	}
+	return int64(f * mult), nil
+}
+
+func mountsCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use: "mounts", Short: "List the host's overlay mounts (docker's, podman's, ours, any)", Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ms, err := overlay.Mounts()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "MOUNT POINT\tLOWERS\tUPPER\tTOP LOWER")
+			for _, m := range ms {
+				top := ""
+				if len(m.Lower) > 0 {
+					top = m.Lower[0]
+				}
+				upper := m.Upper
+				if upper == "" {
+					upper = "(read-only)"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", overlay.SafeName(m.Point), len(m.Lower), overlay.SafeName(upper), overlay.SafeName(top))
+			}
+			return tw.Flush()
+		},
+	}
+}
