@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -179,22 +181,26 @@ func archiveStack(p string) (*stack, error) {
 	}
 	ai := ar.Images[0]
 	s := &stack{what: "archive", name: p}
+	// Layers are read at once, each on its own goroutine: decompressing and
+	// hashing dominate, and the archive is read in place with ReadAt.
+	n := len(ai.DiffIDs())
+	s.layers = make([]*overlay.Tree, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i, d := range ai.DiffIDs() {
-		rc, err := ai.OpenLayer(i)
-		if err != nil {
-			return nil, err
-		}
-		t, err := overlay.ReadTar(rc)
-		if err == nil {
-			// ReadTar stops at the tar's end; the rest is read to check the diffID.
-			_, err = io.Copy(io.Discard, rc)
-		}
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("archive %s: layer %s: %w", p, d, err)
-		}
-		s.layers = append(s.layers, t)
 		s.labels = append(s.labels, d.Encoded()[:12])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.layers[i], errs[i] = readArchiveLayer(ai, i)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("archive %s: layer %s: %w", p, d, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	var h []imageHistory
 	for _, e := range ai.Config.History {
@@ -203,6 +209,23 @@ func archiveStack(p string) (*stack, error) {
 	s.createdBy = historyLines(h, len(s.layers))
 	s.merged = overlay.Merge(s.layers)
 	return s, nil
+}
+
+func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
+	rc, err := ai.OpenLayer(i)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	t, err := overlay.ReadTar(rc)
+	if err != nil {
+		return nil, err
+	}
+	// ReadTar stops at the tar's end; the rest is read to check the diffID.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // layerChanges is what layer i changes over the layers below it.
@@ -422,6 +445,12 @@ func analyzeCmd(a *app) *cobra.Command {
 			if lowest < 0 || lowest > 1 || userWasted < 0 {
 				return usageError{errors.New("--lowest-efficiency is a fraction from 0 to 1, --highest-user-wasted-percent a fraction from 0")}
 			}
+			// Reading layers allocates far more than it keeps (tar headers,
+			// names, decompression windows): collect only when the heap nears
+			// 64 MiB instead of every time it doubles. The runtime's GC CPU
+			// limiter keeps a larger live heap from thrashing at the limit.
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
 			s, err := a.openStack(args[0], true)
 			if err != nil {
 				return err

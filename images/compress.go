@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -67,4 +68,79 @@ func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 		return zr, c, zr.Close, nil
 	}
 	return br, c, func() {}, nil
+}
+
+// readAhead reads its source on a goroutine of its own, a few blocks ahead
+// of its reader: decompressing and hashing a layer then overlap with parsing
+// it, as "tar -xz" overlaps gzip and tar.
+type readAhead struct {
+	full, free chan []byte
+	stop, done chan struct{}
+	once       sync.Once
+	cur, last  []byte
+	err        error // set by fill before it closes full
+}
+
+func newReadAhead(r io.Reader, blocks, size int) *readAhead {
+	ra := &readAhead{
+		full: make(chan []byte, blocks), free: make(chan []byte, blocks),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	for range blocks {
+		ra.free <- make([]byte, size)
+	}
+	go ra.fill(r)
+	return ra
+}
+
+func (ra *readAhead) fill(r io.Reader) {
+	defer close(ra.done)
+	defer close(ra.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-ra.free:
+		case <-ra.stop:
+			return
+		}
+		n, err := io.ReadFull(r, buf[:cap(buf)])
+		if n > 0 {
+			select {
+			case ra.full <- buf[:n]:
+			case <-ra.stop:
+				return
+			}
+		}
+		if err != nil {
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			ra.err = err
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.last != nil {
+			ra.free <- ra.last
+			ra.last = nil
+		}
+		b, ok := <-ra.full
+		if !ok {
+			return 0, ra.err
+		}
+		ra.cur, ra.last = b, b
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	return n, nil
+}
+
+// Close stops the reading goroutine and waits for it, so the source is no
+// longer read when Close returns.
+func (ra *readAhead) Close() {
+	ra.once.Do(func() { close(ra.stop) })
+	<-ra.done
 }

@@ -79,12 +79,15 @@ func (ai ArchiveImage) OpenLayer(i int) (io.ReadCloser, error) {
 		rc.Close()
 		return nil, fmt.Errorf("layer %d: %w", i+1, err)
 	}
-	return &verifiedLayer{r: dr, rc: rc, closeDR: closeDR, diffHash: sha256.New(), wantDiff: ai.DiffIDs()[i]}, nil
+	v := &verifiedLayer{rc: rc, closeDR: closeDR, diffHash: sha256.New(), wantDiff: ai.DiffIDs()[i]}
+	v.ahead = newReadAhead(io.TeeReader(dr, v.diffHash), 8, 256<<10)
+	return v, nil
 }
 
-// verifiedLayer checks digests as its reader reaches the end.
+// verifiedLayer checks the diffID as its reader reaches the end; the
+// decompressing and hashing run ahead on a goroutine of their own.
 type verifiedLayer struct {
-	r        io.Reader
+	ahead    *readAhead
 	rc       io.Closer
 	closeDR  func()
 	diffHash hash.Hash
@@ -92,9 +95,9 @@ type verifiedLayer struct {
 }
 
 func (v *verifiedLayer) Read(p []byte) (int, error) {
-	n, err := v.r.Read(p)
-	v.diffHash.Write(p[:n])
+	n, err := v.ahead.Read(p)
 	if err == io.EOF {
+		// The read-ahead goroutine has finished: the hash is complete.
 		if got := digest.NewDigestFromBytes(digest.SHA256, v.diffHash.Sum(nil)); got != v.wantDiff {
 			return n, fmt.Errorf("layer %s: uncompressed content hashes to %s: %w", v.wantDiff, got, ErrDigestMismatch)
 		}
@@ -103,6 +106,7 @@ func (v *verifiedLayer) Read(p []byte) (int, error) {
 }
 
 func (v *verifiedLayer) Close() error {
+	v.ahead.Close()
 	v.closeDR()
 	return v.rc.Close()
 }

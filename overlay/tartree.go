@@ -34,6 +34,8 @@ func ReadTar(r io.Reader) (*Tree, error) {
 	b := newTreeBuilder()
 	var h maphash.Hash
 	h.SetSeed(hashSeed)
+	// One copy buffer for every file: io.Copy would allocate 32 KiB per file.
+	buf := make([]byte, 64<<10)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -42,7 +44,7 @@ func ReadTar(r io.Reader) (*Tree, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read layer tar: %w: %w", ErrMalformed, err)
 		}
-		if err := b.tarEntry(hdr, tr, &h); err != nil {
+		if err := b.tarEntry(hdr, tr, &h, buf); err != nil {
 			return nil, fmt.Errorf("read layer tar: entry %q: %w", SafeName(hdr.Name), err)
 		}
 	}
@@ -50,7 +52,7 @@ func ReadTar(r io.Reader) (*Tree, error) {
 }
 
 // tarEntry adds one tar entry to the tree being built.
-func (b *treeBuilder) tarEntry(hdr *tar.Header, r io.Reader, h *maphash.Hash) error {
+func (b *treeBuilder) tarEntry(hdr *tar.Header, r io.Reader, h *maphash.Hash, buf []byte) error {
 	p, err := tarPath(hdr.Name)
 	if err != nil {
 		return err
@@ -88,7 +90,7 @@ func (b *treeBuilder) tarEntry(hdr *tar.Header, r io.Reader, h *maphash.Hash) er
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		r0.size = hdr.Size
 		h.Reset()
-		if _, err := io.Copy(h, r); err != nil {
+		if _, err := io.CopyBuffer(h, r, buf); err != nil {
 			return fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		r0.hash = h.Sum64()
