@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,12 +82,12 @@ func (e startFailure) Unwrap() []error { return []error{e.err, exitError{e.code}
 
 // runOptions are the flags of run, as docker spells them.
 type runOptions struct {
-	interactive, tty, detach, rm bool
-	name, workdir, hostname      string
-	volumes, env                 []string
-	memory                       string
-	cpus                         float64
-	pids                         int64
+	interactive, tty, detach, rm  bool
+	name, workdir, hostname, user string
+	volumes, env                  []string
+	memory                        string
+	cpus                          float64
+	pids                          int64
 }
 
 func runCmd(a *app) *cobra.Command {
@@ -151,6 +152,7 @@ func (o *runOptions) flags(c *cobra.Command, detach bool) {
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable K=V")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
 	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit (e.g. 256m)")
 	f.Float64Var(&o.cpus, "cpus", 0, "number of CPUs")
@@ -173,11 +175,14 @@ func (o runOptions) spec(ref string, img images.Image, layers []string, args []s
 	s := engine.Spec{
 		Name: o.name, Image: ref, ImageID: string(img.ID), Layers: layers, Hostname: o.hostname,
 		OpenStdin: o.interactive, AutoRemove: o.rm,
-		Process:   engine.Process{Args: argv, Cwd: cfg.WorkingDir, Tty: o.tty},
+		Process:   engine.Process{Args: argv, Cwd: cfg.WorkingDir, User: cfg.User, Tty: o.tty},
 		Resources: engine.Resources{CPUs: o.cpus, Pids: o.pids},
 	}
 	if o.workdir != "" {
 		s.Process.Cwd = o.workdir
+	}
+	if o.user != "" {
+		s.Process.User = o.user
 	}
 	env, err := environment(o.env)
 	if err != nil {
@@ -594,9 +599,9 @@ func attachCmd(a *app) *cobra.Command {
 func execCmd(a *app) *cobra.Command {
 	var interactive, tty bool
 	var env []string
-	var workdir string
+	var workdir, user string
 	c := &cobra.Command{
-		Use: "exec [-it] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: minArgs(2, "a container and a command"),
+		Use: "exec [-it] [-u USER] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: minArgs(2, "a container and a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.containers()
 			if err != nil {
@@ -628,7 +633,7 @@ func execCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			code, err := e.Exec(args[0], engine.Process{Args: args[1:], Env: vars, Cwd: workdir, Tty: tty}, stdio)
+			code, err := e.Exec(args[0], engine.Process{Args: args[1:], Env: vars, Cwd: workdir, User: user, Tty: tty}, stdio)
 			var se *engine.StartError
 			if errors.As(err, &se) {
 				return startFailure{err, se.Code}
@@ -647,6 +652,7 @@ func execCmd(a *app) *cobra.Command {
 	c.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
 	c.Flags().StringArrayVarP(&env, "env", "e", nil, "set an environment variable K=V")
 	c.Flags().StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
+	c.Flags().StringVarP(&user, "user", "u", "", "user to run as (default: the container's)")
 	return c
 }
 
@@ -671,51 +677,152 @@ func diffCmd(a *app) *cobra.Command {
 }
 
 func statsCmd(a *app) *cobra.Command {
+	var noStream bool
 	c := &cobra.Command{
-		Use: "stats [CONTAINER...]", Short: "Show running containers' memory, CPU time and pids", Args: cobra.ArbitraryArgs,
+		Use: "stats [--no-stream] [CONTAINER...]", Short: "Show running containers' CPU, memory and pids, refreshed every second",
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.containers()
 			if err != nil {
 				return err
 			}
-			if len(args) == 0 {
-				list, err := e.List()
-				if err != nil {
-					return err
-				}
-				for _, st := range list {
-					if st.Status == engine.Running {
-						args = append(args, st.ID)
-					}
-				}
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 3, ' ', 0)
-			fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU TIME\tMEM USAGE / LIMIT\tPIDS")
-			var errs []error
-			for _, ref := range args {
-				st, err := e.Get(ref)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				u, err := e.Stats(st.ID)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				limit := "-"
-				if st.Spec.Resources.Memory > 0 {
-					limit = humanSize(st.Spec.Resources.Memory)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\t%d\n", st.ShortID(), st.Name(),
-					time.Duration(u.CPUNanos).Round(time.Millisecond), humanSize(u.MemoryBytes), limit, u.Pids)
-			}
-			tw.Flush()
-			return errors.Join(errs...)
+			ctx, stop := signal.NotifyContext(cmd.Context(), unix.SIGINT, unix.SIGTERM)
+			defer stop()
+			out := cmd.OutOrStdout()
+			f, ok := out.(*os.File)
+			clear := ok && isTerminal(f)
+			return streamStats(ctx, e, args, out, !noStream, time.Second, clear)
 		},
 	}
-	c.Flags().Bool("no-stream", true, "print once (the only mode for now)")
+	c.Flags().BoolVar(&noStream, "no-stream", false, "print once instead of refreshing every second")
 	return c
+}
+
+// statsSample is one reading of a container's counters and when it was made.
+type statsSample struct {
+	u  engine.Usage
+	at time.Time
+}
+
+// streamStats prints docker's stats table for refs (every running
+// container when there are none) every interval until ctx ends, or once
+// when stream is false, the CPU column over the half interval before it.
+// With clear, each table replaces the last on the terminal.
+func streamStats(ctx context.Context, e *engine.Engine, refs []string, w io.Writer, stream bool, every time.Duration, clear bool) error {
+	prev := map[string]statsSample{}
+	if !stream {
+		if _, err := statsRows(e, refs, prev); err != nil {
+			return err
+		}
+		every /= 2
+	}
+	for first := true; ; first = false {
+		if !first || !stream {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(every):
+			}
+		}
+		rows, err := statsRows(e, refs, prev)
+		if err != nil && (!stream || first) {
+			return err
+		}
+		printStats(w, rows, clear)
+		if !stream {
+			return nil
+		}
+	}
+}
+
+// statsRow is one line of the stats table.
+type statsRow struct {
+	id, name   string
+	cpu        float64 // percent of one CPU
+	mem, limit int64
+	pids       int64
+}
+
+// statsRows reads the containers' usage; the CPU share is the CPU time
+// used since the reading in prev (which it replaces) over the wall time.
+func statsRows(e *engine.Engine, refs []string, prev map[string]statsSample) ([]statsRow, error) {
+	all := len(refs) == 0
+	if all {
+		list, err := e.List()
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			if st.Status == engine.Running {
+				refs = append(refs, st.ID)
+			}
+		}
+	}
+	var rows []statsRow
+	var errs []error
+	for _, ref := range refs {
+		st, err := e.Get(ref)
+		var u engine.Usage
+		if err == nil {
+			u, err = e.Stats(st.ID)
+		}
+		if err != nil {
+			if !all {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		now := time.Now()
+		r := statsRow{id: st.ShortID(), name: st.Name(), mem: u.MemoryBytes, limit: u.MemoryLimit, pids: u.Pids}
+		if p, ok := prev[st.ID]; ok && now.After(p.at) {
+			r.cpu = float64(u.CPUNanos-p.u.CPUNanos) / float64(now.Sub(p.at).Nanoseconds()) * 100
+		}
+		if r.limit == 0 {
+			r.limit = hostMemory()
+		}
+		prev[st.ID] = statsSample{u, now}
+		rows = append(rows, r)
+	}
+	return rows, errors.Join(errs...)
+}
+
+// printStats writes the table, first clearing the terminal when clear is set.
+func printStats(w io.Writer, rows []statsRow, clear bool) {
+	if clear {
+		fmt.Fprint(w, "\x1b[2J\x1b[H")
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
+	for _, r := range rows {
+		memPct := 0.0
+		if r.limit > 0 {
+			memPct = float64(r.mem) / float64(r.limit) * 100
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", r.id, printable(r.name), max(r.cpu, 0),
+			binarySize(r.mem), binarySize(r.limit), memPct, r.pids)
+	}
+	tw.Flush()
+}
+
+// binarySize writes n in binary units, as docker stats does (1.5MiB).
+func binarySize(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	f := float64(n)
+	i := 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", f, units[i])
+}
+
+// hostMemory is the machine's memory, the limit of a container without one.
+func hostMemory() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
 }
 
 func containerInspectCmd(a *app) *cobra.Command {

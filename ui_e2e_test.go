@@ -77,12 +77,24 @@ func TestUIEndToEnd(t *testing.T) {
 	waitFor("merged")
 	tm("send-keys", "-t", "ui", "2")
 	waitFor("ctrl+g to leave")
-	tm("send-keys", "-t", "ui", "rm /etc/hosts; echo gone-$((6*7))", "Enter")
-	waitFor("gone-42")
-	screen := waitFor("⊘ whiteout")
-	if !strings.Contains(screen, "hosts") {
+	// The three lessons of the issue: a copy-up, a whiteout, an opaque dir.
+	// /bin is a link to usr/bin in base, and rm -rf /usr takes mkdir with
+	// it, so a copy of busybox makes the directory again.
+	tm("send-keys", "-t", "ui", "echo x > /etc/hosts; echo step-$((6*7))", "Enter")
+	waitFor("step-42")
+	screen := waitFor("hosts")
+	if !strings.Contains(screen, "~") {
+		t.Errorf("the changed /etc/hosts is not marked modified (~):\n%s", screen)
+	}
+	tm("send-keys", "-t", "ui", "rm /bin/sh; echo step-$((7*7))", "Enter")
+	waitFor("step-49")
+	screen = waitFor("⊘ whiteout")
+	if !strings.Contains(screen, "sh ⊘ whiteout") {
 		t.Errorf("the whiteout is not the deleted file's:\n%s", screen)
 	}
+	tm("send-keys", "-t", "ui", "cp /usr/bin/busybox /busybox; rm -rf /usr; /busybox mkdir /usr; /busybox echo step-$((8*8))", "Enter")
+	waitFor("step-64")
+	screen = waitFor("usr/ ◼ opaque")
 	tm("send-keys", "-t", "ui", "C-g")
 	tm("send-keys", "-t", "ui", "q")
 	deadline := time.Now().Add(5 * time.Second)

@@ -13,7 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cgroupParent is the directory under each hierarchy that holds ours.
+// cgroupParent is the directory under each hierarchy that holds ours,
+// unless Options.CgroupParent names another.
 const cgroupParent = "minidocker"
 
 // Hierarchies are the cgroup file systems limits are set in: one unified
@@ -24,6 +25,17 @@ type Hierarchies struct {
 	Unified string `json:"unified,omitempty"`
 	// V1 maps a v1 controller to its mount point.
 	V1 map[string]string `json:"v1,omitempty"`
+	// Parent is the directory in each that holds the containers'
+	// cgroups; empty means "minidocker".
+	Parent string `json:"parent,omitempty"`
+}
+
+// parent is the directory of the containers' cgroups in each hierarchy.
+func (h Hierarchies) parent() string {
+	if h.Parent != "" {
+		return h.Parent
+	}
+	return cgroupParent
 }
 
 // v1Controllers are the v1 hierarchies a container gets a cgroup in.
@@ -98,12 +110,12 @@ const cfsPeriod = 100000
 // Cgroup names the cgroup of container id in h.
 func (h Hierarchies) Cgroup(id string) Cgroup {
 	if h.Unified != "" {
-		return Cgroup{Dirs: []string{filepath.Join(h.Unified, cgroupParent, id)}, Unified: true}
+		return Cgroup{Dirs: []string{filepath.Join(h.Unified, h.parent(), id)}, Unified: true}
 	}
 	var c Cgroup
 	for _, ctl := range v1Controllers {
 		if mp := h.V1[ctl]; mp != "" {
-			d := filepath.Join(mp, cgroupParent, id)
+			d := filepath.Join(mp, h.parent(), id)
 			if !slices.Contains(c.Dirs, d) {
 				c.Dirs = append(c.Dirs, d)
 			}
@@ -282,12 +294,20 @@ func (c Cgroup) Remove() error {
 
 // Usage is what a container's cgroup has used.
 type Usage struct {
+	// MemoryBytes is the memory charged to the cgroup less its inactive
+	// file cache, which the kernel reclaims first: what docker stats
+	// shows as usage.
 	MemoryBytes int64 `json:"memory_bytes"`
+	// MemoryLimit is the cgroup's limit; 0 when it has none.
 	MemoryLimit int64 `json:"memory_limit,omitempty"`
 	CPUNanos    int64 `json:"cpu_nanos"`
 	Pids        int64 `json:"pids"`
 	OOMKills    int64 `json:"oom_kills"`
 }
+
+// noLimit is the smallest value a v1 memory.limit_in_bytes takes for "no
+// limit" (PAGE_COUNTER_MAX pages, rounded; anything this large is none).
+const noLimit = 1 << 62
 
 // Usage reads c's counters.
 func (c Cgroup) Usage() (Usage, error) {
@@ -300,16 +320,24 @@ func (c Cgroup) Usage() (Usage, error) {
 		}
 		return n
 	}
+	stat := filepath.Join(c.dirFor("memory"), "memory.stat")
 	if c.Unified {
-		u.MemoryBytes = num("memory", "memory.current")
+		u.MemoryBytes = num("memory", "memory.current") - keyed(stat, "inactive_file")
+		if lim := readFirstLine(filepath.Join(c.dirFor("memory"), "memory.max")); lim != "max" {
+			u.MemoryLimit = num("memory", "memory.max")
+		}
 		u.CPUNanos = keyed(filepath.Join(c.dirFor("cpu"), "cpu.stat"), "usage_usec") * 1000
 		u.OOMKills = keyed(filepath.Join(c.dirFor("memory"), "memory.events"), "oom_kill")
 	} else {
-		u.MemoryBytes = num("memory", "memory.usage_in_bytes")
+		u.MemoryBytes = num("memory", "memory.usage_in_bytes") - keyed(stat, "total_inactive_file")
 		u.MemoryLimit = num("memory", "memory.limit_in_bytes")
 		u.CPUNanos = num("cpuacct", "cpuacct.usage")
 		u.OOMKills = keyed(filepath.Join(c.dirFor("memory"), "memory.oom_control"), "oom_kill")
 	}
+	if u.MemoryLimit >= noLimit {
+		u.MemoryLimit = 0
+	}
+	u.MemoryBytes = max(u.MemoryBytes, 0)
 	u.Pids = num("pids", "pids.current")
 	return u, err
 }

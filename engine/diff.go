@@ -2,11 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"slices"
+	"strings"
 
-	"golang.org/x/sys/unix"
+	"minidocker/overlay"
 )
 
 // ChangeKind is how a path differs from the image, as docker diff prints it.
@@ -29,10 +28,12 @@ type Change struct {
 
 func (c Change) String() string { return fmt.Sprintf("%c %s", c.Kind, c.Path) }
 
-// Diff lists what a container changed, from its upper directory: a 0:0
-// character device is a whiteout (D), a path some layer has is changed
-// (C), any other is added (A). Opaque directories and redirects are left
-// to package overlay's full analysis.
+// Diff lists what a container changed, as docker diff does, from package
+// overlay's analysis of its upper directory over its layers: whiteouts and
+// the lower children an opaque directory hides are deleted (D), a path
+// below shows is changed (C), any other added (A). The mount points of the
+// /etc files the engine provides are not the container's changes, and a
+// path copied up unchanged counts only as the parent of a change.
 func (e *Engine) Diff(ref string) ([]Change, error) {
 	st, err := e.Get(ref)
 	if err != nil {
@@ -42,36 +43,59 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 }
 
 func upperChanges(upper string, lower []string) ([]Change, error) {
-	var out []Change
-	err := filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
+	trees := make([]*overlay.Tree, len(lower))
+	for i, l := range lower {
+		t, err := overlay.ReadDir(l)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("diff: %w", err)
 		}
-		if p == upper {
-			return nil
-		}
-		rel, _ := filepath.Rel(upper, p)
-		path := "/" + rel
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return fmt.Errorf("diff: lstat %s: %w", p, err)
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
-			out = append(out, Change{Deleted, path})
-			return nil
-		}
-		kind := Added
-		for _, l := range lower {
-			if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
-				kind = Changed
-				break
-			}
-		}
-		out = append(out, Change{kind, path})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", upper, err)
+		trees[i] = t
 	}
-	return out, nil
+	top, err := overlay.ReadDir(upper)
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
+	}
+	return changes(overlay.Diff(overlay.Merge(trees), top)), nil
+}
+
+// changes folds overlay's kinds into docker's letters, sorted by path with
+// parents first.
+func changes(all []overlay.Change) []Change {
+	var out []Change
+	for _, c := range all {
+		if slices.Contains(etcMountPoints, c.Path) && c.Kind == overlay.Added {
+			continue
+		}
+		var k ChangeKind
+		switch c.Kind {
+		case overlay.Added:
+			k = Added
+		case overlay.Removed:
+			k = Deleted
+		case overlay.Modified, overlay.MetadataOnly, overlay.Opaque:
+			k = Changed
+		case overlay.CopiedUp:
+			k = 0 // kept below only as the parent of a change
+		default:
+			continue // unmodified, or a whiteout that hides nothing
+		}
+		out = append(out, Change{k, c.Path})
+	}
+	// The list is sorted with parents first: walking it backwards, a
+	// copied-up path is kept when the path after it lies beneath it.
+	kept := make([]Change, 0, len(out))
+	next := ""
+	for i := len(out) - 1; i >= 0; i-- {
+		c := out[i]
+		if c.Kind == 0 {
+			if !strings.HasPrefix(next, strings.TrimSuffix(c.Path, "/")+"/") {
+				continue
+			}
+			c.Kind = Changed
+		}
+		kept = append(kept, c)
+		next = c.Path
+	}
+	slices.Reverse(kept)
+	return kept
 }

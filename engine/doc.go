@@ -10,7 +10,8 @@
 //     container's pty or output pipes, writes the log, serves attach on the
 //     unix socket in the container's directory, and records the exit code;
 //   - the init: cloned by the monitor into new PID, mount, UTS, IPC and
-//     network namespaces as soon as the monitor starts (see initProc), it
+//     network namespaces from a C constructor, before the monitor's Go
+//     runtime starts (spawn_cgo.go; see initProc), it
 //     receives its stdio and then its configuration as JSON over an
 //     inherited socket, mounts the overlay and the /proc, /sys, /dev plan,
 //     pivots into the root, opens its pty in the container's own devpts

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,9 +17,13 @@ import (
 // earlyCgroup is the cgroup a monitor puts its init in before it knows
 // the container. Moving a process between cgroups waits for an RCU grace
 // period on cgroup v1 (cgroup_threadgroup_rwsem), 5-10 ms, the longest
-// single step of a start: done at once, it overlaps with the starter's
-// work. Once the container is known the cgroup is renamed to it and its
-// limits are written, all before the init may execve.
+// single step of a start (longer when the CPUs are busy, as they are while
+// three processes start): done at once, it overlaps with the starter's
+// work and the init's start-up. On v1 the constructor of spawn_cgo.go
+// makes the cgroup and moves the init, before the monitor's runtime
+// starts (adoptEarly); otherwise joinEarly does it. Once the container is
+// known the cgroup is renamed to it and its limits are written, all
+// before the init may execve.
 type earlyCgroup struct {
 	cg      Cgroup
 	done    chan error
@@ -53,6 +59,45 @@ func joinEarly(hierarchies string, pid int) *earlyCgroup {
 		e.done <- err
 	}()
 	return e
+}
+
+// adoptEarly is joinEarly done by the constructor of spawn_cgo.go, whose
+// outcome comes on join: a zero byte, or an errno.
+func adoptEarly(hierarchies string, join *os.File) *earlyCgroup {
+	var h Hierarchies
+	if json.Unmarshal([]byte(hierarchies), &h) != nil || len(h.V1) == 0 {
+		join.Close()
+		return nil
+	}
+	e := &earlyCgroup{cg: h.Cgroup(fmt.Sprintf("pending-%d", os.Getpid())), done: make(chan error, 1)}
+	go func() {
+		defer join.Close()
+		var b [1]byte
+		_, err := io.ReadFull(join, b[:])
+		if err == nil && b[0] != 0 {
+			err = syscall.Errno(b[0])
+		}
+		if err != nil {
+			err = fmt.Errorf("join early cgroup %v: %w", e.cg.Dirs, err)
+		}
+		e.done <- err
+	}()
+	return e
+}
+
+// earlyDirs are the directories, colon-separated, that the constructor of
+// spawn_cgo.go makes a monitor's early cgroup in: the minidocker directory
+// of each v1 hierarchy. On cgroup v2 it makes none (the controllers must be
+// enabled first), and joinEarly does it.
+func earlyDirs(h Hierarchies) string {
+	if h.Unified != "" || len(h.V1) == 0 {
+		return ""
+	}
+	var dirs []string
+	for _, d := range h.Cgroup("x").Dirs {
+		dirs = append(dirs, filepath.Dir(d))
+	}
+	return strings.Join(dirs, ":")
 }
 
 // claim turns the early cgroup into to, with settings.
@@ -94,7 +139,7 @@ func sweepPending(h Hierarchies) {
 		roots = append(roots, mp)
 	}
 	for _, r := range roots {
-		dir := filepath.Join(r, cgroupParent)
+		dir := filepath.Join(r, h.parent())
 		ents, _ := os.ReadDir(dir)
 		for _, ent := range ents {
 			pid, ok := strings.CutPrefix(ent.Name(), "pending-")

@@ -36,12 +36,19 @@ type Options struct {
 	// Mountinfo is the mount table to find cgroups in; empty reads
 	// /proc/self/mountinfo.
 	Mountinfo string
+	// CgroupParent is the directory, in each cgroup hierarchy, of the
+	// containers' cgroups: one name, "minidocker" when empty.
+	CgroupParent string
+	// ResolvConf is the host's resolver configuration, which containers
+	// get a copy of; empty means /etc/resolv.conf.
+	ResolvConf string
 }
 
 // Engine runs the containers of one store root.
 type Engine struct {
-	dir string
-	cg  Hierarchies
+	dir    string
+	cg     Hierarchies
+	resolv string
 }
 
 // Open prepares root's container directory and finds the cgroups.
@@ -60,6 +67,12 @@ func Open(o Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
+	if p := o.CgroupParent; p != "" {
+		if !nameRE.MatchString(p) {
+			return nil, fmt.Errorf("open engine: %w: cgroup parent %q", ErrInvalid, printable(p))
+		}
+		cg.Parent = p
+	}
 	root, err := filepath.Abs(o.Root)
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
@@ -68,7 +81,10 @@ func Open(o Options) (*Engine, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	return &Engine{dir: dir, cg: cg}, nil
+	if o.ResolvConf == "" {
+		o.ResolvConf = "/etc/resolv.conf"
+	}
+	return &Engine{dir: dir, cg: cg, resolv: o.ResolvConf}, nil
 }
 
 // Cgroups are the hierarchies the engine found.
@@ -112,12 +128,21 @@ func (e *Engine) Create(spec Spec) (State, error) {
 		Cgroup: e.cg.Cgroup(id),
 	}
 	st.Settings = st.Cgroup.Settings(spec.Resources)
-	st.Mounts = rootfsPlan(spec.Volumes)
-	for _, d := range []string{dir, st.Rootfs.Upper, st.Rootfs.Work, st.Rootfs.Target} {
-		if err := os.Mkdir(d, 0o700); err != nil {
+	st.Mounts = rootfsPlan(dir, spec.Volumes)
+	// The directory keeps others out; upper is the mode of the
+	// container's "/", which every user in it must be able to enter.
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o700}, {st.Rootfs.Upper, 0o755}, {st.Rootfs.Work, 0o700}, {st.Rootfs.Target, 0o700}} {
+		if err := os.Mkdir(d.path, d.mode); err != nil {
 			os.RemoveAll(dir)
 			return State{}, fmt.Errorf("create container: %w", err)
 		}
+	}
+	if err := writeEtcFiles(dir, spec.Hostname, e.resolv); err != nil {
+		os.RemoveAll(dir)
+		return State{}, fmt.Errorf("create container: %w", err)
 	}
 	// A container removed when it exits need not survive a crash (its
 	// overlay is volatile too): no fsync for it.
@@ -183,8 +208,9 @@ func validate(spec *Spec) error {
 	return nil
 }
 
-// processEnv is env with what docker adds when missing: PATH, HOSTNAME,
-// HOME and, with a tty, TERM.
+// processEnv is env with what docker adds when missing: PATH, HOSTNAME
+// and, with a tty, TERM. HOME, which depends on the user, the init adds
+// once it has looked the user up (see execProcess).
 func processEnv(env []string, hostname string, tty bool) []string {
 	out := slices.Clone(env)
 	add := func(k, v string) {
@@ -200,7 +226,6 @@ func processEnv(env []string, hostname string, tty bool) []string {
 	if tty {
 		add("TERM", "xterm")
 	}
-	add("HOME", "/root")
 	return out
 }
 

@@ -54,6 +54,9 @@ func (e *Engine) Exec(ref string, p Process, stdio Stdio) (int, error) {
 	if p.Cwd == "" {
 		p.Cwd = st.Spec.Process.Cwd
 	}
+	if p.User == "" {
+		p.User = st.Spec.Process.User
+	}
 	if p.ConsoleSize == (Winsize{}) {
 		p.ConsoleSize = stdio.Size
 	}
@@ -197,13 +200,17 @@ func execMain() int {
 	runtime.LockOSThread()
 	cfg := os.NewFile(configFd, "config")
 	var p Process
+	var u execUser
 	err := json.NewDecoder(cfg).Decode(&p)
+	if err == nil {
+		u, err = lookupUser(p.User)
+	}
 	if err == nil && p.Tty {
-		err = ptyInside(configFd, p.ConsoleSize)
+		err = ptyInside(configFd, p.ConsoleSize, u.Uid)
 	}
 	cfg.Close()
 	if err == nil {
-		err = execProcess(p)
+		err = execProcess(p, u)
 	}
 	return reportStart(err)
 }

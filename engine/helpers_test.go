@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +18,21 @@ func TestMain(m *testing.M) {
 	if IsInit() {
 		Init() // never returns
 	}
+	// The tests' cgroups live apart from other users' of the engine, so
+	// that checkCgroups sees only theirs; a starter subprocess of a test
+	// inherits the name.
+	if os.Getenv(cgroupParentEnv) == "" {
+		os.Setenv(cgroupParentEnv, "minidocker-test-"+strconv.Itoa(os.Getpid()))
+	}
 	os.Exit(m.Run())
+}
+
+// cgroupParentEnv names the cgroup parent of the tests' engines.
+const cgroupParentEnv = "ENGINE_TEST_CGROUP_PARENT"
+
+// testOptions are the options of an engine of the tests, on root.
+func testOptions(root string) Options {
+	return Options{Root: root, CgroupParent: os.Getenv(cgroupParentEnv)}
 }
 
 // busyboxLayer makes a bottom layer with a static busybox, its applets as
@@ -80,7 +95,7 @@ func (f fixture) open(t testing.TB) *Engine {
 	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.CheckMounts(t)
-	e, err := Open(Options{Root: f.root})
+	e, err := Open(testOptions(f.root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +114,7 @@ func cgroupTree(h Hierarchies) []string {
 	}
 	var dirs []string
 	for _, r := range roots {
-		filepath.WalkDir(filepath.Join(r, cgroupParent), func(p string, d os.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(r, h.parent()), func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				dirs = append(dirs, p)
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -69,7 +70,11 @@ type Process struct {
 	Args []string `json:"args"`
 	Env  []string `json:"env"`
 	Cwd  string   `json:"cwd"`
-	Tty  bool     `json:"tty,omitempty"`
+	// User is docker's --user: "user[:group]", each a name looked up in
+	// the container's /etc/passwd and /etc/group or a number; empty is
+	// root.
+	User string `json:"user,omitempty"`
+	Tty  bool   `json:"tty,omitempty"`
 	// ConsoleSize is the tty's first window size; 24x80 when zero.
 	ConsoleSize Winsize `json:"console_size,omitzero"`
 }
@@ -174,20 +179,25 @@ func (c initConfig) start(wait io.Reader) error {
 	if err := pivotInto(c.Rootfs.Target); err != nil {
 		return err
 	}
+	u, err := lookupUser(c.Process.User)
+	if err != nil {
+		return err
+	}
 	if c.Process.Tty {
-		if err := ptyInside(configFd, c.Process.ConsoleSize); err != nil {
+		if err := ptyInside(configFd, c.Process.ConsoleSize, u.Uid); err != nil {
 			return err
 		}
 	}
 	if err := awaitGo(wait); err != nil {
 		return err
 	}
-	return execProcess(c.Process)
+	return execProcess(c.Process, u)
 }
 
-// execProcess replaces this process with p, inside the container: working
-// directory, no_new_privs, docker's capabilities, no inherited fds above 2.
-func execProcess(p Process) error {
+// execProcess replaces this process with p, inside the container, as u:
+// working directory, HOME, no_new_privs, docker's capabilities, the
+// user's ids, no inherited fds above 2.
+func execProcess(p Process, u execUser) error {
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -202,6 +212,10 @@ func execProcess(p Process) error {
 	if err != nil {
 		return err
 	}
+	env := p.Env
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") }) {
+		env = append(slices.Clone(env), "HOME="+u.Home)
+	}
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range 3 (CLOSE_RANGE_CLOEXEC): %w", err)
 	}
@@ -211,7 +225,10 @@ func execProcess(p Process) error {
 	if err := dropCapabilities(lastCap()); err != nil {
 		return err
 	}
-	err = unix.Exec(path, p.Args, p.Env)
+	if err := become(u); err != nil {
+		return err
+	}
+	err = unix.Exec(path, p.Args, env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127

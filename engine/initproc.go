@@ -17,13 +17,14 @@ import (
 // on configFd: first the stdin, stdout and stderr to use (SCM_RIGHTS,
 // unix(7)), then the JSON configuration, then the go-ahead byte.
 type initProc struct {
-	cmd  *exec.Cmd
+	pid  int
 	conn *os.File // our end of the socket pair
 	errR *os.File // the init's start error, or EOF at its execve
 }
 
 // spawnInit starts minidocker again as an init, in new PID, mount, UTS,
-// IPC and network namespaces.
+// IPC and network namespaces. It is the fallback of the constructor in
+// spawn_cgo.go, which does the same before the monitor's runtime starts.
 func spawnInit() (*initProc, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -51,7 +52,10 @@ func spawnInit() (*initProc, error) {
 		errR.Close()
 		return nil, fmt.Errorf("start init: %w", err)
 	}
-	return &initProc{cmd: cmd, conn: ours, errR: errR}, nil
+	// wait4(2) waits for it, as for the constructor's init.
+	pid := cmd.Process.Pid
+	cmd.Process.Release()
+	return &initProc{pid: pid, conn: ours, errR: errR}, nil
 }
 
 // sendStdio hands the init the files that become its fds 0, 1 and 2.
@@ -67,7 +71,26 @@ func (p *initProc) sendStdio(stdio [3]*os.File) error {
 func (p *initProc) abandon() {
 	p.conn.Close()
 	p.errR.Close()
-	p.cmd.Wait()
+	p.wait()
+}
+
+// kill ends the init with SIGKILL.
+func (p *initProc) kill() { unix.Kill(p.pid, unix.SIGKILL) }
+
+// wait reaps the init. It is done with wait4(2) rather than os.Process,
+// whose first use probes pidfd support by forking a child.
+func (p *initProc) wait() (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(p.pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return ws, fmt.Errorf("wait for init %d: %w", p.pid, err)
+		}
+		return ws, nil
+	}
 }
 
 // errAbandoned is an init whose monitor closed the socket before sending
@@ -131,7 +154,7 @@ func (p *initProc) receiveTerminal() (*os.File, error) {
 // monitor over fd (the console socket of runc). Order, from pty(7) and
 // ioctl_tty(2): open /dev/ptmx, unlock, open the peer, send the master,
 // make the peer fds 0-2, then setsid and TIOCSCTTY.
-func ptyInside(fd int, size Winsize) error {
+func ptyInside(fd int, size Winsize, uid int) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -156,6 +179,10 @@ func ptyInside(fd int, size Winsize) error {
 		return fmt.Errorf("open %s: %w", name, err)
 	}
 	defer unix.Close(slave)
+	// The terminal belongs to the user that runs in it (group tty stays).
+	if err := unix.Fchown(slave, uid, -1); err != nil {
+		return fmt.Errorf("chown %s to %d: %w", name, uid, err)
+	}
 	// The master goes first: were it closed here after the slave became
 	// the controlling terminal, the hangup would kill this process before
 	// it could report why.

@@ -127,7 +127,7 @@ func TestLifecycle(t *testing.T) {
 // exits, as the CLI does.
 func TestMonitorOutlivesStarter(t *testing.T) {
 	if os.Getenv("ENGINE_TEST_STARTER") != "" {
-		e, err := Open(Options{Root: os.Getenv("ENGINE_TEST_STARTER")})
+		e, err := Open(testOptions(os.Getenv("ENGINE_TEST_STARTER")))
 		if err == nil {
 			_, err = e.Start("outlive", false)
 		}
@@ -230,6 +230,38 @@ func TestDiff(t *testing.T) {
 	}
 	want := []Change{{Changed, "/etc"}, {Deleted, "/etc/lowerfile"}, {Changed, "/etc/shadowed"},
 		{Added, "/new"}, {Added, "/new/dir"}, {Added, "/new/dir/f"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diff (-want +got):\n%s", diff)
+	}
+}
+
+// TestDiffOpaque removes a directory of the image and makes it again: the
+// kernel marks it opaque in the upper directory, and docker diff reports
+// it changed and its vanished lower children deleted.
+func TestDiffOpaque(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	d := filepath.Join(t.TempDir(), "d")
+	for _, p := range []string{"d/a", "d/b/c", "d/keep"} {
+		os.MkdirAll(filepath.Join(d, filepath.Dir(p)), 0o755)
+		if err := os.WriteFile(filepath.Join(d, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.layers = append(f.layers, d)
+	r := f.run(t, e, sh("rm -rf /d && mkdir /d && echo d/keep > /d/keep && touch /d/new"), "")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.out)
+	}
+	buf := make([]byte, 8)
+	if n, err := unix.Lgetxattr(filepath.Join(r.st.Rootfs.Upper, "d"), "trusted.overlay.opaque", buf); err != nil || string(buf[:n]) != "y" {
+		t.Fatalf("upper/d is not opaque: %q, %v", buf[:n], err)
+	}
+	got, err := e.Diff(r.st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{{Changed, "/d"}, {Deleted, "/d/a"}, {Deleted, "/d/b"}, {Changed, "/d/keep"}, {Added, "/d/new"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("diff (-want +got):\n%s", diff)
 	}

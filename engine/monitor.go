@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ type monitor struct {
 	conns   map[net.Conn]bool
 	stdin   io.WriteCloser
 	tty     *os.File
-	cmd     *exec.Cmd
+	proc    *initProc // the init, once started
 	outputs []pump
 	// init is started with the monitor (see initProc); initErr says why
 	// when it could not be.
@@ -72,10 +71,17 @@ type pump struct {
 // hierarchies, as JSON, for the early cgroup; the container directory and
 // the mode come on ctlFd.
 func monitorMain(args []string) int {
-	init, initErr := spawnInit()
+	init, join, initErr, adopted := adoptInit()
+	if !adopted {
+		init, initErr = spawnInit()
+	}
 	var early *earlyCgroup
-	if init != nil && len(args) == 1 {
-		early = joinEarly(args[0], init.cmd.Process.Pid)
+	switch {
+	case init == nil || len(args) != 1:
+	case join != nil:
+		early = adoptEarly(args[0], join)
+	default:
+		early = joinEarly(args[0], init.pid)
 	}
 	ctl := os.NewFile(ctlFd, "control")
 	line, err := bufio.NewReader(ctl).ReadString('\n')
@@ -170,8 +176,8 @@ func (m *monitor) start() (int, error) {
 	defer p.errR.Close()
 	fail := func(err error) (int, error) {
 		p.conn.Close()
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
+		p.kill()
+		p.wait()
 		m.early.discard()
 		return 0, errors.Join(err, st.Cgroup.Remove())
 	}
@@ -196,7 +202,7 @@ func (m *monitor) start() (int, error) {
 		// No early cgroup, or it failed: the container's own, the slow way.
 		err = st.Cgroup.Create(st.Settings)
 		if err == nil {
-			err = st.Cgroup.Join(p.cmd.Process.Pid)
+			err = st.Cgroup.Join(p.pid)
 		}
 		m.early.discard()
 	}
@@ -222,13 +228,13 @@ func (m *monitor) start() (int, error) {
 		if err := json.Unmarshal(b, &se); err != nil {
 			return fail(fmt.Errorf("init: %s", b))
 		}
-		p.cmd.Wait()
+		p.wait()
 		return 0, errors.Join(&se, st.Cgroup.Remove())
 	}
 	if termErr != nil {
 		return fail(termErr)
 	}
-	pid := p.cmd.Process.Pid
+	pid := p.pid
 	_, err = updateState(m.dir, atomicOnly, func(s *State) error {
 		s.Status, s.Pid, s.PidStart = Running, pid, procStart(pid)
 		s.MonitorPid, s.MonitorStart = os.Getpid(), procStart(os.Getpid())
@@ -238,7 +244,7 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	m.cmd = p.cmd
+	m.proc = p
 	return pid, nil
 }
 
@@ -367,17 +373,28 @@ func (m *monitor) wait() {
 			}
 		}()
 	}
-	m.cmd.Wait()
+	ws, waitErr := m.proc.wait()
 	wg.Wait()
 	if m.stdin != nil {
 		m.stdin.Close()
 	}
-	code := exitCode(m.cmd.ProcessState)
+	code := 255
+	if waitErr == nil {
+		code = waitCode(ws)
+	}
 	m.finish(code, "")
 	m.closeClients(code)
 	if !m.st.Spec.AutoRemove {
 		syncState(m.dir)
 	}
+}
+
+// waitCode is a wait status as a shell reports it.
+func waitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }
 
 // exitCode is a process's exit status as a shell reports it.

@@ -8,14 +8,14 @@ import (
 )
 
 func TestRootfsPlan(t *testing.T) {
-	plan := rootfsPlan([]Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}})
+	plan := rootfsPlan("/c", []Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}})
 	var targets []string
 	for _, m := range plan {
 		targets = append(targets, m.Target)
 	}
 	want := []string{"/proc", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "/sys",
 		"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/acpi", "/sys/firmware",
-		"/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/data", "/etc/hosts"}
+		"/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hostname", "/etc/resolv.conf", "/data", "/etc/hosts"}
 	if diff := cmp.Diff(want, targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
@@ -29,6 +29,7 @@ func TestRootfsPlan(t *testing.T) {
 		{"/proc/kcore", Mount{Target: "/proc/kcore", Mask: true, Optional: true}},
 		{"/dev/pts", Mount{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"}},
 		{"/data", Mount{Source: "/srv/data", Target: "/data", Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: true}},
+		{"/etc/hostname", Mount{Source: "/c/hostname", Target: "/etc/hostname", Flags: unix.MS_BIND, File: true}},
 		{"/etc/hosts", Mount{Source: "/etc/hosts", Target: "/etc/hosts", Flags: unix.MS_BIND | unix.MS_REC, File: true}},
 	}
 	for _, tt := range tests {

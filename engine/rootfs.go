@@ -66,8 +66,10 @@ type Volume struct {
 }
 
 // rootfsPlan is the list of mounts that make a container's /proc, /sys,
-// /dev and volumes, in order, on top of its overlay root.
-func rootfsPlan(vols []Volume) []Mount {
+// /dev, its /etc/hosts, /etc/hostname and /etc/resolv.conf (files in dir,
+// the container's directory) and volumes, in order, on top of its overlay
+// root.
+func rootfsPlan(dir string, vols []Volume) []Mount {
 	const nsd = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV
 	ms := []Mount{{Source: "proc", Target: "/proc", FSType: "proc", Flags: nsd}}
 	for _, p := range readonlyPaths {
@@ -85,6 +87,7 @@ func rootfsPlan(vols []Volume) []Mount {
 		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
 		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
 	)
+	ms = append(ms, etcMounts(dir, vols)...)
 	for _, v := range vols {
 		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
 	}
@@ -157,7 +160,15 @@ func readonly(target string, flags uintptr) error {
 	return mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|flags&^unix.MS_REC, "")
 }
 
+// makeTarget creates a missing mount point, and gives the directory it
+// is made in its times back, so that docker diff does not count a mount
+// point's parent as changed.
 func makeTarget(target string, m Mount) error {
+	parent := filepath.Dir(target)
+	var st unix.Stat_t
+	if unix.Lstat(parent, &st) == nil {
+		defer unix.UtimesNanoAt(unix.AT_FDCWD, parent, []unix.Timespec{st.Atim, st.Mtim}, unix.AT_SYMLINK_NOFOLLOW)
+	}
 	dir := target
 	if m.File {
 		dir = filepath.Dir(target)

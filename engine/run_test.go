@@ -35,7 +35,7 @@ func TestIsolation(t *testing.T) {
 					t.Errorf("root mount %q, want an overlay", lines[0])
 				}
 				planned := map[string]bool{"/": true}
-				for _, m := range rootfsPlan(nil) {
+				for _, m := range r.st.Mounts {
 					planned[m.Target] = true
 				}
 				for _, l := range lines {

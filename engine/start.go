@@ -43,6 +43,9 @@ func (e *Engine) NewMonitor() (*Monitor, error) {
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"minidocker-monitor", string(hier)}
 	cmd.Env = []string{roleEnv + "=" + roleMonitor}
+	if dirs := earlyDirs(e.cg); dirs != "" {
+		cmd.Env = append(cmd.Env, earlyEnv+"="+dirs)
+	}
 	cmd.ExtraFiles = []*os.File{syncW, ctlR} // syncFd, ctlFd
 	// setsid(2): a session of its own, so that the terminal's hangup and
 	// the starter's process group signals do not reach the monitor.

@@ -88,7 +88,7 @@ func BaseLayers(hostRoot string) ([]BaseLayer, error) {
 	return []BaseLayer{
 		{CreatedBy: progs.createdBy(hostRoot), Comment: progs.comment(), WriteTar: bin.writeTar},
 		{CreatedBy: "minidocker image create-base: wrote /etc/passwd (root, nobody), /etc/group (root, tty, nogroup), " +
-			"/etc/hosts, /etc/nsswitch.conf and made empty /dev, /proc, /sys, /root, /tmp, /var/tmp",
+			"/etc/hosts, /etc/nsswitch.conf, empty /etc/hostname and /etc/resolv.conf (mount points) and made empty /dev, /proc, /sys, /root, /tmp, /var/tmp",
 			Comment: "configuration and mount points, not copied from the host", WriteTar: cfg.writeTar},
 	}, nil
 }
@@ -461,6 +461,10 @@ func configTree() *layerTree {
 		{"etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n"},
 		{"etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
 		{"etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"},
+		// Empty: the engine mounts each container's own over them, and a
+		// mount point already in the image leaves no trace in the upper dir.
+		{"etc/hostname", ""},
+		{"etc/resolv.conf", ""},
 	}
 	for _, f := range files {
 		t.put(f.path, &layerEntry{
