@@ -87,7 +87,10 @@ func (d *dirReader) list(fd int, idx int32, rel string) error {
 	kids := d.t.recs[first:]
 	slices.SortFunc(kids, func(a, b rec) int { return strings.Compare(a.name, b.name) })
 	d.t.recs[idx].first, d.t.recs[idx].count = first, int32(len(kids))
-	for i := first; i < int32(len(d.t.recs)); i++ {
+	// Only this directory's own entries: listing a subdirectory appends its
+	// entries after them, and they must not be taken for siblings.
+	end := first + int32(len(kids))
+	for i := first; i < end; i++ {
 		r := &d.t.recs[i]
 		if r.mode == fs.ModeIrregular { // DT_UNKNOWN: ask stat
 			var st unix.Stat_t
