@@ -2,4 +2,4 @@ package ui
 
 import "time"
 
-func timeout() <-chan time.Time { return time.After(50 * time.Millisecond) }
+func timeout() <-chan time.Time { return time.After(400 * time.Millisecond) }
