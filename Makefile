@@ -10,7 +10,7 @@ TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun ru
 FUZZTIME ?= 10s
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build run test deps vet unit fuzz bench clean
+.PHONY: all build run test deps vet unit fuzz bench clean screenshots
 
 all: build
 
@@ -56,3 +56,10 @@ bench: deps build
 
 clean:
 	rm -rf bin
+
+# screenshots remakes the README's pictures in assets/ from the real binary: a
+# container in a temporary store, the UI driven in tmux, each screen rendered
+# to PNG (scripts/screenshots, a module of its own). Needs root and tmux.
+screenshots:
+	@command -v tmux >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
+	cd scripts/screenshots && $(GO) run . -repo ../.. -out ../../assets
