@@ -43,16 +43,22 @@ func (a *app) openStack(ref string, archives bool) (*stack, error) {
 		return nil, err
 	}
 	img, err := st.Get(ref)
-	if err == nil {
-		return imageStack(st, img)
-	}
-	if !errors.Is(err, images.ErrNotFound) {
+	if err != nil && !errors.Is(err, images.ErrNotFound) {
 		return nil, err
 	}
+	var ctr *engine.State
 	if e, eerr := engine.Open(engine.Options{Root: a.root}); eerr == nil {
 		if c, cerr := e.Get(ref); cerr == nil {
-			return containerStack(st, c)
+			ctr = &c
 		}
+	}
+	switch {
+	case err == nil && ctr != nil:
+		return nil, fmt.Errorf("%s names both image %s and container %s: give an ID", overlay.SafeName(ref), img.ShortID(), ctr.ShortID())
+	case err == nil:
+		return imageStack(st, img)
+	case ctr != nil:
+		return containerStack(st, *ctr)
 	}
 	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
 		ms, merr := overlay.Mounts()
@@ -294,6 +300,15 @@ type treeLine struct {
 	Opaque  bool   `json:"opaque,omitempty"`
 }
 
+// nodeMode prints a node's mode as ls does; a whiteout as the character
+// device 0:0 it is in an upper directory.
+func nodeMode(n overlay.Node) string {
+	if n.Whiteout {
+		return "c---------"
+	}
+	return n.Mode.String()
+}
+
 func nodeType(n overlay.Node) string {
 	switch {
 	case n.Whiteout:
@@ -363,7 +378,7 @@ func treeCmd(a *app) *cobra.Command {
 					name += " → " + overlay.SafeName(l.Link)
 				}
 				marks := l.Kind
-				if l.Opaque {
+				if l.Opaque && l.Kind != overlay.Opaque.String() {
 					marks += ",opaque"
 				}
 				fmt.Fprintf(w, "%-10s %5d:%-5d %8s  L%-2d %-13s %s%s\n", l.Mode, l.UID, l.GID, humanSize(l.Size), l.Layer, marks, strings.Repeat("  ", depth), name)
@@ -394,7 +409,7 @@ func mergedLines(s *stack, root string, changed bool) ([]treeLine, error) {
 			return nil
 		}
 		lines = append(lines, treeLine{
-			Path: e.Path, Type: nodeType(e.Node), Mode: e.Node.Mode.String(), UID: e.Node.UID, GID: e.Node.GID,
+			Path: e.Path, Type: nodeType(e.Node), Mode: nodeMode(e.Node), UID: e.Node.UID, GID: e.Node.GID,
 			Size: e.Node.Size, Link: e.Node.Link, Layer: e.Layer, Kind: e.Kind.String(), Shadows: e.Shadows, Opaque: e.Opaque,
 		})
 		return nil
@@ -410,7 +425,7 @@ func layerLines(s *stack, i int, root string) []treeLine {
 		}
 		l := treeLine{Path: c.Path, Layer: i, Kind: c.Kind.String(), Size: c.Size}
 		if n, ok := s.layers[i].Lookup(c.Path); ok {
-			l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), n.Mode.String(), n.UID, n.GID, n.Link, n.Opaque
+			l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), nodeMode(n), n.UID, n.GID, n.Link, n.Opaque
 		} else {
 			l.Type, l.Mode = "removed", "----------"
 		}

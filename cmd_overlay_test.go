@@ -124,3 +124,21 @@ func TestAnalysisCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestTreeNamesBothImageAndContainer(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckMounts(t)
+	root := filepath.Join(t.TempDir(), "store")
+	wasteful(t, root)
+	if code, _, errs := cli(t, root, "image", "create-base"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := cli(t, root, "create", "--name", "wasteful", "base", "true"); code != 0 {
+		t.Fatal(errs)
+	}
+	t.Cleanup(func() { cli(t, root, "rm", "-f", "wasteful") })
+	code, _, errs := cli(t, root, "tree", "wasteful")
+	if code != 1 || !strings.Contains(errs, "names both image") {
+		t.Errorf("tree of a name both an image and a container have: exit %d, %q", code, errs)
+	}
+}
