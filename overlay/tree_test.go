@@ -257,7 +257,7 @@ func TestReadDirMissing(t *testing.T) {
 	}
 }
 
-// TestReadTarMatchesReadDir reads a layer as a tar and, applied, as a
+// TestReadTarMatchesUnpack reads a layer as a tar and, applied, as a
 // directory, and expects the same nodes.
 func TestReadTarMatchesUnpack(t *testing.T) {
 	requireOverlayRoot(t)
@@ -279,5 +279,26 @@ func TestReadTarMatchesUnpack(t *testing.T) {
 	}
 	if diff := cmp.Diff(treeRows(t, fromTar), treeRows(t, fromDir)); diff != "" {
 		t.Errorf("ReadDir of the unpacked layer differs from ReadTar (-tar +dir):\n%s", diff)
+	}
+}
+
+// TestReadDirRepeatedNames reads a tree whose directories repeat their
+// parents' names: each path must be listed once, at its own place.
+func TestReadDirRepeatedNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"a/a/a", "a/b/a", "b/a/b"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	tr.Walk(func(p string, n Node) error { got = append(got, p); return nil })
+	want := []string{"/", "/a", "/a/a", "/a/a/a", "/a/b", "/a/b/a", "/b", "/b/a", "/b/a/b"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 }
