@@ -18,11 +18,9 @@ import (
 
 // Docker's media types, which docker-archive and some OCI layouts carry.
 const (
-	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
 	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
 	dockerLayer        = "application/vnd.docker.image.rootfs.diff.tar"
 	dockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-	dockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 )
 
 // Load imports every image of the archive at p: a docker-archive (docker
