@@ -12,6 +12,7 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"minidocker/engine"
@@ -90,7 +91,7 @@ func readLayers(dirs []string) ([]*overlay.Tree, error) {
 }
 
 // historyLines pairs each non-empty history entry with its layer.
-func historyLines(h []imageHistory, n int) []string {
+func historyLines(h []ocispec.History, n int) []string {
 	out := make([]string, n)
 	i := 0
 	for _, e := range h {
@@ -105,19 +106,6 @@ func historyLines(h []imageHistory, n int) []string {
 	return out
 }
 
-type imageHistory = struct {
-	CreatedBy  string
-	EmptyLayer bool
-}
-
-func imageHistoryOf(img images.Image) []imageHistory {
-	var h []imageHistory
-	for _, e := range img.Config.History {
-		h = append(h, imageHistory{CreatedBy: e.CreatedBy, EmptyLayer: e.EmptyLayer})
-	}
-	return h
-}
-
 func imageStack(st *images.Store, img images.Image) (*stack, error) {
 	dirs, err := st.LayerDirs(img)
 	if err != nil {
@@ -127,7 +115,7 @@ func imageStack(st *images.Store, img images.Image) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{what: "image", name: imageName(img), layers: trees, createdBy: historyLines(imageHistoryOf(img), len(trees))}
+	s := &stack{what: "image", name: imageName(img), layers: trees, createdBy: historyLines(img.Config.History, len(trees))}
 	for _, d := range img.DiffIDs() {
 		s.labels = append(s.labels, d.Encoded()[:12])
 	}
@@ -152,7 +140,7 @@ func containerStack(st *images.Store, c engine.State) (*stack, error) {
 		s.labels = append(s.labels, filepath.Base(d))
 	}
 	if img, err := st.Get(c.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(c.Rootfs.Lower) {
-		copy(s.createdBy, historyLines(imageHistoryOf(img), len(c.Rootfs.Lower)))
+		copy(s.createdBy, historyLines(img.Config.History, len(c.Rootfs.Lower)))
 	}
 	s.labels = append(s.labels, "upper")
 	s.createdBy[len(trees)-1] = "the container's changes"
@@ -208,11 +196,7 @@ func archiveStack(p string) (*stack, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	var h []imageHistory
-	for _, e := range ai.Config.History {
-		h = append(h, imageHistory{CreatedBy: e.CreatedBy, EmptyLayer: e.EmptyLayer})
-	}
-	s.createdBy = historyLines(h, len(s.layers))
+	s.createdBy = historyLines(ai.Config.History, len(s.layers))
 	s.merged = overlay.Merge(s.layers)
 	return s, nil
 }
