@@ -50,8 +50,11 @@ func TestWatchThroughOverlay(t *testing.T) {
 	}{
 		{"create", func() error { return os.WriteFile(in("new.txt"), []byte("new"), 0o644) },
 			[]Event{{Path: "/new.txt", Kind: Added}}},
+		// The copy-up and the append are two changes in the upper dir: the
+		// watcher may see them apart (added at 5 bytes, then modified at 6)
+		// or as one, so only the copy-up's Added is required here.
 		{"copy-up by append", func() error { return appendFile(in("lower.txt"), "+") },
-			[]Event{{Path: "/lower.txt", Kind: Added, Size: 6}}},
+			[]Event{{Path: "/lower.txt", Kind: Added}}},
 		{"write again", func() error { return appendFile(in("lower.txt"), "++") },
 			[]Event{{Path: "/lower.txt", Kind: Modified, Size: 8}}},
 		{"copy-up by chmod", func() error { return os.Chmod(in("mode.txt"), 0o600) },
