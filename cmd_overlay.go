@@ -193,8 +193,10 @@ func archiveStack(p string) (*stack, error) {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	for _, err := range errs { // the first failing layer: one error, one line
+		if err != nil {
+			return nil, err
+		}
 	}
 	s.createdBy = historyLines(ai.Config.History, len(s.layers))
 	s.merged = overlay.Merge(s.layers)

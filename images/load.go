@@ -2,7 +2,6 @@ package images
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -413,8 +412,12 @@ func (s *Store) ingestLayers(a archive, srcs []layerSource, diffIDs []digest.Dig
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	// The first failing layer, bottom up: one error, one line, whatever
+	// failed alongside it.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	for i := range srcs {
 		if j := first[diffIDs[i]]; j != i {
