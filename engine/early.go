@@ -15,15 +15,14 @@ import (
 )
 
 // earlyCgroup is the cgroup a monitor puts its init in before it knows
-// the container. Moving a process between cgroups waits for an RCU grace
-// period on cgroup v1 (cgroup_threadgroup_rwsem), 5-10 ms, the longest
-// single step of a start (longer when the CPUs are busy, as they are while
-// three processes start): done at once, it overlaps with the starter's
-// work and the init's start-up. On v1 the constructor of spawn_cgo.go
-// makes the cgroup and moves the init, before the monitor's runtime
-// starts (adoptEarly); otherwise joinEarly does it. Once the container is
-// known the cgroup is renamed to it and its limits are written, all
-// before the init may execve.
+// the container, so that joining it overlaps with the starter's work and
+// the init's start-up. On v1 the init started by the constructor of
+// spawn_cgo.go makes the cgroup and moves itself in before its execve,
+// without the RCU grace period a move of another process waits for on
+// cgroup v1 (see there), and the monitor hears how it went (adoptEarly);
+// otherwise joinEarly moves it. Once the container is known the cgroup
+// is renamed to it and its limits are written, all before the init may
+// execve the command.
 type earlyCgroup struct {
 	cg      Cgroup
 	done    chan error
@@ -61,8 +60,9 @@ func joinEarly(hierarchies string, pid int) *earlyCgroup {
 	return e
 }
 
-// adoptEarly is joinEarly done by the constructor of spawn_cgo.go, whose
-// outcome comes on join: a zero byte, or an errno.
+// adoptEarly is joinEarly done by the init itself, started by the
+// constructor of spawn_cgo.go; its outcome comes on join: a zero byte, or
+// an errno.
 func adoptEarly(hierarchies string, join *os.File) *earlyCgroup {
 	var h Hierarchies
 	if json.Unmarshal([]byte(hierarchies), &h) != nil || len(h.V1) == 0 {
