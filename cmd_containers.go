@@ -42,15 +42,34 @@ func (a *app) containers() (*engine.Engine, error) {
 }
 
 // tidy removes the containers run with --rm that ended while nobody
-// waited, releasing their images.
+// waited, and releases the images of containers that are gone (a
+// container run with --rm is removed by its monitor, which cannot release
+// the image: the engine knows no images).
 func (a *app) tidy(e *engine.Engine) error {
+	// Holders before containers: a container is made before its hold, so
+	// a hold seen here whose container is not listed below has lost it.
+	var holders []string
+	s, err := a.images()
+	if err == nil {
+		holders, err = s.Holders()
+	}
+	if err != nil {
+		return err
+	}
 	all, err := e.List()
 	if err != nil {
 		return err
 	}
+	ids := map[string]bool{}
 	for _, st := range all {
+		ids[st.ID] = true
 		if st.Spec.AutoRemove && st.Status == engine.Exited {
 			a.removeContainer(e, st.ID, false)
+		}
+	}
+	for _, h := range holders {
+		if engine.IsID(h) && !ids[h] {
+			s.Release(h)
 		}
 	}
 	return nil
@@ -258,6 +277,7 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	if err != nil {
 		return err
 	}
+	engine.Trace("cli: monitor started")
 	defer mon.Close()
 	if err := a.tidy(e); err != nil {
 		return err
@@ -266,6 +286,7 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	if err != nil {
 		return err
 	}
+	engine.Trace("cli: image resolved")
 	spec, err := o.spec(ref, img, layers, args)
 	if err != nil {
 		return err
@@ -273,17 +294,24 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	if f, ok := cmd.InOrStdin().(*os.File); ok && o.tty && isTerminal(f) {
 		spec.Process.ConsoleSize, _ = engine.TerminalSize(int(f.Fd()))
 	}
-	st, err := e.Create(spec)
+	st, err := e.CreateFor(mon, spec)
 	if err != nil {
 		return err
 	}
-	if err := s.Hold(st.ID, img); err != nil {
+	engine.Trace("cli: container created")
+	hold := s.Hold
+	if spec.AutoRemove {
+		hold = s.HoldVolatile
+	}
+	if err := hold(st.ID, img); err != nil {
 		return errors.Join(err, a.discard(e, st.ID))
 	}
+	engine.Trace("cli: image held")
 	sess, err := e.StartWith(mon, st.ID, !o.detach)
 	if err != nil {
 		return a.startFailed(e, st, err)
 	}
+	engine.Trace("cli: started")
 	if o.detach {
 		fmt.Fprintln(cmd.OutOrStdout(), st.ID)
 		return nil
@@ -292,10 +320,16 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	if err != nil || detached {
 		return err
 	}
+	engine.Trace("cli: exit code received")
 	if o.rm {
-		if _, err := a.removeContainer(e, st.ID, false); err != nil {
+		// The monitor has removed it, unless that failed: then this says why.
+		if _, err := e.Remove(st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
 			return err
 		}
+		if err := s.Release(st.ID); err != nil {
+			return err
+		}
+		engine.Trace("cli: removed")
 	}
 	if code != 0 {
 		return exitError{code}

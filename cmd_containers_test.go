@@ -121,6 +121,31 @@ func TestRunOutputBeforeExit(t *testing.T) {
 	if code, stdout, _ := cli(t, root, "ps", "-a", "-q"); code != 0 || strings.TrimSpace(stdout) != "" {
 		t.Errorf("containers left after run --rm: %q", stdout)
 	}
+	if holds, _ := os.ReadDir(filepath.Join(root, "holds")); len(holds) != 0 {
+		t.Errorf("image holds left after run --rm: %v", holds)
+	}
+	// Detached, the container is removed by its monitor when it exits;
+	// its hold on the image goes with the next command.
+	code, stdout, stderr := cli(t, root, "run", "-d", "--rm", "base", "true")
+	if code != 0 {
+		t.Fatalf("run -d --rm: exit %d: %s", code, stderr)
+	}
+	dir := filepath.Join(root, "containers", strings.TrimSpace(stdout))
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("run -d --rm: the container's directory is still there: %v", err)
+	}
+	if code, stdout, _ := cli(t, root, "ps", "-a", "-q"); code != 0 || strings.TrimSpace(stdout) != "" {
+		t.Errorf("containers left after run -d --rm: %q", stdout)
+	}
+	if holds, _ := os.ReadDir(filepath.Join(root, "holds")); len(holds) != 0 {
+		t.Errorf("image holds left after run -d --rm and ps: %v", holds)
+	}
 }
 
 // TestStats checks stats once and streaming, on a container with a memory

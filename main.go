@@ -54,6 +54,7 @@ func main() {
 	if engine.IsInit() {
 		engine.Init() // never returns
 	}
+	engine.Trace("cli: main")
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -68,7 +67,7 @@ func Open(o Options) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	if p := o.CgroupParent; p != "" {
-		if !nameRE.MatchString(p) {
+		if !validName(p) {
 			return nil, fmt.Errorf("open engine: %w: cgroup parent %q", ErrInvalid, printable(p))
 		}
 		cg.Parent = p
@@ -90,10 +89,27 @@ func Open(o Options) (*Engine, error) {
 // Cgroups are the hierarchies the engine found.
 func (e *Engine) Cgroups() Hierarchies { return e.cg }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName: [a-zA-Z0-9][a-zA-Z0-9_.-]*, as docker's container names.
+// (No regexp: each re-executed minidocker would compile it at start-up.)
+func validName(n string) bool {
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || i > 0 && strings.IndexByte("_.-", c) >= 0) {
+			return false
+		}
+	}
+	return n != ""
+}
 
 // Create records a new container from spec, ready to start.
-func (e *Engine) Create(spec Spec) (State, error) {
+func (e *Engine) Create(spec Spec) (State, error) { return e.create(spec, nil) }
+
+// CreateFor is Create of a container claimed by m from the start, as
+// docker run makes one: StartWith(m, …) then need not claim it with a
+// write of its own, and no other start can take it meanwhile.
+func (e *Engine) CreateFor(m *Monitor, spec Spec) (State, error) { return e.create(spec, m) }
+
+func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	if err := validate(&spec); err != nil {
 		return State{}, err
 	}
@@ -126,6 +142,9 @@ func (e *Engine) Create(spec Spec) (State, error) {
 		ID: id, Spec: spec, Status: Created, Created: time.Now().UTC(), Dir: dir,
 		Rootfs: Overlay{Lower: spec.Layers, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), Target: filepath.Join(dir, "merged"), Volatile: spec.AutoRemove},
 		Cgroup: e.cg.Cgroup(id),
+	}
+	if m != nil {
+		st.MonitorPid, st.MonitorStart = m.pid, m.start
 	}
 	st.Settings = st.Cgroup.Settings(spec.Resources)
 	st.Mounts = rootfsPlan(dir, spec.Volumes)
@@ -164,7 +183,7 @@ func validate(spec *Spec) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
 	}
-	if spec.Name != "" && !nameRE.MatchString(spec.Name) {
+	if spec.Name != "" && !validName(spec.Name) {
 		return bad("name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] allowed", spec.Name)
 	}
 	if len(spec.Layers) == 0 {
@@ -227,6 +246,19 @@ func processEnv(env []string, hostname string, tty bool) []string {
 		add("TERM", "xterm")
 	}
 	return out
+}
+
+// IsID reports whether s has the form of a container ID: 64 hex digits.
+func IsID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Get finds a container by ID, unique ID prefix or name, reconciled with

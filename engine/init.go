@@ -99,6 +99,7 @@ var ErrCommandNotFound = errors.New("executable file not found")
 // the new mount namespace, pivots into it and executes the command, which
 // then is PID 1. Errors go to errorFd as a StartError.
 func initMain() int {
+	Trace("init: main")
 	// Capabilities, no_new_privs and the bounding set are per thread:
 	// everything up to execve happens on this one.
 	runtime.LockOSThread()
@@ -111,6 +112,7 @@ func initMain() int {
 	var c initConfig
 	if err == nil {
 		err = dec.Decode(&c)
+		Trace("init: config received")
 	}
 	if err == nil {
 		// The rest of the pipe, after the JSON, is the go-ahead: one byte
@@ -170,6 +172,7 @@ func (c initConfig) start(wait io.Reader) error {
 	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {
 		return err
 	}
+	Trace("init: rootfs mounted")
 	if err := sethostname(c.Hostname); err != nil {
 		return err
 	}
@@ -191,6 +194,7 @@ func (c initConfig) start(wait io.Reader) error {
 	if err := awaitGo(wait); err != nil {
 		return err
 	}
+	Trace("init: go-ahead")
 	return execProcess(c.Process, u)
 }
 

@@ -42,7 +42,7 @@ func spawnInit() (*initProc, error) {
 	cmd.Args = []string{"minidocker-init"}
 	// One P is all the init needs, and setting it spares the runtime
 	// reading cgroup files for a CPU limit at start-up.
-	cmd.Env = []string{roleEnv + "=" + roleInit, "GOMAXPROCS=1", "GOGC=off"}
+	cmd.Env = append([]string{roleEnv + "=" + roleInit, "GOMAXPROCS=1", "GOGC=off"}, traceEnviron()...)
 	cmd.ExtraFiles = []*os.File{theirs, errW} // configFd, errorFd
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET,

@@ -82,16 +82,21 @@ func (e *Engine) Remove(ref string, force bool) (State, error) {
 			return st, err
 		}
 	}
-	if m := mountsUnder(st.Dir); len(m) > 0 {
-		return st, fmt.Errorf("remove %s: %w: %s", st.Name(), ErrMounted, strings.Join(m, ", "))
-	}
 	if err := st.Cgroup.Remove(); err != nil {
 		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
 	}
-	if err := os.RemoveAll(st.Dir); err != nil {
-		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
+	return st, removeFiles(st)
+}
+
+// removeFiles deletes a container's directory, never through a mount.
+func removeFiles(st State) error {
+	if m := mountsUnder(st.Dir); len(m) > 0 {
+		return fmt.Errorf("remove %s: %w: %s", st.Name(), ErrMounted, strings.Join(m, ", "))
 	}
-	return st, nil
+	if err := os.RemoveAll(st.Dir); err != nil {
+		return fmt.Errorf("remove %s: %w", st.Name(), err)
+	}
+	return nil
 }
 
 // mountsUnder lists the host's mount points at or below dir.

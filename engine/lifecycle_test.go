@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -335,5 +337,74 @@ func TestUnusedMonitor(t *testing.T) {
 			t.Fatal("monitor still running")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCgroupMembership checks that the command is in its container's
+// cgroup in every hierarchy, as a whole process: the init moves itself
+// there before its execve (spawn_cgo.go), thread by thread on v1.
+func TestCgroupMembership(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	r := f.run(t, e, sh("sleep 0.01 & cat /proc/self/cgroup; wait"), "")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.out)
+	}
+	want := "/" + e.Cgroups().parent() + "/" + r.st.ID
+	var in []string
+	for line := range strings.SplitSeq(strings.TrimSpace(r.out), "\n") {
+		// hierarchy-id:controllers:path
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 && parts[2] == want {
+			in = append(in, parts[1])
+		}
+	}
+	got := len(in)
+	if e.Cgroups().Unified != "" {
+		if got != 1 {
+			t.Errorf("in %d cgroups named %s, want the unified one:\n%s", got, want, r.out)
+		}
+		return
+	}
+	for _, ctl := range []string{"memory", "cpu", "cpuacct", "pids"} {
+		if !slices.ContainsFunc(in, func(c string) bool { return slices.Contains(strings.Split(c, ","), ctl) }) {
+			t.Errorf("not in the %s cgroup %s:\n%s", ctl, want, r.out)
+		}
+	}
+}
+
+// TestAutoRemove checks that the monitor removes a container run with
+// AutoRemove once it exits, before the exit code reaches the caller, and
+// that CreateFor's claim lets StartWith start it.
+func TestAutoRemove(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	m, err := e.NewMonitor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	st, err := e.CreateFor(m, Spec{Layers: f.layers, AutoRemove: true, Process: Process{Args: []string{"sh", "-c", "echo bye; exit 7"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.MonitorPid == 0 {
+		t.Error("CreateFor recorded no monitor")
+	}
+	sess, err := e.StartWith(m, st.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var out bytes.Buffer
+	code, err := sess.Wait(&out, &out)
+	if err != nil || code != 7 || out.String() != "bye\n" {
+		t.Errorf("exit %d, %v, output %q; want 7 and \"bye\\n\"", code, err, out.String())
+	}
+	if _, err := os.Stat(st.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("container directory after the exit: %v, want it gone", err)
+	}
+	if _, err := e.Get(st.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after the exit: %v, want ErrNotFound", err)
 	}
 }

@@ -47,7 +47,8 @@ const (
 type monitor struct {
 	dir     string
 	st      State
-	log     *os.File
+	log     *os.File // made on the first output, under mu
+	logErr  error
 	mu      sync.Mutex
 	conns   map[net.Conn]bool
 	stdin   io.WriteCloser
@@ -61,6 +62,9 @@ type monitor struct {
 	early   *earlyCgroup
 }
 
+// errLogClosed keeps a finished monitor from making its log again.
+var errLogClosed = errors.New("log closed")
+
 // pump is an output of the container and the frame type it is sent as.
 type pump struct {
 	r   *os.File
@@ -71,6 +75,7 @@ type pump struct {
 // hierarchies, as JSON, for the early cgroup; the container directory and
 // the mode come on ctlFd.
 func monitorMain(args []string) int {
+	Trace("monitor: main")
 	init, join, initErr, adopted := adoptInit()
 	if !adopted {
 		init, initErr = spawnInit()
@@ -94,7 +99,11 @@ func monitorMain(args []string) int {
 		return 0 // never given a container
 	}
 	dir, mode, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
-	if f, err := os.OpenFile(filepath.Join(dir, "monitor.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+	Trace("monitor: told its container")
+	// What the monitor itself has to say (a crash, most likely) goes to
+	// one log of all the monitors of the store, so that a container costs
+	// no file for it.
+	if f, err := os.OpenFile(filepath.Join(filepath.Dir(dir), monitorLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
 		unix.Dup3(int(f.Fd()), 2, 0)
 		f.Close()
 	}
@@ -134,10 +143,6 @@ func (m *monitor) run(mode string, sync *os.File) (startResult, net.Listener, er
 	}
 	os.Remove(socketFile)
 	ln, err := net.Listen("unix", socketFile)
-	if err != nil {
-		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
-	}
-	m.log, err = os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
 	}
@@ -194,6 +199,7 @@ func (m *monitor) start() (int, error) {
 	err = json.NewEncoder(p.conn).Encode(initConfig{
 		Rootfs: st.Rootfs, Mounts: st.Mounts, Process: st.Spec.Process, Hostname: st.Spec.Hostname,
 	})
+	Trace("monitor: config sent")
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
@@ -206,6 +212,7 @@ func (m *monitor) start() (int, error) {
 		}
 		m.early.discard()
 	}
+	Trace("monitor: cgroup ready")
 	// An init that fails before sending its terminal closes the socket;
 	// then what it wrote on errR says why.
 	var termErr error
@@ -244,6 +251,7 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(err)
 	}
+	Trace("monitor: command started")
 	m.proc = p
 	return pid, nil
 }
@@ -328,15 +336,29 @@ func (m *monitor) client(c net.Conn) {
 // broadcast logs output and sends it to every client; a client that
 // cannot keep up within a second is dropped.
 func (m *monitor) broadcast(typ byte, p []byte) {
-	m.log.Write(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.logOutput(p)
 	for c := range m.conns {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		if writeFrame(c, typ, p) != nil {
 			delete(m.conns, c)
 			c.Close()
 		}
+	}
+}
+
+// logOutput appends p to the container's log, which is made on the first
+// output: a container that prints nothing costs no file. m.mu is held.
+func (m *monitor) logOutput(p []byte) {
+	if m.log == nil && m.logErr == nil {
+		m.log, m.logErr = os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if m.logErr != nil {
+			fmt.Fprintf(os.Stderr, "monitor %d: container log: %v\n", os.Getpid(), m.logErr)
+		}
+	}
+	if m.log != nil {
+		m.log.Write(p)
 	}
 }
 
@@ -374,6 +396,7 @@ func (m *monitor) wait() {
 		}()
 	}
 	ws, waitErr := m.proc.wait()
+	Trace("monitor: command exited")
 	wg.Wait()
 	if m.stdin != nil {
 		m.stdin.Close()
@@ -383,6 +406,7 @@ func (m *monitor) wait() {
 		code = waitCode(ws)
 	}
 	m.finish(code, "")
+	Trace("monitor: finished")
 	m.closeClients(code)
 	if !m.st.Spec.AutoRemove {
 		syncState(m.dir)
@@ -405,12 +429,23 @@ func exitCode(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-// finish releases the cgroup and records the container's end.
+// finish releases the cgroup and records the container's end. A container
+// run with --rm is removed instead, as docker's daemon does, unless that
+// fails; then its record says why.
 func (m *monitor) finish(code int, msg string) {
 	oom := m.st.Cgroup.OOMKilled()
 	rmErr := m.st.Cgroup.Remove()
+	m.mu.Lock()
 	if m.log != nil {
 		m.log.Close()
+		m.log = nil
+	}
+	m.logErr = errLogClosed
+	m.mu.Unlock()
+	if m.st.Spec.AutoRemove && rmErr == nil && msg == "" {
+		if rmErr = removeFiles(m.st); rmErr == nil {
+			return
+		}
 	}
 	// Written before the clients hear the exit code, so that what they
 	// do next sees the container exited; made durable after.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,5 +59,14 @@ func TestParseBytes(t *testing.T) {
 				t.Errorf("got %d, %v; want %d (error %v)", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestValidName(t *testing.T) {
+	re := regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	for _, s := range []string{"", "a", "web-1", "web_1.x", "-a", ".a", "_a", "a b", "a/b", "A9", "é", "a\x00", "x-", "x."} {
+		if got, want := validName(s), re.MatchString(s); got != want {
+			t.Errorf("validName(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

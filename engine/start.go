@@ -42,7 +42,7 @@ func (e *Engine) NewMonitor() (*Monitor, error) {
 	}
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"minidocker-monitor", string(hier)}
-	cmd.Env = []string{roleEnv + "=" + roleMonitor}
+	cmd.Env = append([]string{roleEnv + "=" + roleMonitor}, traceEnviron()...)
 	if dirs := earlyDirs(e.cg); dirs != "" {
 		cmd.Env = append(cmd.Env, earlyEnv+"="+dirs)
 	}
@@ -96,16 +96,18 @@ func (e *Engine) StartWith(m *Monitor, ref string, attach bool) (*Session, error
 		return nil, err
 	}
 	// Claim the container for this monitor under its lock, so that two
-	// starts at once cannot both run it.
-	st, err = updateState(st.Dir, atomicOnly, func(s *State) error {
-		if s.Status == Running || alive(s.MonitorPid, s.MonitorStart) {
-			return fmt.Errorf("start %s: %w", s.Name(), ErrRunning)
+	// starts at once cannot both run it; CreateFor has claimed it already.
+	if st.Status != Created || st.MonitorPid != m.pid || st.MonitorStart != m.start {
+		st, err = updateState(st.Dir, atomicOnly, func(s *State) error {
+			if s.Status == Running || alive(s.MonitorPid, s.MonitorStart) {
+				return fmt.Errorf("start %s: %w", s.Name(), ErrRunning)
+			}
+			s.MonitorPid, s.MonitorStart = m.pid, m.start
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		s.MonitorPid, s.MonitorStart = m.pid, m.start
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	mode := modeDetach
 	if attach {

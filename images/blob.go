@@ -158,6 +158,16 @@ func (s *Store) putJSON(v any) (digest.Digest, []byte, error) {
 
 // writeFileAtomic replaces name with data: a temp file, fsync, rename, fsync of the directory.
 func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	return writeFile(name, data, perm, true)
+}
+
+// writeFileAtomicNoSync is writeFileAtomic without the fsyncs: the file is
+// whole or absent, but may be lost in a crash.
+func writeFileAtomicNoSync(name string, data []byte, perm os.FileMode) error {
+	return writeFile(name, data, perm, false)
+}
+
+func writeFile(name string, data []byte, perm os.FileMode, durable bool) error {
 	dir := filepath.Dir(name)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-")
 	if err != nil {
@@ -172,15 +182,20 @@ func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(f.Name(), name); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return syncDir(dir)
 }
