@@ -76,7 +76,11 @@ func dialMonitor(dir string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attach to %s: %w", dir, err)
 	}
-	return &Session{conn: c, r: bufio.NewReaderSize(c, 32<<10)}, nil
+	return newSession(c), nil
+}
+
+func newSession(c net.Conn) *Session {
+	return &Session{conn: c, r: bufio.NewReaderSize(c, 32<<10)}
 }
 
 func (s *Session) send(typ byte, p []byte) error {

@@ -24,12 +24,13 @@ import (
 // It starts the init, holds the pty master or the output pipes, logs the
 // output, serves attach and records the exit code.
 
-// The monitor's pipes: syncFd back to the starter (a line "listening",
-// then a JSON startResult), ctlFd from it (the container directory and the
-// mode, one line, once the starter knows them).
+// The monitor's pipes: syncFd back to the starter (a JSON startResult, one
+// line), ctlFd from it (the container directory and the mode, one line,
+// once the starter knows them), clientFd the starter's attach connection.
 const (
-	syncFd = 3
-	ctlFd  = 4
+	syncFd   = 3
+	ctlFd    = 4
+	clientFd = 5 // a socket pair's end: the starter's session, with attach
 )
 
 // startResult is what the monitor reports once the container started or not.
@@ -51,6 +52,7 @@ type monitor struct {
 	logErr  error
 	mu      sync.Mutex
 	conns   map[net.Conn]bool
+	ln      net.Listener // the attach socket, once made
 	stdin   io.WriteCloser
 	tty     *os.File
 	proc    *initProc // the init, once started
@@ -92,6 +94,7 @@ func monitorMain(args []string) int {
 	line, err := bufio.NewReader(ctl).ReadString('\n')
 	ctl.Close()
 	if err != nil {
+		os.NewFile(clientFd, "attach").Close()
 		if init != nil {
 			init.abandon()
 		}
@@ -109,7 +112,7 @@ func monitorMain(args []string) int {
 	}
 	sync := os.NewFile(syncFd, "sync")
 	m := &monitor{dir: dir, conns: map[net.Conn]bool{}, init: init, initErr: initErr, early: early}
-	res, ln, err := m.run(mode, sync)
+	res, err := m.run(mode, os.NewFile(clientFd, "attach"))
 	if m.init != nil { // never handed its container
 		m.init.abandon()
 		m.early.discard()
@@ -125,37 +128,35 @@ func monitorMain(args []string) int {
 		syncState(m.dir)
 		return 1
 	}
-	go m.serve(ln)
+	go m.serve(m.ln)
 	m.wait()
 	return 0
 }
 
 // run prepares the monitor and starts the container.
-func (m *monitor) run(mode string, sync *os.File) (startResult, net.Listener, error) {
+func (m *monitor) run(mode string, client *os.File) (startResult, error) {
 	st, err := readState(m.dir)
 	if err != nil {
-		return startResult{}, nil, err
+		client.Close()
+		return startResult{}, err
 	}
 	m.st = st
 	// The socket is made relative to the directory: see dialMonitor.
 	if err := os.Chdir(m.dir); err != nil {
-		return startResult{}, nil, err
+		client.Close()
+		return startResult{}, err
 	}
-	os.Remove(socketFile)
-	ln, err := net.Listen("unix", socketFile)
-	if err != nil {
-		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
-	}
-	if _, err := sync.WriteString("listening\n"); err != nil {
-		return startResult{}, nil, fmt.Errorf("monitor: %w", err)
-	}
+	// The starter's session, when it attaches, is the first client,
+	// before the container can write anything.
 	if mode == modeAttach {
-		ln.(*net.UnixListener).SetDeadline(time.Now().Add(30 * time.Second))
-		if c, err := ln.Accept(); err == nil {
-			m.addClient(c)
+		c, err := net.FileConn(client)
+		if err != nil {
+			client.Close()
+			return startResult{}, fmt.Errorf("monitor: %w", err)
 		}
-		ln.(*net.UnixListener).SetDeadline(time.Time{})
+		m.addClient(c)
 	}
+	client.Close()
 	pid, err := m.start()
 	if err != nil {
 		var se *StartError
@@ -163,9 +164,21 @@ func (m *monitor) run(mode string, sync *os.File) (startResult, net.Listener, er
 			se = &StartError{Code: 125, Msg: err.Error()}
 		}
 		m.finish(se.Code, se.Msg)
-		return startResult{Error: se}, ln, nil
+		return startResult{Error: se}, nil
 	}
-	return startResult{Pid: pid}, ln, nil
+	return startResult{Pid: pid}, nil
+}
+
+// listen makes the container's attach socket, for the clients after the
+// first.
+func (m *monitor) listen() error {
+	os.Remove(socketFile)
+	ln, err := net.Listen("unix", socketFile)
+	if err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	m.ln = ln
+	return nil
 }
 
 // start hands the init its stdio and configuration. The init builds its
@@ -203,6 +216,10 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
+	// While the init mounts the container's file systems.
+	if err := m.listen(); err != nil {
+		return fail(err)
+	}
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
 		// No early cgroup, or it failed: the container's own, the slow way.
@@ -224,6 +241,16 @@ func (m *monitor) start() (int, error) {
 	}
 	if err == nil && termErr == nil {
 		p.conn.Write([]byte{goAhead}) // an init that failed already has said why on errR
+		// Recorded while the init executes the command, which it does
+		// only once it has pivoted into the container: an exec that reads
+		// the pid from here joins namespaces that reach no host path.
+		pid := p.pid
+		_, err = updateState(m.dir, atomicOnly, func(s *State) error {
+			s.Status, s.Pid, s.PidStart = Running, pid, procStart(pid)
+			s.MonitorPid, s.MonitorStart = os.Getpid(), procStart(os.Getpid())
+			s.Started = time.Now().UTC()
+			return nil
+		})
 	}
 	p.conn.Close()
 	b, _ := io.ReadAll(p.errR)
@@ -241,19 +268,9 @@ func (m *monitor) start() (int, error) {
 	if termErr != nil {
 		return fail(termErr)
 	}
-	pid := p.pid
-	_, err = updateState(m.dir, atomicOnly, func(s *State) error {
-		s.Status, s.Pid, s.PidStart = Running, pid, procStart(pid)
-		s.MonitorPid, s.MonitorStart = os.Getpid(), procStart(os.Getpid())
-		s.Started = time.Now().UTC()
-		return nil
-	})
-	if err != nil {
-		return fail(err)
-	}
 	Trace("monitor: command started")
 	m.proc = p
-	return pid, nil
+	return p.pid, nil
 }
 
 // stdio makes the init's stdin, stdout and stderr: pipes for output and,

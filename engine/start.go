@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
-	"os/exec"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Monitor is a monitor process started before its container is chosen,
@@ -17,7 +19,11 @@ type Monitor struct {
 	pid   int
 	start uint64
 	ctl   *os.File // the container directory and mode go here, one line
-	sync  *os.File // "listening", then a startResult, come back here
+	sync  *os.File // the startResult comes back here
+	// client is the caller's end of a socket pair whose other end the
+	// monitor holds: the session of a start with attach, without a dial
+	// of the container's socket.
+	client *os.File
 	// handed says the monitor was given a container; exited is closed
 	// when the process ends.
 	handed bool
@@ -26,60 +32,97 @@ type Monitor struct {
 
 // NewMonitor starts a monitor that waits to be told its container.
 func (e *Engine) NewMonitor() (*Monitor, error) {
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("start monitor: %w", err)
-	}
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		syncR.Close()
-		syncW.Close()
-		return nil, fmt.Errorf("start monitor: %w", err)
-	}
 	hier, err := json.Marshal(e.cg)
 	if err != nil {
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"minidocker-monitor", string(hier)}
-	cmd.Env = append([]string{roleEnv + "=" + roleMonitor}, traceEnviron()...)
+	env := append([]string{roleEnv + "=" + roleMonitor}, traceEnviron()...)
 	if dirs := earlyDirs(e.cg); dirs != "" {
-		cmd.Env = append(cmd.Env, earlyEnv+"="+dirs)
+		env = append(env, earlyEnv+"="+dirs)
 	}
-	cmd.ExtraFiles = []*os.File{syncW, ctlR} // syncFd, ctlFd
-	// setsid(2): a session of its own, so that the terminal's hangup and
-	// the starter's process group signals do not reach the monitor.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	syncW.Close()
-	ctlR.Close()
-	if err != nil {
-		syncR.Close()
-		ctlW.Close()
+	var ours, theirs [3]*os.File // sync, control, client
+	closeAll := func(fs *[3]*os.File) {
+		for _, f := range fs {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	defer closeAll(&theirs)
+	if err := monitorPipes(&ours, &theirs); err != nil {
+		closeAll(&ours)
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
-	pid := cmd.Process.Pid
-	m := &Monitor{pid: pid, start: procStart(pid), ctl: ctlW, sync: syncR, exited: make(chan struct{})}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		closeAll(&ours)
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	defer null.Close()
+	// syscall.ForkExec rather than os/exec, whose first start of a
+	// process forks one more, to probe for pidfd support. setsid(2): a
+	// session of its own, so that the terminal's hangup and the starter's
+	// process group signals do not reach the monitor.
+	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), theirs[0].Fd(), theirs[1].Fd(), theirs[2].Fd()} // syncFd, ctlFd, clientFd
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"minidocker-monitor", string(hier)},
+		&syscall.ProcAttr{Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true}})
+	if err != nil {
+		closeAll(&ours)
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	m := &Monitor{pid: pid, start: procStart(pid), sync: ours[0], ctl: ours[1], client: ours[2], exited: make(chan struct{})}
 	go func() { // reap it if it ends while we still run
-		cmd.Wait()
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
 		close(m.exited)
 	}()
 	return m, nil
 }
 
+// monitorPipes makes the sync pipe (theirs writes), the control pipe
+// (ours writes) and the client socket pair.
+func monitorPipes(ours, theirs *[3]*os.File) error {
+	var err error
+	if ours[0], theirs[0], err = os.Pipe(); err != nil {
+		return err
+	}
+	if theirs[1], ours[1], err = os.Pipe(); err != nil {
+		return err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	ours[2], theirs[2] = os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+	return nil
+}
+
 // Close lets go of the monitor. One never given a container exits, with
 // its early init and cgroup, and Close waits for that.
 func (m *Monitor) Close() error {
-	err := errors.Join(m.ctl.Close(), m.sync.Close())
+	err := errors.Join(m.ctl.Close(), m.sync.Close(), m.closeClient())
 	if !m.handed {
 		<-m.exited
 	}
 	return err
 }
 
+func (m *Monitor) closeClient() error {
+	if m.client == nil {
+		return nil
+	}
+	err := m.client.Close()
+	m.client = nil
+	return err
+}
+
 // Start starts a created or exited container through a new monitor. With
-// attach the monitor waits for this caller's session before it starts the
-// container, so that no output is missed; the session is returned.
+// attach the caller's session is the monitor's first client, before the
+// container starts, so that no output is missed; it is returned.
 func (e *Engine) Start(ref string, attach bool) (*Session, error) {
 	m, err := e.NewMonitor()
 	if err != nil {
@@ -110,38 +153,39 @@ func (e *Engine) StartWith(m *Monitor, ref string, attach bool) (*Session, error
 		}
 	}
 	mode := modeDetach
+	var sess *Session
 	if attach {
 		mode = modeAttach
+		c, err := net.FileConn(m.client)
+		if err != nil {
+			return nil, fmt.Errorf("start %s: monitor: %w", st.Name(), err)
+		}
+		sess = newSession(c)
 	}
+	m.closeClient()
 	_, err = fmt.Fprintf(m.ctl, "%s\t%s\n", st.Dir, mode)
 	m.ctl.Close()
 	m.handed = true
 	if err != nil {
-		return nil, fmt.Errorf("start %s: monitor: %w", st.Name(), err)
+		return nil, errors.Join(fmt.Errorf("start %s: monitor: %w", st.Name(), err), closeOnError(sess, err))
 	}
-	br := bufio.NewReader(m.sync)
-	line, err := br.ReadString('\n')
+	line, err := bufio.NewReader(m.sync).ReadBytes('\n')
+	if err == nil {
+		err = monitorResult(st, line)
+	} else {
+		err = fmt.Errorf("start %s: monitor: %w", st.Name(), err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("start %s: monitor: %w", st.Name(), err)
+		return nil, errors.Join(err, closeOnError(sess, err))
 	}
-	if line != "listening\n" {
-		return nil, monitorResult(st, []byte(line), nil)
-	}
-	var sess *Session
-	if attach {
-		if sess, err = dialMonitor(st.Dir); err != nil {
-			return nil, err
-		}
-	}
-	b, err := br.ReadBytes('\n')
-	return sess, monitorResult(st, b, errors.Join(err, closeOnError(sess, err)))
+	return sess, nil
 }
 
 // monitorResult reads the monitor's startResult line.
-func monitorResult(st State, line []byte, readErr error) error {
+func monitorResult(st State, line []byte) error {
 	var res startResult
 	if err := json.Unmarshal(line, &res); err != nil {
-		return fmt.Errorf("start %s: monitor: %w", st.Name(), errors.Join(readErr, err))
+		return fmt.Errorf("start %s: monitor: %w", st.Name(), err)
 	}
 	if res.Error != nil {
 		return res.Error
