@@ -323,8 +323,10 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	engine.Trace("cli: exit code received")
 	if o.rm {
 		// The monitor has removed it, unless that failed: then this says why.
-		if _, err := e.Remove(st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-			return err
+		if _, err := os.Stat(st.Dir); err == nil {
+			if _, err := e.Remove(st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				return err
+			}
 		}
 		if err := s.Release(st.ID); err != nil {
 			return err

@@ -216,10 +216,6 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
-	// While the init mounts the container's file systems.
-	if err := m.listen(); err != nil {
-		return fail(err)
-	}
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
 		// No early cgroup, or it failed: the container's own, the slow way.
@@ -253,6 +249,11 @@ func (m *monitor) start() (int, error) {
 		})
 	}
 	p.conn.Close()
+	// While the init executes the command: clients after the first
+	// attach here, once the start has been reported.
+	if err == nil {
+		err = m.listen()
+	}
 	b, _ := io.ReadAll(p.errR)
 	if err != nil {
 		return fail(err)
