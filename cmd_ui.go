@@ -446,7 +446,8 @@ func stackOf(lower []string, upper string, names []string) (layers.Stack, error)
 // changesTree is what layer (number idx) changes over the view below it.
 func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
 	changes := overlay.Diff(below, layer)
-	nodes := make([]tree.Node, 0, len(changes))
+	t := tree.New(nil)
+	t.Grow(len(changes))
 	for _, c := range changes {
 		n := tree.Node{Path: c.Path, Kind: c.Kind, Size: c.Size, Layer: idx}
 		ln, ok := layer.Lookup(c.Path)
@@ -460,9 +461,9 @@ func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree
 		if c.Lower >= 0 {
 			n.Shadows = []int{c.Lower}
 		}
-		nodes = append(nodes, n)
+		t.Set(n)
 	}
-	return tree.New(nodes)
+	return t
 }
 
 // mergedTree is the merged view of layers below top. For an image every
@@ -470,7 +471,8 @@ func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree
 // first changed); for a container only what layer top (the upper dir)
 // provides does, and the rest reads as unmodified.
 func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
-	nodes := make([]tree.Node, 0, m.Len())
+	t := tree.New(nil)
+	t.Grow(m.Len())
 	_ = m.Walk(func(e overlay.Entry) error {
 		if e.Path == "/" {
 			return nil
@@ -479,9 +481,9 @@ func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
 		if image && e.Layer > 0 || !image && e.Layer == top {
 			k = e.Kind
 		}
-		nodes = append(nodes, tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
+		t.Set(tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
 			Link: e.Node.Link, Kind: k, Layer: e.Layer, Shadows: e.Shadows, Opaque: e.Opaque && e.Layer == top})
 		return nil
 	})
-	return tree.New(nodes)
+	return t
 }
