@@ -79,7 +79,7 @@ func (u uiImages) Images() ([]ui.Image, error) {
 }
 
 func (u uiImages) image(img images.Image) ui.Image {
-	r := ui.Image{ID: string(img.ID), ShortID: img.ShortID(), Names: img.Names, Size: img.Size()}
+	r := ui.Image{ID: string(img.ID), ShortID: img.ShortID(), Names: img.Names}
 	if c := img.Config.Created; c != nil {
 		r.Created = *c
 	}
@@ -99,6 +99,9 @@ func (u uiImages) image(img images.Image) ui.Image {
 		if meta, err := u.s.Layer(d); err == nil {
 			l.Size = meta.TarSize
 		}
+		// The image's size is its layers uncompressed, as "images" and
+		// docker show it, not the blobs' size.
+		r.Size += l.Size
 		if i < len(made) {
 			l.CreatedBy = made[i]
 		}
