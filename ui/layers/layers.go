@@ -267,9 +267,9 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 	case key.Matches(msg, k.HideUnmodified):
 		m.toggle(overlay.Unmodified)
 	case key.Matches(msg, k.PrevLayer):
-		m.selectLayer(m.layer - 1)
+		m.stepLayer(-1)
 	case key.Matches(msg, k.NextLayer):
-		m.selectLayer(m.layer + 1)
+		m.stepLayer(1)
 	case key.Matches(msg, k.Aggregate):
 		if m.layer < 0 {
 			m.selectLayer(len(m.stack.Layers) - 1)
@@ -306,6 +306,14 @@ func cloneHide(h map[overlay.DiffKind]bool) map[overlay.DiffKind]bool {
 		out[k] = v
 	}
 	return out
+}
+
+// stepLayer moves d layers through the cycle all merged, 0, 1, … top, all
+// merged, so that < and > work from the start: < from all merged shows the
+// top layer, > the bottom one.
+func (m *Model) stepLayer(d int) {
+	n := len(m.stack.Layers) + 1
+	m.selectLayer(((m.layer+1+d)%n+n)%n - 1)
 }
 
 // selectLayer shows lower layer i alone, or all of them merged for -1.

@@ -136,3 +136,36 @@ func TestGoldenUpdateWrites(t *testing.T) {
 		t.Fatalf("-update wrote %q, %v", b, err)
 	}
 }
+
+// TestLayerKeys checks that < and > step through the lower layers from
+// the start, all of them merged included, without a first.
+func TestLayerKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		image   bool
+		presses []string
+		want    string
+	}{
+		{name: "< from all shows the top layer", image: true, presses: []string{"<"}, want: "layer 1 of 2"},
+		{name: "> from all shows the bottom layer", image: true, presses: []string{">"}, want: "layer 0 of 2"},
+		{name: "< twice", image: true, presses: []string{"<", "<"}, want: "layer 0 of 2"},
+		{name: "< past the bottom is all again", image: true, presses: []string{"<", "<", "<"}, want: "all layers"},
+		{name: "> past the top is all again", image: true, presses: []string{">", ">", ">"}, want: "all layers"},
+		{name: ", and . too", image: true, presses: []string{",", ",", "."}, want: "layer 1 of 2"},
+		{name: "a then <", image: true, presses: []string{"a", "<"}, want: "layer 0 of 2"},
+		{name: "container: < from all", presses: []string{"<"}, want: "layer 1 of 2"},
+		{name: "container: > from all", presses: []string{">"}, want: "layer 0 of 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := uitest.Stack()
+			if tt.image {
+				s = uitest.ImageStack()
+			}
+			_, got := view(t, s, 120, 40, tt.presses...)
+			if !strings.Contains(ansi.Strip(got), "╭─ "+tt.want) {
+				t.Errorf("after %v the lower pane is not %q:\n%s", tt.presses, tt.want, ansi.Strip(got))
+			}
+		})
+	}
+}
