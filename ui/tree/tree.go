@@ -385,6 +385,15 @@ func (t *Tree) Len() int { return t.n }
 // Walk calls fn for every node, parents first, children by name.
 func (t *Tree) Walk(fn func(Node)) { t.walk(0, "/", fn) }
 
+// WalkAt calls fn for the node at p and every node beneath it, as Walk
+// does; not at all when p is not in the tree.
+func (t *Tree) WalkAt(p string, fn func(Node)) {
+	p = Clean(p)
+	if i := t.find(p); i >= 0 {
+		t.walk(i, p, fn)
+	}
+}
+
 func (t *Tree) walk(i int32, p string, fn func(Node)) {
 	fn(t.node(i, p))
 	for _, k := range t.kidsOf(i) {
