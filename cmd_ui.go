@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -214,37 +215,63 @@ func (u *uiContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node
 	if err != nil {
 		return nil, err
 	}
-	return watchNodes(st.Rootfs.Upper, evs), nil
+	return watchNodes(st.Rootfs.Upper, st.Rootfs.Lower, evs), nil
 }
 
-// watchNodes turns the watcher's events into tree nodes, reading each
-// entry's metadata from the upper directory.
-func watchNodes(upper string, evs <-chan []overlay.Event) <-chan []tree.Node {
+// watchNodes turns the watcher's events into the nodes the layer view
+// takes (layers.EventsMsg), reading each entry from the upper directory
+// and comparing it with the lower layers (bottom first) as a fresh read
+// would. A change inside a directory changes the directory's own
+// modification time, which the watcher does not report: the parent of
+// each path is read again too.
+func watchNodes(upper string, lower []string, evs <-chan []overlay.Event) <-chan []tree.Node {
 	out := make(chan []tree.Node, 1)
 	go func() {
 		defer close(out)
 		for batch := range evs {
-			nodes := make([]tree.Node, 0, len(batch))
-			for _, ev := range batch {
-				if ev.Err != nil {
-					continue
-				}
-				n := tree.Node{Path: ev.Path, Kind: ev.Kind, Size: ev.Size}
-				if fi, err := os.Lstat(filepath.Join(upper, tree.Clean(ev.Path))); err == nil && ev.Kind != overlay.Removed {
-					n.Mode, n.Size = fi.Mode(), fi.Size()
-					if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-						n.UID, n.GID = st.Uid, st.Gid
-					}
-					if fi.Mode()&fs.ModeSymlink != 0 {
-						n.Link, _ = os.Readlink(filepath.Join(upper, tree.Clean(ev.Path)))
-					}
-				}
-				nodes = append(nodes, n)
-			}
-			out <- nodes
+			out <- changedNodes(upper, lower, batch)
 		}
 	}()
 	return out
+}
+
+// changedNodes reads the paths of a batch of events, parents first.
+func changedNodes(upper string, lower []string, batch []overlay.Event) []tree.Node {
+	kinds := map[string]overlay.DiffKind{}
+	for _, ev := range batch {
+		if ev.Err != nil {
+			continue
+		}
+		p := tree.Clean(ev.Path)
+		kinds[p] = ev.Kind
+		if d := path.Dir(p); d != "/" {
+			if _, ok := kinds[d]; !ok {
+				kinds[d] = overlay.Unmodified // read again, not changed itself
+			}
+		}
+	}
+	paths := slices.Sorted(maps.Keys(kinds))
+	nodes := make([]tree.Node, 0, len(paths))
+	for _, p := range paths {
+		c, ok, err := overlay.ChangeAt(upper, lower, p)
+		switch {
+		case err != nil:
+			continue
+		case !ok:
+			if kinds[p] != overlay.Unmodified {
+				nodes = append(nodes, tree.Node{Path: p, Kind: overlay.Removed})
+			}
+			continue
+		}
+		n := c.Node
+		tn := tree.Node{Path: p, Mode: n.Mode, UID: n.UID, GID: n.GID, Size: n.Size, Link: n.Link,
+			Kind: c.Kind, Whiteout: n.Whiteout, Opaque: n.Opaque}
+		if n.Whiteout {
+			tn.Kind = overlay.Whiteout
+		}
+		nodes = append(nodes, tn)
+	}
+	return nodes
 }
 
 func (u *uiContainers) Run(s ui.RunSpec) (string, error) {
@@ -404,7 +431,9 @@ func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node,
 	if err != nil {
 		return nil, err
 	}
-	return watchNodes(m.Upper, evs), nil
+	lower := slices.Clone(m.Lower) // top first → bottom first
+	slices.Reverse(lower)
+	return watchNodes(m.Upper, lower, evs), nil
 }
 
 // stackOf reads layer directories (bottom first) and an upper directory

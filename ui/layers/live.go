@@ -133,7 +133,10 @@ func (l *live) removed(p string) {
 		return
 	}
 	if l.hidden(p) {
-		l.setUpper(l.removedNode(p, low))
+		// Diff lists what an opaque directory hides once, at the top.
+		if parent, ok := l.upper.Lookup(path.Dir(p)); ok && parent.IsDir() && parent.Kind != overlay.Removed {
+			l.setUpper(l.removedNode(p, low))
+		}
 		return
 	}
 	l.lower.WalkAt(p, func(n tree.Node) { l.setMerged(n) })
@@ -178,7 +181,8 @@ func (l *live) entry(ev tree.Node) {
 	p := ev.Path
 	low, inLower := l.lower.Lookup(p)
 	old, had := l.upper.Lookup(p)
-	fresh := !had || !old.IsDir() || !ev.IsDir() || ev.Opaque && !old.Opaque
+	madeOpaque := ev.Opaque && (!had || !old.Opaque)
+	fresh := !had || !old.IsDir() || !ev.IsDir() || madeOpaque
 	kind := ev.Kind
 	if kind == overlay.Opaque || kind == overlay.Removed || kind == overlay.Whiteout {
 		kind = overlay.Added // not a comparison: the source did not say
@@ -216,7 +220,9 @@ func (l *live) entry(ev tree.Node) {
 	} else {
 		mv.Kind = overlay.Added
 	}
-	if fresh || ev.Opaque {
+	// A file hides what the lower layers hold beneath it, and so does a
+	// directory made opaque; what upper holds there comes as events.
+	if !ev.IsDir() || madeOpaque {
 		l.removeMergedKids(p)
 	}
 	l.setMerged(mv)
