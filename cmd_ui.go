@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -79,7 +80,7 @@ func (u uiImages) Images() ([]ui.Image, error) {
 }
 
 func (u uiImages) image(img images.Image) ui.Image {
-	r := ui.Image{ID: string(img.ID), ShortID: img.ShortID(), Names: img.Names, Size: img.Size()}
+	r := ui.Image{ID: string(img.ID), ShortID: img.ShortID(), Names: img.Names}
 	if c := img.Config.Created; c != nil {
 		r.Created = *c
 	}
@@ -99,6 +100,9 @@ func (u uiImages) image(img images.Image) ui.Image {
 		if meta, err := u.s.Layer(d); err == nil {
 			l.Size = meta.TarSize
 		}
+		// The image's size is its layers uncompressed, as "images" and
+		// docker show it, not the blobs' size.
+		r.Size += l.Size
 		if i < len(made) {
 			l.CreatedBy = made[i]
 		}
@@ -211,37 +215,63 @@ func (u *uiContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node
 	if err != nil {
 		return nil, err
 	}
-	return watchNodes(st.Rootfs.Upper, evs), nil
+	return watchNodes(st.Rootfs.Upper, st.Rootfs.Lower, evs), nil
 }
 
-// watchNodes turns the watcher's events into tree nodes, reading each
-// entry's metadata from the upper directory.
-func watchNodes(upper string, evs <-chan []overlay.Event) <-chan []tree.Node {
+// watchNodes turns the watcher's events into the nodes the layer view
+// takes (layers.EventsMsg), reading each entry from the upper directory
+// and comparing it with the lower layers (bottom first) as a fresh read
+// would. A change inside a directory changes the directory's own
+// modification time, which the watcher does not report: the parent of
+// each path is read again too.
+func watchNodes(upper string, lower []string, evs <-chan []overlay.Event) <-chan []tree.Node {
 	out := make(chan []tree.Node, 1)
 	go func() {
 		defer close(out)
 		for batch := range evs {
-			nodes := make([]tree.Node, 0, len(batch))
-			for _, ev := range batch {
-				if ev.Err != nil {
-					continue
-				}
-				n := tree.Node{Path: ev.Path, Kind: ev.Kind, Size: ev.Size}
-				if fi, err := os.Lstat(filepath.Join(upper, tree.Clean(ev.Path))); err == nil && ev.Kind != overlay.Removed {
-					n.Mode, n.Size = fi.Mode(), fi.Size()
-					if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-						n.UID, n.GID = st.Uid, st.Gid
-					}
-					if fi.Mode()&fs.ModeSymlink != 0 {
-						n.Link, _ = os.Readlink(filepath.Join(upper, tree.Clean(ev.Path)))
-					}
-				}
-				nodes = append(nodes, n)
-			}
-			out <- nodes
+			out <- changedNodes(upper, lower, batch)
 		}
 	}()
 	return out
+}
+
+// changedNodes reads the paths of a batch of events, parents first.
+func changedNodes(upper string, lower []string, batch []overlay.Event) []tree.Node {
+	kinds := map[string]overlay.DiffKind{}
+	for _, ev := range batch {
+		if ev.Err != nil {
+			continue
+		}
+		p := tree.Clean(ev.Path)
+		kinds[p] = ev.Kind
+		if d := path.Dir(p); d != "/" {
+			if _, ok := kinds[d]; !ok {
+				kinds[d] = overlay.Unmodified // read again, not changed itself
+			}
+		}
+	}
+	paths := slices.Sorted(maps.Keys(kinds))
+	nodes := make([]tree.Node, 0, len(paths))
+	for _, p := range paths {
+		c, ok, err := overlay.ChangeAt(upper, lower, p)
+		switch {
+		case err != nil:
+			continue
+		case !ok:
+			if kinds[p] != overlay.Unmodified {
+				nodes = append(nodes, tree.Node{Path: p, Kind: overlay.Removed})
+			}
+			continue
+		}
+		n := c.Node
+		tn := tree.Node{Path: p, Mode: n.Mode, UID: n.UID, GID: n.GID, Size: n.Size, Link: n.Link,
+			Kind: c.Kind, Whiteout: n.Whiteout, Opaque: n.Opaque}
+		if n.Whiteout {
+			tn.Kind = overlay.Whiteout
+		}
+		nodes = append(nodes, tn)
+	}
+	return nodes
 }
 
 func (u *uiContainers) Run(s ui.RunSpec) (string, error) {
@@ -401,7 +431,9 @@ func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node,
 	if err != nil {
 		return nil, err
 	}
-	return watchNodes(m.Upper, evs), nil
+	lower := slices.Clone(m.Lower) // top first → bottom first
+	slices.Reverse(lower)
+	return watchNodes(m.Upper, lower, evs), nil
 }
 
 // stackOf reads layer directories (bottom first) and an upper directory
@@ -446,7 +478,8 @@ func stackOf(lower []string, upper string, names []string) (layers.Stack, error)
 // changesTree is what layer (number idx) changes over the view below it.
 func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
 	changes := overlay.Diff(below, layer)
-	nodes := make([]tree.Node, 0, len(changes))
+	t := tree.New(nil)
+	t.Grow(len(changes))
 	for _, c := range changes {
 		n := tree.Node{Path: c.Path, Kind: c.Kind, Size: c.Size, Layer: idx}
 		ln, ok := layer.Lookup(c.Path)
@@ -460,9 +493,9 @@ func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree
 		if c.Lower >= 0 {
 			n.Shadows = []int{c.Lower}
 		}
-		nodes = append(nodes, n)
+		t.Set(n)
 	}
-	return tree.New(nodes)
+	return t
 }
 
 // mergedTree is the merged view of layers below top. For an image every
@@ -470,7 +503,8 @@ func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree
 // first changed); for a container only what layer top (the upper dir)
 // provides does, and the rest reads as unmodified.
 func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
-	nodes := make([]tree.Node, 0, m.Len())
+	t := tree.New(nil)
+	t.Grow(m.Len())
 	_ = m.Walk(func(e overlay.Entry) error {
 		if e.Path == "/" {
 			return nil
@@ -479,9 +513,9 @@ func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
 		if image && e.Layer > 0 || !image && e.Layer == top {
 			k = e.Kind
 		}
-		nodes = append(nodes, tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
+		t.Set(tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
 			Link: e.Node.Link, Kind: k, Layer: e.Layer, Shadows: e.Shadows, Opaque: e.Opaque && e.Layer == top})
 		return nil
 	})
-	return tree.New(nodes)
+	return t
 }

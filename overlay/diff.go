@@ -90,7 +90,7 @@ type Change struct {
 // again, or by a non-directory over its directory, is listed once, at the
 // top of what was hidden, as Removed with the size of what it showed.
 func Diff(below *Merged, layer *Tree) []Change {
-	d := &differ{below: below, layer: layer}
+	d := &differ{below: below, layer: layer, out: make([]Change, 0, layer.Len())}
 	if below == nil || len(below.layers) == 0 {
 		below = Merge(nil)
 	}

@@ -222,7 +222,9 @@ func (w *watcher) restat(p string) {
 		w.pending = append(w.pending, Event{Path: "/" + p, Kind: Removed})
 		return
 	}
-	if had && old.isDir() && !cur.isDir() {
+	if had && old.isDir() && (!cur.isDir() || becameOpaque(old, cur)) {
+		// A directory made opaque is a new one: what it holds is
+		// reported again.
 		w.forget(p)
 	}
 	w.note(p, cur)
@@ -236,6 +238,11 @@ func (w *watcher) restat(p string) {
 			}
 		}
 	}
+}
+
+// becameOpaque reports whether a directory was made opaque since old.
+func becameOpaque(old, cur fstate) bool {
+	return old.isDir() && cur.isDir() && cur.opaque && !old.opaque
 }
 
 // changeKind says how cur differs from old, if it does.
@@ -386,7 +393,7 @@ func (w *watcher) rescanDir(p string, events *[]Event, deep bool) error {
 			continue
 		}
 		old, had := w.state[c]
-		if had && old.isDir() && !cur.isDir() {
+		if had && old.isDir() && (!cur.isDir() || becameOpaque(old, cur)) {
 			w.forget(c)
 			had = false
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/testutil"
 )
 
 // TestWatchThroughOverlay mounts an overlay with an upper directory, makes
@@ -245,5 +247,32 @@ func TestWatchBurst(t *testing.T) {
 			}
 			t.Fatalf("%d of %d creations not reported, first %v", len(missing), n, missing[:min(5, len(missing))])
 		}
+	}
+}
+
+// TestWatchMadeOpaque checks that a directory made opaque reports what it
+// holds again, as a new directory: a watcher's reader drops what it held
+// beneath the directory and takes these instead.
+func TestWatchMadeOpaque(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "usr/bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "usr/bin/env"), []byte("env"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := Watch(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setxattr(filepath.Join(dir, "usr"), opaqueXattr, []byte("y"), 0); err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{{Path: "/usr", Kind: Opaque}, {Path: "/usr/bin", Kind: Added}, {Path: "/usr/bin/env", Kind: Added}}
+	if missing := awaitEvents(events, want, 5*time.Second); len(missing) > 0 {
+		t.Errorf("not reported: %v", missing)
 	}
 }

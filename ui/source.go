@@ -14,7 +14,7 @@ import (
 type Image struct {
 	ID, ShortID string
 	Names       []string
-	Size        int64
+	Size        int64 // bytes of the layers uncompressed, as docker shows it
 	Created     time.Time
 	Layers      []Layer
 	History     []History

@@ -81,20 +81,17 @@ func New(th theme.Theme, km keys.Map, s Stack) Model {
 	}
 	for _, l := range s.Layers {
 		var c [4]int
-		l.Walk(func(n tree.Node) {
-			if n.Path == "/" {
-				return
-			}
-			switch tree.Coarse(n.Kind) {
+		for k, n := range l.CountKinds() {
+			switch tree.Coarse(k) {
 			case overlay.Added:
-				c[0]++
+				c[0] += n
 			case overlay.Modified:
-				c[1]++
+				c[1] += n
 			case overlay.Removed:
-				c[2]++
+				c[2] += n
 			}
-			c[3]++
-		})
+			c[3] += n
+		}
 		m.counts = append(m.counts, c)
 	}
 	m.panes[lowerPane].tree = s.Lower
@@ -244,7 +241,7 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 		p.fold(false, m.opts)
 	case key.Matches(msg, k.Collapse):
 		if r, ok := p.selected(); ok {
-			p.fold(!r.Collapsed, m.opts)
+			p.fold(!p.tree.Folded(r), m.opts)
 		}
 	case key.Matches(msg, k.NextPane):
 		m.cycle(1)
@@ -270,9 +267,9 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 	case key.Matches(msg, k.HideUnmodified):
 		m.toggle(overlay.Unmodified)
 	case key.Matches(msg, k.PrevLayer):
-		m.selectLayer(m.layer - 1)
+		m.stepLayer(-1)
 	case key.Matches(msg, k.NextLayer):
-		m.selectLayer(m.layer + 1)
+		m.stepLayer(1)
 	case key.Matches(msg, k.Aggregate):
 		if m.layer < 0 {
 			m.selectLayer(len(m.stack.Layers) - 1)
@@ -311,6 +308,14 @@ func cloneHide(h map[overlay.DiffKind]bool) map[overlay.DiffKind]bool {
 	return out
 }
 
+// stepLayer moves d layers through the cycle all merged, 0, 1, … top, all
+// merged, so that < and > work from the start: < from all merged shows the
+// top layer, > the bottom one.
+func (m *Model) stepLayer(d int) {
+	n := len(m.stack.Layers) + 1
+	m.selectLayer(((m.layer+1+d)%n+n)%n - 1)
+}
+
 // selectLayer shows lower layer i alone, or all of them merged for -1.
 func (m *Model) selectLayer(i int) {
 	n := len(m.stack.Layers)
@@ -334,11 +339,12 @@ func (m *Model) selectLayer(i int) {
 
 // Selected returns the entry under the cursor of the focused pane.
 func (m Model) Selected() (tree.Node, bool) {
-	r, ok := m.panes[m.focus].selected()
+	p := &m.panes[m.focus]
+	r, ok := p.selected()
 	if !ok {
 		return tree.Node{}, false
 	}
-	return *r.Node, true
+	return p.tree.Node(r), true
 }
 
 // SelectedPane names the focused pane: "lower", "upper" or "merged".

@@ -1,12 +1,15 @@
 package layers_test
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/google/go-cmp/cmp"
 
 	"minidocker/overlay"
 	"minidocker/ui/internal/uitest"
@@ -100,9 +103,11 @@ func TestEventsChangeTreesAndFlash(t *testing.T) {
 	m, _ := view(t, s, 120, 40)
 	ch := make(chan []tree.Node, 1)
 	m, cmd := m.Update(layers.EventsMsg{Ch: ch, Nodes: []tree.Node{
+		{Path: "/app", Kind: overlay.CopiedUp, Mode: fs.ModeDir | 0o755},
+		{Path: "/app/main.py", Kind: overlay.CopiedUp, Mode: 0o644, Size: 2500},
+		{Path: "/etc/hosts", Kind: overlay.Modified, Mode: 0o644, Size: 999},
 		{Path: "/etc/passwd", Kind: overlay.Whiteout},
-		{Path: "/app/main.py", Kind: overlay.Added, Mode: 0o644, Size: 2500},
-		{Path: "/etc/hosts", Kind: overlay.Added, Mode: 0o644, Size: 999},
+		{Path: "/srv", Kind: overlay.Added, Mode: fs.ModeDir | 0o755},
 		{Path: "/srv/new", Kind: overlay.Added, Mode: 0o644, Size: 1},
 	}})
 	if cmd == nil {
@@ -134,5 +139,67 @@ func TestGoldenUpdateWrites(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(uitest.Dir, "probe.golden"))
 	if err != nil || string(b) != "hello" {
 		t.Fatalf("-update wrote %q, %v", b, err)
+	}
+}
+
+// TestLayerKeys checks that < and > step through the lower layers from
+// the start, all of them merged included, without a first.
+func TestLayerKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		image   bool
+		presses []string
+		want    string
+	}{
+		{name: "< from all shows the top layer", image: true, presses: []string{"<"}, want: "layer 1 of 2"},
+		{name: "> from all shows the bottom layer", image: true, presses: []string{">"}, want: "layer 0 of 2"},
+		{name: "< twice", image: true, presses: []string{"<", "<"}, want: "layer 0 of 2"},
+		{name: "< past the bottom is all again", image: true, presses: []string{"<", "<", "<"}, want: "all layers"},
+		{name: "> past the top is all again", image: true, presses: []string{">", ">", ">"}, want: "all layers"},
+		{name: ", and . too", image: true, presses: []string{",", ",", "."}, want: "layer 1 of 2"},
+		{name: "a then <", image: true, presses: []string{"a", "<"}, want: "layer 0 of 2"},
+		{name: "container: < from all", presses: []string{"<"}, want: "layer 1 of 2"},
+		{name: "container: > from all", presses: []string{">"}, want: "layer 0 of 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := uitest.Stack()
+			if tt.image {
+				s = uitest.ImageStack()
+			}
+			_, got := view(t, s, 120, 40, tt.presses...)
+			if !strings.Contains(ansi.Strip(got), "╭─ "+tt.want) {
+				t.Errorf("after %v the lower pane is not %q:\n%s", tt.presses, tt.want, ansi.Strip(got))
+			}
+		})
+	}
+}
+
+// TestEventsOpaqueDropsStaleEntries checks that a directory made again
+// (rm -rf /bin; mkdir /bin: opaque) keeps nothing the upper directory held
+// beneath it before, such as a whiteout, and that the upper pane then lists
+// what the lower layers held there as removed, as a fresh read does.
+func TestEventsOpaqueDropsStaleEntries(t *testing.T) {
+	s := uitest.Stack()
+	m, _ := view(t, s, 120, 40)
+	m, _ = m.Update(layers.EventsMsg{Nodes: []tree.Node{
+		{Path: "/bin", Kind: overlay.MetadataOnly, Mode: fs.ModeDir | 0o755, Opaque: true},
+	}})
+	_ = m
+	got := map[string]string{}
+	s.Upper.WalkAt("/bin", func(n tree.Node) { got[n.Path] = n.Kind.String() + fmt.Sprintf(" whiteout=%v", n.Whiteout) })
+	want := map[string]string{
+		"/bin":    "opaque whiteout=false",
+		"/bin/ls": "removed whiteout=false",
+		"/bin/sh": "removed whiteout=false",
+		"/bin/vi": "removed whiteout=false",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("upper /bin (-want +got):\n%s", diff)
+	}
+	var merged []string
+	s.Merged.WalkAt("/bin", func(n tree.Node) { merged = append(merged, n.Path) })
+	if diff := cmp.Diff([]string{"/bin"}, merged); diff != "" {
+		t.Errorf("merged /bin (-want +got):\n%s", diff)
 	}
 }

@@ -31,30 +31,32 @@ func (p *pane) refresh(o tree.Options) {
 		p.rows = nil
 		return
 	}
-	cur := ""
-	if r, ok := p.selected(); ok {
-		cur = r.Path
+	cur, ok := p.selected()
+	curPath := ""
+	if ok {
+		curPath = p.tree.Path(cur)
 	}
 	p.rows = p.tree.Rows(o)
-	if cur != "" {
+	if ok {
 		// Look near the old position first: a change rarely moves far.
 		found := -1
 		lo, hi := max(p.cursor-64, 0), min(p.cursor+64, len(p.rows))
 		for i := lo; i < hi; i++ {
-			if p.rows[i].Path == cur {
+			if p.rows[i].ID == cur.ID {
 				found = i
 				break
 			}
 		}
 		if found < 0 {
 			for i := range p.rows {
-				if p.rows[i].Path == cur {
+				if p.rows[i].ID == cur.ID {
 					found = i
 					break
 				}
 			}
 		}
-		if found >= 0 {
+		// A removed record's slot may hold another path now.
+		if found >= 0 && p.tree.Path(p.rows[found]) == curPath {
 			p.cursor = found
 		}
 	}
@@ -98,7 +100,7 @@ func (p *pane) fold(c bool, o tree.Options) {
 	if !ok || p.tree == nil {
 		return
 	}
-	if !r.HasKids {
+	if !p.tree.HasKids(r) {
 		if !c {
 			return
 		}
@@ -109,11 +111,11 @@ func (p *pane) fold(c bool, o tree.Options) {
 				break
 			}
 		}
-		if !r.HasKids {
+		if !p.tree.HasKids(r) {
 			return
 		}
 	}
-	p.tree.SetCollapsed(r.Path, c)
+	p.tree.SetCollapsed(p.tree.Path(r), c)
 	p.refresh(o)
 }
 
@@ -126,7 +128,9 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer 
 		if i > p.offset {
 			b.WriteByte('\n')
 		}
-		b.WriteString(p.row(th, p.rows[i], i == p.cursor, focused, flash[p.rows[i].Path], w))
+		r := p.rows[i]
+		n := p.tree.Node(r)
+		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), i == p.cursor, focused, flash[n.Path], w))
 	}
 	title := p.title
 	if len(p.rows) > p.height {
@@ -140,11 +144,11 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer 
 
 // row draws one line of the tree: kind marker, indent, fold sign, the name
 // made safe to print, and the size at the right.
-func (p *pane) row(th theme.Theme, r tree.Row, sel, focused, flash bool, w int) string {
+func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel, focused, flash bool, w int) string {
 	fold := "  "
-	if r.HasKids {
+	if hasKids {
 		fold = "▾ "
-		if r.Collapsed {
+		if folded {
 			fold = "▸ "
 		}
 	}
@@ -163,7 +167,7 @@ func (p *pane) row(th theme.Theme, r tree.Row, sel, focused, flash bool, w int) 
 	if r.Mode.IsRegular() && !r.Whiteout {
 		size = HumanSize(r.Size)
 	}
-	indent := min(r.Depth*2, w/2)
+	indent := min(depth*2, w/2)
 	left := theme.Marker(r.Kind) + " " + strings.Repeat(" ", indent) + fold + name
 	room := w
 	if size != "" {

@@ -29,52 +29,68 @@ func Coarse(k overlay.DiffKind) overlay.DiffKind {
 	return k
 }
 
-// Row is one visible line of a tree. Node points into the tree, so a node
-// replaced in place shows at once without flattening again.
+// Row is one visible line of a tree: a record and its depth. It names the
+// record, so a node replaced in place shows at once without flattening
+// again; Tree.Node reads it.
 type Row struct {
-	*Node
-	Depth     int
-	HasKids   bool
-	Collapsed bool
+	ID    int32 // the record, valid until its path is removed
+	Depth int32
 }
+
+// Node returns the node a row shows, with its path.
+func (t *Tree) Node(r Row) Node { return t.node(r.ID, t.pathOf(r.ID)) }
+
+// Path returns the path a row shows.
+func (t *Tree) Path(r Row) string { return t.pathOf(r.ID) }
+
+// HasKids reports whether the row is a directory with entries beneath it.
+func (t *Tree) HasKids(r Row) bool { return len(t.kidsOf(r.ID)) > 0 }
+
+// Folded reports whether the row is a folded directory.
+func (t *Tree) Folded(r Row) bool { return t.ents[r.ID].flags&flagCollapsed != 0 }
 
 // Rows flattens the tree into the rows o leaves visible, the root left out.
 // A directory is shown when it matches or when something beneath it is.
 func (t *Tree) Rows(o Options) []Row {
+	f := flattener{t: t, o: o, filter: strings.ToLower(o.Filter), rows: make([]Row, 0, t.n)}
 	if o.SortBySize {
-		sizes(t.root)
+		f.total = make([]int64, len(t.ents))
+		f.sizes(0)
 	}
-	f := flattener{o: o, filter: strings.ToLower(o.Filter), rows: make([]Row, 0, len(t.index))}
-	f.kids(t.root, 0)
+	f.kids(0, 0)
 	return f.rows
 }
 
 type flattener struct {
+	t      *Tree
 	o      Options
 	filter string
+	total  []int64 // size beneath each record, when sorting by size
 	rows   []Row
 }
 
-func (f *flattener) shown(e *entry) bool {
-	if f.o.Hide[Coarse(e.Kind)] {
+func (f *flattener) shown(e *ent) bool {
+	if f.o.Hide[Coarse(e.kind)] {
 		return false
 	}
-	if f.o.ChangedOnly && e.Kind == overlay.Unmodified {
+	if f.o.ChangedOnly && e.kind == overlay.Unmodified {
 		return false
 	}
-	return f.filter == "" || strings.Contains(e.lower, f.filter)
+	// ToLower returns its argument when there is nothing to lower.
+	return f.filter == "" || strings.Contains(strings.ToLower(e.name), f.filter)
 }
 
-// kids appends the visible children of e and reports whether any was.
-func (f *flattener) kids(e *entry, depth int) bool {
-	kids := e.kids
+// kids appends the visible children of record i and reports whether any
+// was.
+func (f *flattener) kids(i, depth int32) bool {
+	kids := f.t.kidsOf(i)
 	if f.o.SortBySize {
 		kids = slices.Clone(kids)
-		slices.SortStableFunc(kids, func(a, b *entry) int {
+		slices.SortStableFunc(kids, func(a, b int32) int {
 			switch {
-			case a.total > b.total:
+			case f.total[a] > f.total[b]:
 				return -1
-			case a.total < b.total:
+			case f.total[a] < f.total[b]:
 				return 1
 			}
 			return 0
@@ -89,11 +105,12 @@ func (f *flattener) kids(e *entry, depth int) bool {
 	return any
 }
 
-func (f *flattener) add(e *entry, depth int) bool {
+func (f *flattener) add(i, depth int32) bool {
 	at := len(f.rows)
-	f.rows = append(f.rows, Row{Node: &e.Node, Depth: depth, HasKids: len(e.kids) > 0, Collapsed: e.collapsed})
+	f.rows = append(f.rows, Row{ID: i, Depth: depth})
+	e := &f.t.ents[i]
 	self := f.shown(e)
-	if len(e.kids) == 0 {
+	if e.dir == 0 || len(f.t.kids[e.dir-1]) == 0 {
 		if !self {
 			f.rows = f.rows[:at]
 		}
@@ -101,8 +118,8 @@ func (f *flattener) add(e *entry, depth int) bool {
 	}
 	// A directory is kept for what lies beneath it even when folded, so
 	// that a filter still finds names inside a folded directory.
-	below := f.kids(e, depth+1)
-	if e.collapsed {
+	below := f.kids(i, depth+1)
+	if e.flags&flagCollapsed != 0 {
 		f.rows = f.rows[:at+1]
 	}
 	if !self && !below {
@@ -112,13 +129,15 @@ func (f *flattener) add(e *entry, depth int) bool {
 	return true
 }
 
-func sizes(e *entry) int64 {
-	e.total = 0
-	if e.Mode.IsRegular() {
-		e.total = e.Size
+func (f *flattener) sizes(i int32) int64 {
+	e := &f.t.ents[i]
+	var n int64
+	if e.mode.IsRegular() {
+		n = e.size
 	}
-	for _, k := range e.kids {
-		e.total += sizes(k)
+	for _, k := range f.t.kidsOf(i) {
+		n += f.sizes(k)
 	}
-	return e.total
+	f.total[i] = n
+	return n
 }
