@@ -272,10 +272,13 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 		return err
 	}
 	// The monitor starts up while the image is resolved and the
-	// container made.
-	mon, err := e.NewMonitor()
-	if err != nil {
-		return err
+	// container made: forked before this process's Go runtime started,
+	// as a run's are, or now.
+	mon := e.PreforkedMonitor()
+	if mon == nil {
+		if mon, err = e.NewMonitor(); err != nil {
+			return err
+		}
 	}
 	engine.Trace("cli: monitor started")
 	defer mon.Close()

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"minidocker/engine"
 	"minidocker/internal/testutil"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets the test binary be a container's init, monitor and exec
@@ -40,12 +44,15 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 	testutil.CheckMounts(t)
 	checkCgroups(t)
 	root := filepath.Join(t.TempDir(), "store")
+	// Every process these commands start, a preforked monitor included,
+	// inherits the mark, which tells them from other tests'.
+	mark := fmt.Sprintf("MINIDOCKER_TEST_MARK=%d-%d", os.Getpid(), time.Now().UnixNano())
 	md := func(args ...string) (code int, stdout, stderr string) {
 		t.Helper()
 		outR, outW, _ := os.Pipe()
 		errR, errW, _ := os.Pipe()
 		p, err := os.StartProcess(os.Args[0], append([]string{"minidocker", "--root", root}, args...), &os.ProcAttr{
-			Env: append(os.Environ(), cliEnv+"=1"), Files: []*os.File{nil, outW, errW}})
+			Env: append(os.Environ(), cliEnv+"=1", mark), Files: []*os.File{nil, outW, errW}})
 		outW.Close()
 		errW.Close()
 		if err != nil {
@@ -77,11 +84,74 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 	if code != 3 || stdout != "hi\n" || stderr != "err\n" {
 		t.Errorf("run sh: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	// A run that fails before its container exists, or whose flags are
+	// wrong, leaves no process behind: the monitor forked before the Go
+	// runtime started (engine.PreforkedMonitor) goes with its init.
+	for _, args := range [][]string{{"run", "--rm", "nosuchimage", "true"}, {"run", "--bogus", "base"}} {
+		if code, _, _ := md(args...); code == 0 {
+			t.Errorf("%s: exit 0", strings.Join(args, " "))
+		}
+		if left := marked(mark, 2*time.Second); len(left) > 0 {
+			t.Errorf("%s: processes left behind: %v", strings.Join(args, " "), left)
+		}
+	}
 	// A container left running: its monitor and it outlive the command.
 	code, stdout, stderr = md("run", "-d", "--name", "bg", "base", "sleep", "1000")
 	t.Cleanup(func() { md("rm", "-f", "bg") })
 	if code != 0 || len(strings.TrimSpace(stdout)) != 64 {
-		t.Errorf("run -d: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		t.Fatalf("run -d: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// Its monitor is the preforked one: named as a monitor, in a session
+	// of its own, its stdin and stdout /dev/null, its stderr the
+	// monitors' log.
+	e, err := engine.Open(engine.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.Get("bg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(st.MonitorPid)
+	if b, _ := os.ReadFile("/proc/" + pid + "/cmdline"); !strings.HasPrefix(string(b), "minidocker-monitor\x00") {
+		t.Errorf("monitor's command line %q, want minidocker-monitor", b)
+	}
+	if sid, err := unix.Getsid(st.MonitorPid); err != nil || sid != st.MonitorPid {
+		t.Errorf("monitor's session %d (%v), want its own", sid, err)
+	}
+	for fd, want := range []string{"/dev/null", "/dev/null", filepath.Join(root, "containers", "monitor.log")} {
+		if l, _ := os.Readlink("/proc/" + pid + "/fd/" + strconv.Itoa(fd)); l != want {
+			t.Errorf("monitor's fd %d is %q, want %s", fd, l, want)
+		}
+	}
+}
+
+// marked waits up to timeout for the processes whose environment holds
+// mark to be gone, and returns the command lines of those left.
+func marked(mark string, timeout time.Duration) []string {
+	deadline := time.Now().Add(timeout)
+	for {
+		var left []string
+		ents, _ := os.ReadDir("/proc")
+		for _, ent := range ents {
+			if _, err := strconv.Atoi(ent.Name()); err != nil {
+				continue
+			}
+			env, err := os.ReadFile("/proc/" + ent.Name() + "/environ")
+			if err != nil || !bytes.Contains(env, []byte(mark+"\x00")) {
+				continue
+			}
+			b, _ := os.ReadFile("/proc/" + ent.Name() + "/stat")
+			if f := strings.Fields(string(b)); len(f) > 2 && f[2] == "Z" {
+				continue // a zombie: gone but for its parent's wait
+			}
+			cmd, _ := os.ReadFile("/proc/" + ent.Name() + "/cmdline")
+			left = append(left, ent.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -8,7 +8,11 @@
 //
 //   - the monitor, like conmon: started in a session of its own, it owns the
 //     container's pty or output pipes, writes the log, serves attach on the
-//     unix socket in the container's directory, and records the exit code;
+//     unix socket in the container's directory, records the exit code and
+//     removes a container run with --rm. A "minidocker run" forks it from a
+//     C constructor before its own Go runtime starts (spawn_cgo.go,
+//     prefork.go), so that the two start up side by side; otherwise
+//     NewMonitor executes it;
 //   - the init: cloned by the monitor into new PID, mount, UTS, IPC and
 //     network namespaces from a C constructor, before the monitor's Go
 //     runtime starts (spawn_cgo.go; see initProc), it

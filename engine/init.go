@@ -35,19 +35,22 @@ const (
 // IsInit reports whether this process is minidocker re-executed by the
 // engine as a container's init, monitor or exec helper. main (and TestMain
 // of a package that starts containers) must then call Init and nothing else.
-func IsInit() bool { return os.Getenv(roleEnv) != "" }
+func IsInit() bool { return os.Getenv(roleEnv) != "" || preforked() }
 
 // Init runs the part this process was re-executed for and exits; it never
 // returns.
 func Init() {
 	role := os.Getenv(roleEnv)
 	os.Unsetenv(roleEnv)
+	if preforked() {
+		role = roleMonitor
+	}
 	var code int
 	switch role {
 	case roleInit:
 		code = initMain()
 	case roleMonitor:
-		code = monitorMain(os.Args[1:])
+		code = monitorMain(monitorArgs())
 	case roleExec:
 		code = execMain()
 	default:

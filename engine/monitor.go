@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,22 +74,22 @@ type pump struct {
 	typ byte
 }
 
-// monitorMain is the monitor's body. Its one argument is the cgroup
-// hierarchies, as JSON, for the early cgroup; the container directory and
-// the mode come on ctlFd.
+// monitorMain is the monitor's body. Its one argument, when NewMonitor
+// started it, is the cgroup hierarchies, as JSON, for the early cgroup;
+// the container directory, the mode and the hierarchies again come on
+// ctlFd.
 func monitorMain(args []string) int {
 	Trace("monitor: main")
+	if preforked() {
+		runtime.GOMAXPROCS(1) // as NewMonitor's environment has it
+	}
 	init, join, initErr, adopted := adoptInit()
 	if !adopted {
 		init, initErr = spawnInit()
 	}
 	var early *earlyCgroup
-	switch {
-	case init == nil || len(args) != 1:
-	case join != nil:
-		early = adoptEarly(args[0], join)
-	default:
-		early = joinEarly(args[0], init.pid)
+	if len(args) == 1 {
+		early = startEarly(args[0], init, join)
 	}
 	ctl := os.NewFile(ctlFd, "control")
 	line, err := bufio.NewReader(ctl).ReadString('\n')
@@ -98,10 +99,20 @@ func monitorMain(args []string) int {
 		if init != nil {
 			init.abandon()
 		}
+		if join != nil && early == nil {
+			join.Close()
+		}
 		early.discard()
 		return 0 // never given a container
 	}
-	dir, mode, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+	f := strings.SplitN(strings.TrimSuffix(line, "\n"), "\t", 3)
+	for len(f) < 3 {
+		f = append(f, "")
+	}
+	dir, mode := f[0], f[1]
+	if len(args) != 1 {
+		early = startEarly(f[2], init, join)
+	}
 	Trace("monitor: told its container")
 	// What the monitor itself has to say (a crash, most likely) goes to
 	// one log of all the monitors of the store, so that a container costs
@@ -131,6 +142,22 @@ func monitorMain(args []string) int {
 	go m.serve(m.ln)
 	m.wait()
 	return 0
+}
+
+// startEarly starts the early cgroup of init: the one its init joined
+// itself when it had directories to (join), else one made here.
+func startEarly(hierarchies string, init *initProc, join *os.File) *earlyCgroup {
+	if init == nil {
+		return nil
+	}
+	var h Hierarchies
+	if join != nil && json.Unmarshal([]byte(hierarchies), &h) == nil && earlyDirs(h) != "" {
+		return adoptEarly(hierarchies, join)
+	}
+	if join != nil {
+		join.Close()
+	}
+	return joinEarly(hierarchies, init.pid)
 }
 
 // run prepares the monitor and starts the container.

@@ -9,3 +9,8 @@ const earlyEnv = "_MINIDOCKER_EARLY_CGROUPS"
 
 // adoptInit: without cgo no constructor starts the init (see spawn_cgo.go).
 func adoptInit() (p *initProc, join *os.File, err error, ok bool) { return nil, nil, nil, false }
+
+// preforked: without cgo no constructor forks a monitor.
+func preforked() bool { return false }
+
+func takePrefork() (pid int, sync, ctl, client, dirs *os.File) { return 0, nil, nil, nil, nil }

@@ -73,15 +73,7 @@ func (e *Engine) NewMonitor() (*Monitor, error) {
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
 	m := &Monitor{pid: pid, start: procStart(pid), sync: ours[0], ctl: ours[1], client: ours[2], exited: make(chan struct{})}
-	go func() { // reap it if it ends while we still run
-		var ws unix.WaitStatus
-		for {
-			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
-				break
-			}
-		}
-		close(m.exited)
-	}()
+	go m.reap()
 	return m, nil
 }
 
@@ -165,7 +157,11 @@ func (e *Engine) StartWith(m *Monitor, ref string, attach bool) (*Session, error
 		sess = newSession(c)
 	}
 	m.closeClient()
-	_, err = fmt.Fprintf(m.ctl, "%s\t%s\n", st.Dir, mode)
+	hier, err := json.Marshal(e.cg)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("start %s: %w", st.Name(), err), closeOnError(sess, err))
+	}
+	_, err = fmt.Fprintf(m.ctl, "%s\t%s\t%s\n", st.Dir, mode, hier)
 	m.ctl.Close()
 	m.handed = true
 	if err != nil {

@@ -3,7 +3,7 @@
 // shell's time would see them. make bench uses it to set minidocker run
 // beside crun and runc in the same run.
 //
-//	timeit [-n 31] [-warmup 3] [-trace] NAME 'COMMAND' [NAME 'COMMAND']...
+//	timeit [-n 31] [-warmup 3] [-gap 50ms] [-trace] NAME 'COMMAND' [NAME 'COMMAND']...
 //
 // With -trace, each run of a command gets MINIDOCKER_TRACE (see
 // engine.TraceEnv) and timeit prints, for the commands that wrote to it, the
@@ -38,10 +38,11 @@ func main() {
 	n := flag.Int("n", 21, "timed runs of each command")
 	warmup := flag.Int("warmup", 2, "untimed runs of each command first")
 	trace := flag.Bool("trace", false, "collect MINIDOCKER_TRACE steps")
+	gap := flag.Duration("gap", 0, "pause before each run, so that what the last one left to the kernel (a network namespace's teardown, writeback) is done")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 || len(args)%2 != 0 {
-		fmt.Fprintln(os.Stderr, "usage: timeit [-n N] [-warmup N] [-trace] NAME 'COMMAND' [NAME 'COMMAND']...")
+		fmt.Fprintln(os.Stderr, "usage: timeit [-n N] [-warmup N] [-gap D] [-trace] NAME 'COMMAND' [NAME 'COMMAND']...")
 		os.Exit(2)
 	}
 	var jobs []*job
@@ -65,6 +66,7 @@ func main() {
 	// Interleaved, so that a busy moment of the machine falls on all of them.
 	for range *n {
 		for _, j := range jobs {
+			time.Sleep(*gap)
 			j.run(traceFile, true)
 		}
 	}
