@@ -53,6 +53,7 @@ test: deps build vet unit fuzz
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bash scripts/bench.sh
+	bash scripts/run-figures.sh
 
 clean:
 	rm -rf bin
