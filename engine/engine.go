@@ -140,28 +140,30 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	dir := filepath.Join(e.dir, id)
 	st := State{
 		ID: id, Spec: spec, Status: Created, Created: time.Now().UTC(), Dir: dir,
-		Rootfs: Overlay{Lower: spec.Layers, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), Target: filepath.Join(dir, "merged"), Volatile: spec.AutoRemove},
+		Rootfs: Overlay{Lower: spec.Layers, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), Target: filepath.Join(dir, scratchRoot), Volatile: spec.AutoRemove},
 		Cgroup: e.cg.Cgroup(id),
 	}
 	if m != nil {
 		st.MonitorPid, st.MonitorStart = m.pid, m.start
 	}
 	st.Settings = st.Cgroup.Settings(spec.Resources)
-	st.Mounts = rootfsPlan(dir, spec.Volumes)
+	etc, err := etcContents(spec.Hostname, e.resolv)
+	if err != nil {
+		return State{}, fmt.Errorf("create container: %w", err)
+	}
+	st.Mounts = rootfsPlan(dir, spec.Volumes, etc)
 	// The directory keeps others out; upper is the mode of the
 	// container's "/", which every user in it must be able to enter.
+	// The root's mount point and the /etc files are made by the init, in
+	// a tmpfs over dir (scratch.go).
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
-	}{{dir, 0o700}, {st.Rootfs.Upper, 0o755}, {st.Rootfs.Work, 0o700}, {st.Rootfs.Target, 0o700}} {
+	}{{dir, 0o700}, {st.Rootfs.Upper, 0o755}, {st.Rootfs.Work, 0o700}} {
 		if err := os.Mkdir(d.path, d.mode); err != nil {
 			os.RemoveAll(dir)
 			return State{}, fmt.Errorf("create container: %w", err)
 		}
-	}
-	if err := writeEtcFiles(dir, spec.Hostname, e.resolv); err != nil {
-		os.RemoveAll(dir)
-		return State{}, fmt.Errorf("create container: %w", err)
 	}
 	// A container removed when it exits need not survive a crash (its
 	// overlay is volatile too): no fsync for it.

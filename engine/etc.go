@@ -12,9 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The files docker puts over the image's /etc: made in the container's
-// directory when it is created, bind-mounted by the init, so that the
-// container can change them without touching its image or the host.
+// The files docker puts over the image's /etc: written by the init into
+// the scratch tmpfs over the container's directory (see scratch.go) and
+// bind-mounted from there, so that the container can change them without
+// touching its image or the host.
 //
 // Unlike docker, /etc/hosts is left to the image: the container has only
 // its loopback, which the image's hosts file already names, and a write to
@@ -64,39 +65,27 @@ func resolvConf(host []byte) []byte {
 	return b
 }
 
-// writeEtcFiles makes a container's hosts, hostname and resolv.conf in dir,
-// from the host's resolv.conf at hostResolv (missing counts as empty).
-func writeEtcFiles(dir, hostname, hostResolv string) error {
+// etcContents are the files over the image's /etc, by name, for hostname
+// and the host's resolv.conf at hostResolv (missing counts as empty).
+func etcContents(hostname, hostResolv string) (map[string]string, error) {
 	host, err := os.ReadFile(hostResolv)
 	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("read %s: %w", hostResolv, err)
+		return nil, fmt.Errorf("read %s: %w", hostResolv, err)
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{hostnameFile, []byte(hostname + "\n")},
-		{resolvConfFile, resolvConf(host)},
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
-			return fmt.Errorf("write container's /etc/%s: %w", f.name, err)
-		}
-	}
-	return nil
+	return map[string]string{hostnameFile: hostname + "\n", resolvConfFile: string(resolvConf(host))}, nil
 }
 
-// etcMounts bind-mount the files of writeEtcFiles over the image's, except
-// where a volume of the container's own goes (as docker lets -v replace
-// them).
-func etcMounts(dir string, vols []Volume) []Mount {
+// etcMounts bind-mount the files of etcContents, from dir's scratch, over
+// the image's, except where a volume of the container's own goes (as
+// docker lets -v replace them).
+func etcMounts(dir string, vols []Volume, contents map[string]string) []Mount {
 	var ms []Mount
 	for _, target := range etcMountPoints {
 		name := filepath.Base(target)
 		if slices.ContainsFunc(vols, func(v Volume) bool { return filepath.Clean(v.Target) == target }) {
 			continue
 		}
-		ms = append(ms, Mount{Source: filepath.Join(dir, name), Target: target, Flags: unix.MS_BIND, File: true})
+		ms = append(ms, Mount{Source: filepath.Join(dir, name), Target: target, Flags: unix.MS_BIND, File: true, Content: contents[name]})
 	}
 	return ms
 }

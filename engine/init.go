@@ -169,7 +169,13 @@ func (c initConfig) start(wait io.Reader) error {
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return err
 	}
-	if err := mountOverlay(c.Rootfs); err != nil {
+	rootfs, closeFds, err := coverWithScratch(filepath.Dir(c.Rootfs.Target), c.Rootfs, c.Mounts)
+	if err != nil {
+		return err
+	}
+	err = mountOverlay(rootfs)
+	closeFds()
+	if err != nil {
 		return err
 	}
 	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {

@@ -8,7 +8,8 @@ import (
 )
 
 func TestRootfsPlan(t *testing.T) {
-	plan := rootfsPlan("/c", []Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}})
+	etc := map[string]string{"hostname": "box\n", "resolv.conf": "nameserver 192.0.2.1\n"}
+	plan := rootfsPlan("/c", []Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}}, etc)
 	var targets []string
 	for _, m := range plan {
 		targets = append(targets, m.Target)
@@ -29,7 +30,8 @@ func TestRootfsPlan(t *testing.T) {
 		{"/proc/kcore", Mount{Target: "/proc/kcore", Mask: true, Optional: true}},
 		{"/dev/pts", Mount{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"}},
 		{"/data", Mount{Source: "/srv/data", Target: "/data", Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: true}},
-		{"/etc/hostname", Mount{Source: "/c/hostname", Target: "/etc/hostname", Flags: unix.MS_BIND, File: true}},
+		{"/etc/hostname", Mount{Source: "/c/hostname", Target: "/etc/hostname", Flags: unix.MS_BIND, File: true, Content: "box\n"}},
+		{"/etc/resolv.conf", Mount{Source: "/c/resolv.conf", Target: "/etc/resolv.conf", Flags: unix.MS_BIND, File: true, Content: "nameserver 192.0.2.1\n"}},
 		{"/etc/hosts", Mount{Source: "/etc/hosts", Target: "/etc/hosts", Flags: unix.MS_BIND | unix.MS_REC, File: true}},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,9 @@ type Mount struct {
 	Optional bool `json:"optional,omitempty"`
 	// File makes a missing target an empty file rather than a directory.
 	File bool `json:"file,omitempty"`
+	// Content, when set, is written to Source, a file of the scratch
+	// tmpfs over the container's directory, before the mounts.
+	Content string `json:"content,omitempty"`
 }
 
 // device is a node created in the container's /dev.
@@ -66,10 +69,10 @@ type Volume struct {
 }
 
 // rootfsPlan is the list of mounts that make a container's /proc, /sys,
-// /dev, its /etc/hosts, /etc/hostname and /etc/resolv.conf (files in dir,
-// the container's directory) and volumes, in order, on top of its overlay
-// root.
-func rootfsPlan(dir string, vols []Volume) []Mount {
+// /dev, its /etc/hostname and /etc/resolv.conf (files of the scratch over
+// dir, the container's directory, with the contents given by name) and
+// volumes, in order, on top of its overlay root.
+func rootfsPlan(dir string, vols []Volume, etc map[string]string) []Mount {
 	const nsd = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV
 	ms := []Mount{{Source: "proc", Target: "/proc", FSType: "proc", Flags: nsd}}
 	for _, p := range readonlyPaths {
@@ -87,7 +90,7 @@ func rootfsPlan(dir string, vols []Volume) []Mount {
 		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
 		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
 	)
-	ms = append(ms, etcMounts(dir, vols)...)
+	ms = append(ms, etcMounts(dir, vols, etc)...)
 	for _, v := range vols {
 		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
 	}

@@ -23,7 +23,17 @@ func TestIsolation(t *testing.T) {
 	}{
 		{name: "output and exit code", spec: sh("echo hi; exit 3"), want: "hi\n", code: 3},
 		{name: "pid 1 is the command", spec: sh("echo $$; cat /proc/1/cmdline | tr '\\0' ' '"), want: "1\n/bin/sh -c echo $$; cat /proc/1/cmdline | tr '\\0' ' ' "},
-		{name: "hostname", spec: Spec{Hostname: "box", Process: Process{Args: []string{"hostname"}}}, want: "box\n"},
+		{name: "hostname", spec: Spec{Hostname: "box", Process: Process{Args: []string{"sh", "-c", "hostname; cat /etc/hostname"}}}, want: "box\nbox\n",
+			verify: func(t *testing.T, r result) {
+				// The root's mount point and the /etc files live in the
+				// init's scratch tmpfs, not on the host's disk.
+				ents, _ := os.ReadDir(r.st.Dir)
+				for _, e := range ents {
+					if n := e.Name(); n == scratchRoot || n == hostnameFile || n == resolvConfFile {
+						t.Errorf("%s is in the container's directory on the host", n)
+					}
+				}
+			}},
 		{name: "environment is only the container's", spec: Spec{Hostname: "h", Process: Process{Args: []string{"env"}, Env: []string{"A=1"}}},
 			want: "A=1\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOSTNAME=h\nHOME=/root\n"},
 		{name: "working directory is made", spec: Spec{Process: Process{Args: []string{"sh", "-c", "pwd"}, Cwd: "/w/d"}}, want: "/w/d\n"},
