@@ -228,11 +228,45 @@ func (m *Merged) redirected(dir, redirect string, layer int32) []lref {
 	}
 	var out []lref
 	for i := layer - 1; i >= 0; i-- {
-		if j := m.layers[i].find(p); j >= 0 {
+		j, hides := m.layers[i].walkRedirect(p)
+		if j >= 0 {
 			out = append(out, lref{i, j})
+		}
+		if hides {
+			break
 		}
 	}
 	return out
+}
+
+// walkRedirect looks p up in t as the kernel looks up a redirect's path in
+// each lower layer, from the layer's root (ovl_lookup_layer): it returns
+// the entry at p (-1 when t has none) and whether t hides p in the layers
+// below. A whiteout or a non-directory on the way hides it, and so does an
+// opaque directory on the way, though t's own entry still counts; a
+// whiteout at p is returned for the caller's rules to stop at.
+func (t *Tree) walkRedirect(p string) (int32, bool) {
+	i, hides := int32(0), false
+	comps := strings.Split(normPath(p), "/")
+	for n, c := range comps {
+		if c == "" {
+			continue
+		}
+		if i = t.child(i, c); i < 0 {
+			return -1, hides
+		}
+		r := &t.recs[i]
+		if r.flags&flagWhiteout != 0 {
+			return i, true
+		}
+		if n < len(comps)-1 {
+			if !r.mode.IsDir() {
+				return -1, true
+			}
+			hides = hides || r.flags&flagOpaque != 0
+		}
+	}
+	return i, hides
 }
 
 // find returns the entry index of p, or -1.
