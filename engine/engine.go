@@ -80,6 +80,7 @@ func Open(o Options) (*Engine, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
+	spreadSubdirs(dir)
 	if o.ResolvConf == "" {
 		o.ResolvConf = "/etc/resolv.conf"
 	}

@@ -143,3 +143,24 @@ func TestLookPathErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSpreadSubdirs checks that the containers' directory is marked as the
+// top of unrelated trees where the file system knows the flag (ext4 does).
+func TestSpreadSubdirs(t *testing.T) {
+	e, err := Open(Options{Root: t.TempDir(), Mountinfo: "36 25 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(e.dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		t.Skipf("the file system of %s has no inode flags: %v", e.dir, err)
+	}
+	if flags&0x00020000 == 0 {
+		t.Errorf("flags of %s are %#x, without FS_TOPDIR_FL", e.dir, flags)
+	}
+}

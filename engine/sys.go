@@ -132,3 +132,26 @@ func loopbackUp() error {
 	}
 	return nil
 }
+
+// spreadSubdirs marks dir as the top of unrelated directory trees, as
+// chattr +T does (FS_TOPDIR_FL): ext4 then places each new subdirectory in
+// a block group of its own choosing, as it does for /home's, instead of
+// beside dir. A container's files are made and deleted in its own
+// directory's group; ext4 without a journal, as here, scans past every
+// inode of a group freed in the last seconds before it reuses one, so runs
+// back to back, all in one group, made each other's files ever slower
+// (run --rm base /bin/true 11.6 -> 9.1 ms). Other file systems lack the
+// flag: the error is of no consequence.
+func spreadSubdirs(dir string) {
+	const topdir = 0x00020000 // FS_TOPDIR_FL of linux/fs.h
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil || flags&topdir != 0 {
+		return
+	}
+	unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|topdir))
+}
