@@ -25,7 +25,10 @@
 //     before the Go runtime starts threads (see nsenter.go).
 //
 // A container's directory, <root>/containers/<id>, holds state.json,
-// upper/, work/, merged/ (a mount point only inside the container's mount
-// namespace, so nothing is left mounted on the host), the log and the
-// socket. Cgroups live under minidocker/<id> in each hierarchy.
+// upper/, work/, the log (once there is output) and the attach socket; its
+// flock is the container's lock. Inside the container's mount namespace
+// only, a scratch tmpfs covers it with the root's mount point and the
+// /etc files (scratch.go), so nothing is left mounted on the host. The
+// monitors share <root>/containers/monitor.log. Cgroups live under
+// minidocker/<id> in each hierarchy.
 package engine
