@@ -44,9 +44,10 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 	testutil.CheckMounts(t)
 	checkCgroups(t)
 	root := filepath.Join(t.TempDir(), "store")
-	// Every process these commands start, a preforked monitor included,
-	// inherits the mark, which tells them from other tests'.
-	mark := fmt.Sprintf("MINIDOCKER_TEST_MARK=%d-%d", os.Getpid(), time.Now().UnixNano())
+	// Every process these commands start, monitors and inits included,
+	// inherits the trace setting (engine.TraceEnv), which tells them from
+	// other tests'.
+	mark := engine.TraceEnv + "=" + filepath.Join(t.TempDir(), "trace")
 	md := func(args ...string) (code int, stdout, stderr string) {
 		t.Helper()
 		outR, outW, _ := os.Pipe()
@@ -101,9 +102,10 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 	if code != 0 || len(strings.TrimSpace(stdout)) != 64 {
 		t.Fatalf("run -d: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	// Its monitor is the preforked one: named as a monitor, in a session
-	// of its own, its stdin and stdout /dev/null, its stderr the
-	// monitors' log.
+	// Its monitor is the preforked one, a fork of the command with its
+	// environment (one started by NewMonitor has only its own): named as a
+	// monitor, in a session of its own, its stdin and stdout /dev/null, its
+	// stderr the monitors' log.
 	e, err := engine.Open(engine.Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +117,9 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 	pid := strconv.Itoa(st.MonitorPid)
 	if b, _ := os.ReadFile("/proc/" + pid + "/cmdline"); !strings.HasPrefix(string(b), "minidocker-monitor\x00") {
 		t.Errorf("monitor's command line %q, want minidocker-monitor", b)
+	}
+	if env, _ := os.ReadFile("/proc/" + pid + "/environ"); !bytes.Contains(env, []byte(cliEnv+"=1\x00")) {
+		t.Errorf("monitor's environment has no %s: not the preforked monitor", cliEnv)
 	}
 	if sid, err := unix.Getsid(st.MonitorPid); err != nil || sid != st.MonitorPid {
 		t.Errorf("monitor's session %d (%v), want its own", sid, err)
