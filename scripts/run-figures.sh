@@ -18,6 +18,7 @@ BIN=${BIN:-bin/minidocker}
 work=$(mktemp -d /tmp/minidocker-runfig.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root=$work/store
+command -v python3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null; }
 go build -o "$work/timeit" ./scripts/timeit
 "$BIN" --root "$root" image create-base >/dev/null
 
