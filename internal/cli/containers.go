@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,12 +17,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minidocker/engine"
-	"minidocker/images"
+	"minidocker/internal/app"
+	"minidocker/internal/human"
 )
 
 // containerCommands are the verbs over containers, each also under
 // "container".
-func containerCommands(a *app) []*cobra.Command {
+func containerCommands(a *app.App) []*cobra.Command {
 	group := &cobra.Command{Use: "container", Short: "Manage containers"}
 	ls := psCmd(a)
 	ls.Use, ls.Aliases = "ls", []string{"ps", "list"}
@@ -32,242 +33,81 @@ func containerCommands(a *app) []*cobra.Command {
 		attachCmd(a), execCmd(a), diffCmd(a), statsCmd(a)}
 }
 
-// containers opens the engine on the store root and tidies up first.
-func (a *app) containers() (*engine.Engine, error) {
-	e, err := engine.Open(engine.Options{Root: a.root})
-	if err != nil {
-		return nil, err
-	}
-	return e, a.tidy(e)
+// runFlags are run's and create's flags, as docker spells them.
+type runFlags struct {
+	app.Options
+	detach bool
 }
 
-// tidy removes the containers run with --rm that ended while nobody
-// waited, and releases the images of containers that are gone (a
-// container run with --rm is removed by its monitor, which cannot release
-// the image: the engine knows no images).
-func (a *app) tidy(e *engine.Engine) error {
-	// Holders before containers: a container is made before its hold, so
-	// a hold seen here whose container is not listed below has lost it.
-	var holders []string
-	s, err := a.images()
-	if err == nil {
-		holders, err = s.Holders()
-	}
-	if err != nil {
-		return err
-	}
-	all, err := e.List()
-	if err != nil {
-		return err
-	}
-	ids := map[string]bool{}
-	for _, st := range all {
-		ids[st.ID] = true
-		if st.Spec.AutoRemove && st.Status == engine.Exited {
-			a.removeContainer(e, st.ID, false)
-		}
-	}
-	for _, h := range holders {
-		if engine.IsID(h) && !ids[h] {
-			s.Release(h)
-		}
-	}
-	return nil
-}
-
-// removeContainer removes a container and lets go of its image.
-func (a *app) removeContainer(e *engine.Engine, ref string, force bool) (engine.State, error) {
-	st, err := e.Remove(ref, force)
-	if err != nil {
-		return st, err
-	}
-	if s, err := a.images(); err == nil {
-		if err := s.Release(st.ID); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
-}
-
-// startFailure is a container that could not start: its message, and the
-// exit code docker gives (127 for a command not found).
-type startFailure struct {
-	err  error
-	code int
-}
-
-func (e startFailure) Error() string   { return e.err.Error() }
-func (e startFailure) Unwrap() []error { return []error{e.err, exitError{e.code}} }
-
-// runOptions are the flags of run, as docker spells them.
-type runOptions struct {
-	interactive, tty, detach, rm  bool
-	name, workdir, hostname, user string
-	volumes, env                  []string
-	memory                        string
-	cpus                          float64
-	pids                          int64
-}
-
-func runCmd(a *app) *cobra.Command {
-	var o runOptions
+func runCmd(a *app.App) *cobra.Command {
+	var o runFlags
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
 		Args:  minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, o, args[0], args[1:])
+			return run(cmd, a, o, args[0], args[1:])
 		},
 	}
-	o.flags(c, true)
+	o.declare(c, true)
 	return c
 }
 
-func createCmd(a *app) *cobra.Command {
-	var o runOptions
+func createCmd(a *app.App) *cobra.Command {
+	var o runFlags
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] IMAGE [COMMAND [ARG...]]",
 		Short: "Create a container without starting it",
 		Args:  minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
-			s, img, layers, err := a.resolveImage(args[0])
+			r, err := a.Resolve(args[0])
 			if err != nil {
 				return err
 			}
-			spec, err := o.spec(args[0], img, layers, args[1:])
+			spec, err := r.Spec(o.Options, args[1:])
 			if err != nil {
 				return err
 			}
-			st, err := e.Create(spec)
+			st, err := a.Create(e, r, spec, nil)
 			if err != nil {
 				return err
-			}
-			if err := s.Hold(st.ID, img); err != nil {
-				return errors.Join(err, a.discard(e, st.ID))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), st.ID)
 			return nil
 		},
 	}
-	o.flags(c, false)
+	o.declare(c, false)
 	return c
 }
 
-// flags declares run's (and, without -d, create's) flags on c.
-func (o *runOptions) flags(c *cobra.Command, detach bool) {
+// declare declares run's (and, without -d, create's) flags on c.
+func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	c.Flags().SetInterspersed(false)
 	f := c.Flags()
-	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open")
-	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.BoolVarP(&o.Interactive, "interactive", "i", false, "keep stdin open")
+	f.BoolVarP(&o.Tty, "tty", "t", false, "allocate a pseudo-terminal")
 	if detach {
 		f.BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
 	}
-	f.BoolVar(&o.rm, "rm", false, "remove the container when it exits")
-	f.StringVar(&o.name, "name", "", "name the container")
-	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
-	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable K=V")
-	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
-	f.StringVarP(&o.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
-	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
-	f.StringVarP(&o.memory, "memory", "m", "", "memory limit (e.g. 256m)")
-	f.Float64Var(&o.cpus, "cpus", 0, "number of CPUs")
-	f.Int64Var(&o.pids, "pids-limit", 0, "tune container pids limit")
+	f.BoolVar(&o.AutoRemove, "rm", false, "remove the container when it exits")
+	f.StringVar(&o.Name, "name", "", "name the container")
+	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
+	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable K=V")
+	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
+	f.StringVarP(&o.Hostname, "hostname", "h", "", "container host name")
+	f.StringVarP(&o.Memory, "memory", "m", "", "memory limit (e.g. 256m, 1g, 512MiB)")
+	f.Float64Var(&o.CPUs, "cpus", 0, "number of CPUs")
+	f.Int64Var(&o.Pids, "pids-limit", 0, "tune container pids limit")
 	f.Bool("help", false, "help for "+c.Name()) // -h is --hostname, as in docker
 }
 
-// spec turns run's flags, an image and a command into an engine spec.
-func (o runOptions) spec(ref string, img images.Image, layers []string, args []string) (engine.Spec, error) {
-	cfg := img.Config.Config
-	argv := append([]string{}, cfg.Entrypoint...)
-	if len(args) > 0 {
-		argv = append(argv, args...)
-	} else {
-		argv = append(argv, cfg.Cmd...)
-	}
-	if len(argv) == 0 {
-		return engine.Spec{}, usageError{fmt.Errorf("run: image %s has no command; give one", ref)}
-	}
-	s := engine.Spec{
-		Name: o.name, Image: ref, ImageID: string(img.ID), Layers: layers, Hostname: o.hostname,
-		OpenStdin: o.interactive, AutoRemove: o.rm,
-		Process:   engine.Process{Args: argv, Cwd: cfg.WorkingDir, User: cfg.User, Tty: o.tty},
-		Resources: engine.Resources{CPUs: o.cpus, Pids: o.pids},
-	}
-	if o.workdir != "" {
-		s.Process.Cwd = o.workdir
-	}
-	if o.user != "" {
-		s.Process.User = o.user
-	}
-	env, err := environment(o.env)
-	if err != nil {
-		return engine.Spec{}, err
-	}
-	s.Process.Env = append(append([]string{}, cfg.Env...), env...)
-	for _, v := range o.volumes {
-		vol, err := engine.ParseVolume(v)
-		if err != nil {
-			return engine.Spec{}, usageError{err}
-		}
-		s.Volumes = append(s.Volumes, vol)
-	}
-	if o.memory != "" {
-		m, err := engine.ParseBytes(o.memory)
-		if err != nil {
-			return engine.Spec{}, usageError{fmt.Errorf("run: --memory: %w", err)}
-		}
-		s.Resources.Memory = m
-	}
-	return s, nil
-}
-
-// environment reads -e flags as docker does: K=V, or K alone for the
-// value K has here (dropped when it has none).
-func environment(flags []string) ([]string, error) {
-	var env []string
-	for _, kv := range flags {
-		k, _, hasValue := strings.Cut(kv, "=")
-		if k == "" {
-			return nil, usageError{fmt.Errorf("environment %q: want K=V", printable(kv))}
-		}
-		if !hasValue {
-			v, ok := os.LookupEnv(k)
-			if !ok {
-				continue
-			}
-			kv = k + "=" + v
-		}
-		env = append(env, kv)
-	}
-	return env, nil
-}
-
-// resolveImage finds an image, making the default one on first use.
-func (a *app) resolveImage(ref string) (*images.Store, images.Image, []string, error) {
-	s, err := a.images()
-	if err != nil {
-		return nil, images.Image{}, nil, err
-	}
-	img, err := s.Get(ref)
-	if errors.Is(err, images.ErrNotFound) && (ref == "base" || ref == images.BaseName) {
-		img, err = s.EnsureBase()
-	}
-	if err != nil {
-		return nil, images.Image{}, nil, err
-	}
-	dirs, err := s.LayerDirs(img)
-	if err != nil {
-		return nil, images.Image{}, nil, err
-	}
-	return s, img, dirs, nil
-}
-
-func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) error {
-	e, err := engine.Open(engine.Options{Root: a.root})
+func run(cmd *cobra.Command, a *app.App, o runFlags, ref string, args []string) error {
+	e, err := engine.Open(engine.Options{Root: a.Root})
 	if err != nil {
 		return err
 	}
@@ -282,56 +122,41 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	}
 	engine.Trace("cli: monitor started")
 	defer mon.Close()
-	if err := a.tidy(e); err != nil {
+	if err := a.Tidy(e); err != nil {
 		return err
 	}
-	s, img, layers, err := a.resolveImage(ref)
+	r, err := a.Resolve(ref)
 	if err != nil {
 		return err
 	}
 	engine.Trace("cli: image resolved")
-	spec, err := o.spec(ref, img, layers, args)
+	spec, err := r.Spec(o.Options, args)
 	if err != nil {
 		return err
 	}
-	if f, ok := cmd.InOrStdin().(*os.File); ok && o.tty && isTerminal(f) {
-		spec.Process.ConsoleSize, _ = engine.TerminalSize(int(f.Fd()))
+	if f, ok := cmd.InOrStdin().(*os.File); ok && o.Tty && isTerminal(f) {
+		spec.Process.ConsoleSize, _ = terminalSize(int(f.Fd()))
 	}
-	st, err := e.CreateFor(mon, spec)
+	st, err := a.Create(e, r, spec, mon)
 	if err != nil {
 		return err
 	}
-	engine.Trace("cli: container created")
-	hold := s.Hold
-	if spec.AutoRemove {
-		hold = s.HoldVolatile
-	}
-	if err := hold(st.ID, img); err != nil {
-		return errors.Join(err, a.discard(e, st.ID))
-	}
-	engine.Trace("cli: image held")
 	sess, err := e.StartWith(mon, st.ID, !o.detach)
 	if err != nil {
-		return a.startFailed(e, st, err)
+		return a.StartFailed(e, st, err)
 	}
 	engine.Trace("cli: started")
 	if o.detach {
 		fmt.Fprintln(cmd.OutOrStdout(), st.ID)
 		return nil
 	}
-	code, detached, err := a.stream(cmd, sess, o.interactive, o.tty, killer(e, st.ID))
+	code, detached, err := stream(cmd, sess, o.Interactive, o.Tty, killer(e, st.ID))
 	if err != nil || detached {
 		return err
 	}
 	engine.Trace("cli: exit code received")
-	if o.rm {
-		// The monitor has removed it, unless that failed: then this says why.
-		if _, err := os.Stat(st.Dir); err == nil {
-			if _, err := e.Remove(st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
-				return err
-			}
-		}
-		if err := s.Release(st.ID); err != nil {
+	if o.AutoRemove {
+		if err := a.Finish(e, st); err != nil {
 			return err
 		}
 		engine.Trace("cli: removed")
@@ -342,39 +167,20 @@ func (a *app) run(cmd *cobra.Command, o runOptions, ref string, args []string) e
 	return nil
 }
 
-// discard removes a container that never ran.
-func (a *app) discard(e *engine.Engine, id string) error {
-	_, err := a.removeContainer(e, id, true)
-	return err
-}
-
-// startFailed reports a start error with docker's exit code, removing the
-// container when it was run with --rm.
-func (a *app) startFailed(e *engine.Engine, st engine.State, err error) error {
-	if st.Spec.AutoRemove {
-		err = errors.Join(err, a.discard(e, st.ID))
-	}
-	var se *engine.StartError
-	if errors.As(err, &se) {
-		return startFailure{err, se.Code}
-	}
-	return startFailure{err, 125}
-}
-
 // stream connects the terminal to a session until the container exits or
 // the user detaches with ctrl-p ctrl-q. Without a tty, the signals that
 // would end the CLI are passed to the container instead (docker's
 // --sig-proxy), through kill.
-func (a *app) stream(cmd *cobra.Command, sess *engine.Session, interactive, tty bool, kill func(unix.Signal) error) (code int, detached bool, err error) {
+func stream(cmd *cobra.Command, sess *engine.Session, interactive, tty bool, kill func(unix.Signal) error) (code int, detached bool, err error) {
 	defer sess.Close()
 	in := cmd.InOrStdin()
 	if f, ok := in.(*os.File); ok && tty && isTerminal(f) {
-		restore, err := engine.MakeRaw(int(f.Fd()))
+		restore, err := makeRaw(int(f.Fd()))
 		if err != nil {
 			return 0, false, err
 		}
 		defer restore()
-		stop := engine.WatchSize(int(f.Fd()), func(ws engine.Winsize) { sess.Resize(ws.Rows, ws.Cols) })
+		stop := watchSize(int(f.Fd()), func(ws engine.Winsize) { sess.Resize(ws.Rows, ws.Cols) })
 		defer stop()
 	}
 	if !tty && kill != nil {
@@ -392,10 +198,10 @@ func (a *app) stream(cmd *cobra.Command, sess *engine.Session, interactive, tty 
 		go func() {
 			var r io.Reader = in
 			if tty {
-				r = &engine.DetachReader{R: in}
+				r = &detachReader{r: in}
 			}
 			_, err := io.Copy(sess, r)
-			if errors.Is(err, engine.ErrDetached) {
+			if errors.Is(err, errDetached) {
 				close(detach)
 				sess.Close()
 				return
@@ -423,12 +229,12 @@ func killer(e *engine.Engine, id string) func(unix.Signal) error {
 	return func(sig unix.Signal) error { return e.Kill(id, sig) }
 }
 
-func psCmd(a *app) *cobra.Command {
+func psCmd(a *app.App) *cobra.Command {
 	var all, quiet bool
 	c := &cobra.Command{
 		Use: "ps", Short: "List containers", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -452,12 +258,12 @@ func psCmd(a *app) *cobra.Command {
 				if !all && st.Status != engine.Running {
 					continue
 				}
-				command := printable(strings.Join(st.Spec.Process.Args, " "))
+				command := human.Visible(strings.Join(st.Spec.Process.Args, " "))
 				if len(command) > 20 {
 					command = command[:19] + "…"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\n", st.ShortID(), printable(st.Spec.Image), command,
-					ago(time.Since(st.Created)), status(st), st.Name())
+				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\n", st.ShortID(), human.Visible(st.Spec.Image), command,
+					human.Ago(time.Since(st.Created)), status(st), st.Name())
 			}
 			return tw.Flush()
 		},
@@ -471,17 +277,17 @@ func psCmd(a *app) *cobra.Command {
 func status(st engine.State) string {
 	switch st.Status {
 	case engine.Running:
-		return "Up " + strings.TrimSuffix(ago(time.Since(st.Started)), " ago")
+		return "Up " + strings.TrimSuffix(human.Ago(time.Since(st.Started)), " ago")
 	case engine.Exited:
-		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, ago(time.Since(st.Finished)))
+		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, human.Ago(time.Since(st.Finished)))
 	}
 	return "Created"
 }
 
 // eachContainer runs fn on every argument, printing each name done and
 // joining the errors.
-func eachContainer(a *app, cmd *cobra.Command, args []string, fn func(*engine.Engine, string) error) error {
-	e, err := a.containers()
+func eachContainer(a *app.App, cmd *cobra.Command, args []string, fn func(*engine.Engine, string) error) error {
+	e, err := a.Engine()
 	if err != nil {
 		return err
 	}
@@ -491,12 +297,12 @@ func eachContainer(a *app, cmd *cobra.Command, args []string, fn func(*engine.En
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintln(cmd.OutOrStdout(), printable(ref))
+		fmt.Fprintln(cmd.OutOrStdout(), human.Visible(ref))
 	}
 	return errors.Join(errs...)
 }
 
-func startCmd(a *app) *cobra.Command {
+func startCmd(a *app.App) *cobra.Command {
 	var attach bool
 	c := &cobra.Command{
 		Use: "start [-a] CONTAINER...", Short: "Start stopped containers", Args: minArgs(1, "a container"),
@@ -505,7 +311,7 @@ func startCmd(a *app) *cobra.Command {
 				if len(args) != 1 {
 					return usageError{errors.New("start -a: want one container")}
 				}
-				e, err := a.containers()
+				e, err := a.Engine()
 				if err != nil {
 					return err
 				}
@@ -515,9 +321,9 @@ func startCmd(a *app) *cobra.Command {
 				}
 				sess, err := e.Start(st.ID, true)
 				if err != nil {
-					return a.startFailed(e, st, err)
+					return a.StartFailed(e, st, err)
 				}
-				code, _, err := a.stream(cmd, sess, st.Spec.OpenStdin, st.Spec.Process.Tty, killer(e, st.ID))
+				code, _, err := stream(cmd, sess, st.Spec.OpenStdin, st.Spec.Process.Tty, killer(e, st.ID))
 				if err == nil && code != 0 {
 					err = exitError{code}
 				}
@@ -533,7 +339,7 @@ func startCmd(a *app) *cobra.Command {
 	return c
 }
 
-func stopCmd(a *app) *cobra.Command {
+func stopCmd(a *app.App) *cobra.Command {
 	var secs int
 	c := &cobra.Command{
 		Use: "stop [-t SECONDS] CONTAINER...", Short: "Stop containers: SIGTERM, then SIGKILL", Args: minArgs(1, "a container"),
@@ -548,7 +354,7 @@ func stopCmd(a *app) *cobra.Command {
 	return c
 }
 
-func killCmd(a *app) *cobra.Command {
+func killCmd(a *app.App) *cobra.Command {
 	var sig string
 	c := &cobra.Command{
 		Use: "kill [-s SIGNAL] CONTAINER...", Short: "Send a signal to containers", Args: minArgs(1, "a container"),
@@ -576,16 +382,16 @@ func parseSignal(s string) (unix.Signal, error) {
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
 	}
-	return 0, fmt.Errorf("kill: unknown signal %q", printable(s))
+	return 0, fmt.Errorf("kill: unknown signal %q", human.Visible(s))
 }
 
-func rmCmd(a *app) *cobra.Command {
+func rmCmd(a *app.App) *cobra.Command {
 	var force bool
 	c := &cobra.Command{
 		Use: "rm [-f] CONTAINER...", Short: "Remove containers", Args: minArgs(1, "a container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return eachContainer(a, cmd, args, func(e *engine.Engine, ref string) error {
-				_, err := a.removeContainer(e, ref, force)
+				_, err := a.Remove(e, ref, force)
 				return err
 			})
 		},
@@ -594,12 +400,12 @@ func rmCmd(a *app) *cobra.Command {
 	return c
 }
 
-func logsCmd(a *app) *cobra.Command {
+func logsCmd(a *app.App) *cobra.Command {
 	var follow bool
 	c := &cobra.Command{
 		Use: "logs [-f] CONTAINER", Short: "Show a container's output", Args: exactArgs(1, "one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -610,11 +416,11 @@ func logsCmd(a *app) *cobra.Command {
 	return c
 }
 
-func attachCmd(a *app) *cobra.Command {
+func attachCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "attach CONTAINER", Short: "Attach to a running container (detach with ctrl-p ctrl-q)", Args: exactArgs(1, "one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -626,7 +432,7 @@ func attachCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			code, detached, err := a.stream(cmd, sess, st.Spec.OpenStdin, st.Spec.Process.Tty, nil)
+			code, detached, err := stream(cmd, sess, st.Spec.OpenStdin, st.Spec.Process.Tty, nil)
 			if err == nil && !detached && code != 0 {
 				err = exitError{code}
 			}
@@ -635,14 +441,14 @@ func attachCmd(a *app) *cobra.Command {
 	}
 }
 
-func execCmd(a *app) *cobra.Command {
+func execCmd(a *app.App) *cobra.Command {
 	var interactive, tty bool
 	var env []string
 	var workdir, user string
 	c := &cobra.Command{
 		Use: "exec [-it] [-u USER] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: minArgs(2, "a container and a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -652,14 +458,14 @@ func execCmd(a *app) *cobra.Command {
 			}
 			if f, ok := cmd.InOrStdin().(*os.File); ok && tty && isTerminal(f) {
 				fd := int(f.Fd())
-				restore, err := engine.MakeRaw(fd)
+				restore, err := makeRaw(fd)
 				if err != nil {
 					return err
 				}
 				defer restore()
-				stdio.Size, _ = engine.TerminalSize(fd)
+				stdio.Size, _ = terminalSize(fd)
 				resize := make(chan engine.Winsize, 1)
-				stop := engine.WatchSize(fd, func(ws engine.Winsize) {
+				stop := watchSize(fd, func(ws engine.Winsize) {
 					select {
 					case resize <- ws:
 					default:
@@ -668,14 +474,14 @@ func execCmd(a *app) *cobra.Command {
 				defer stop()
 				stdio.Resize = resize
 			}
-			vars, err := environment(env)
+			vars, err := app.Environment(env)
 			if err != nil {
 				return err
 			}
 			code, err := e.Exec(args[0], engine.Process{Args: args[1:], Env: vars, Cwd: workdir, User: user, Tty: tty}, stdio)
 			var se *engine.StartError
 			if errors.As(err, &se) {
-				return startFailure{err, se.Code}
+				return &app.StartFailure{Err: err, Code: se.Code}
 			}
 			if err != nil {
 				return err
@@ -695,11 +501,11 @@ func execCmd(a *app) *cobra.Command {
 	return c
 }
 
-func diffCmd(a *app) *cobra.Command {
+func diffCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "diff CONTAINER", Short: "Show what a container changed in its filesystem", Args: exactArgs(1, "one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -708,20 +514,20 @@ func diffCmd(a *app) *cobra.Command {
 				return err
 			}
 			for _, c := range changes {
-				fmt.Fprintf(cmd.OutOrStdout(), "%c %s\n", c.Kind, printable(c.Path))
+				fmt.Fprintf(cmd.OutOrStdout(), "%c %s\n", c.Kind, human.Visible(c.Path))
 			}
 			return nil
 		},
 	}
 }
 
-func statsCmd(a *app) *cobra.Command {
+func statsCmd(a *app.App) *cobra.Command {
 	var noStream bool
 	c := &cobra.Command{
 		Use: "stats [--no-stream] [CONTAINER...]", Short: "Show running containers' CPU, memory and pids, refreshed every second",
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
@@ -737,20 +543,14 @@ func statsCmd(a *app) *cobra.Command {
 	return c
 }
 
-// statsSample is one reading of a container's counters and when it was made.
-type statsSample struct {
-	u  engine.Usage
-	at time.Time
-}
-
 // streamStats prints docker's stats table for refs (every running
 // container when there are none) every interval until ctx ends, or once
 // when stream is false, the CPU column over the half interval before it.
 // With clear, each table replaces the last on the terminal.
 func streamStats(ctx context.Context, e *engine.Engine, refs []string, w io.Writer, stream bool, every time.Duration, clear bool) error {
-	prev := map[string]statsSample{}
+	s := app.NewSampler(e)
 	if !stream {
-		if _, err := statsRows(e, refs, prev); err != nil {
+		if _, err := s.Sample(refs); err != nil {
 			return err
 		}
 		every /= 2
@@ -763,7 +563,7 @@ func streamStats(ctx context.Context, e *engine.Engine, refs []string, w io.Writ
 			case <-time.After(every):
 			}
 		}
-		rows, err := statsRows(e, refs, prev)
+		rows, err := s.Sample(refs)
 		if err != nil && (!stream || first) {
 			return err
 		}
@@ -774,59 +574,8 @@ func streamStats(ctx context.Context, e *engine.Engine, refs []string, w io.Writ
 	}
 }
 
-// statsRow is one line of the stats table.
-type statsRow struct {
-	id, name   string
-	cpu        float64 // percent of one CPU
-	mem, limit int64
-	pids       int64
-}
-
-// statsRows reads the containers' usage; the CPU share is the CPU time
-// used since the reading in prev (which it replaces) over the wall time.
-func statsRows(e *engine.Engine, refs []string, prev map[string]statsSample) ([]statsRow, error) {
-	all := len(refs) == 0
-	if all {
-		list, err := e.List()
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range list {
-			if st.Status == engine.Running {
-				refs = append(refs, st.ID)
-			}
-		}
-	}
-	var rows []statsRow
-	var errs []error
-	for _, ref := range refs {
-		st, err := e.Get(ref)
-		var u engine.Usage
-		if err == nil {
-			u, err = e.Stats(st.ID)
-		}
-		if err != nil {
-			if !all {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		now := time.Now()
-		r := statsRow{id: st.ShortID(), name: st.Name(), mem: u.MemoryBytes, limit: u.MemoryLimit, pids: u.Pids}
-		if p, ok := prev[st.ID]; ok && now.After(p.at) {
-			r.cpu = float64(u.CPUNanos-p.u.CPUNanos) / float64(now.Sub(p.at).Nanoseconds()) * 100
-		}
-		if r.limit == 0 {
-			r.limit = hostMemory()
-		}
-		prev[st.ID] = statsSample{u, now}
-		rows = append(rows, r)
-	}
-	return rows, errors.Join(errs...)
-}
-
 // printStats writes the table, first clearing the terminal when clear is set.
-func printStats(w io.Writer, rows []statsRow, clear bool) {
+func printStats(w io.Writer, rows []app.Usage, clear bool) {
 	if clear {
 		fmt.Fprint(w, "\x1b[2J\x1b[H")
 	}
@@ -834,41 +583,20 @@ func printStats(w io.Writer, rows []statsRow, clear bool) {
 	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
 	for _, r := range rows {
 		memPct := 0.0
-		if r.limit > 0 {
-			memPct = float64(r.mem) / float64(r.limit) * 100
+		if r.Limit > 0 {
+			memPct = float64(r.Mem) / float64(r.Limit) * 100
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", r.id, printable(r.name), max(r.cpu, 0),
-			binarySize(r.mem), binarySize(r.limit), memPct, r.pids)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", r.ID, human.Visible(r.Name), r.CPU,
+			human.BinarySize(r.Mem), human.BinarySize(r.Limit), memPct, r.Pids)
 	}
 	tw.Flush()
 }
 
-// binarySize writes n in binary units, as docker stats does (1.5MiB).
-func binarySize(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
-}
-
-// hostMemory is the machine's memory, the limit of a container without one.
-func hostMemory() int64 {
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
-}
-
-func containerInspectCmd(a *app) *cobra.Command {
+func containerInspectCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "inspect CONTAINER...", Short: "Show containers' state, mounts, cgroup and limits as JSON", Args: minArgs(1, "a container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.containers()
+			e, err := a.Engine()
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -6,28 +6,29 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"minidocker/images"
+	"minidocker/internal/app"
+	"minidocker/internal/human"
 )
 
 // imageCommands are the verbs over the image store, each also under "image".
-func imageCommands(a *app) []*cobra.Command {
+func imageCommands(a *app.App) []*cobra.Command {
 	list := &cobra.Command{
 		Use:   "images",
 		Short: "List images",
 		Args:  exactArgs(0, "no arguments"),
-		RunE:  func(cmd *cobra.Command, args []string) error { return a.listImages(cmd.OutOrStdout()) },
+		RunE:  func(cmd *cobra.Command, args []string) error { return listImages(a, cmd.OutOrStdout()) },
 	}
 	group := &cobra.Command{Use: "image", Short: "Manage images"}
 	group.AddCommand(
 		&cobra.Command{
 			Use: "ls", Short: "List images", Args: exactArgs(0, "no arguments"),
-			RunE: func(cmd *cobra.Command, args []string) error { return a.listImages(cmd.OutOrStdout()) },
+			RunE: func(cmd *cobra.Command, args []string) error { return listImages(a, cmd.OutOrStdout()) },
 		},
 		createBaseCmd(a),
 		inspectCmd(a, false), historyCmd(a), tagCmd(a), rmiCmd(a, "rm"), loadCmd(a), saveCmd(a), importCmd(a), pruneCmd(a),
@@ -40,12 +41,12 @@ func imageCommands(a *app) []*cobra.Command {
 		loadCmd(a), saveCmd(a), importCmd(a), system, gc}
 }
 
-func createBaseCmd(a *app) *cobra.Command {
+func createBaseCmd(a *app.App) *cobra.Command {
 	var ifMissing bool
 	c := &cobra.Command{
 		Use: "create-base", Short: "Make the default image \"base\" from the host's programs", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -65,8 +66,8 @@ func createBaseCmd(a *app) *cobra.Command {
 	return c
 }
 
-func (a *app) listImages(w io.Writer) error {
-	s, err := a.images()
+func listImages(a *app.App, w io.Writer) error {
+	s, err := a.Images()
 	if err != nil {
 		return err
 	}
@@ -79,9 +80,9 @@ func (a *app) listImages(w io.Writer) error {
 	for _, img := range imgs {
 		created := ""
 		if img.Config.Created != nil {
-			created = ago(time.Since(*img.Config.Created))
+			created = human.Ago(time.Since(*img.Config.Created))
 		}
-		size := humanSize(unpackedSize(s, img))
+		size := human.Size(unpackedSize(s, img))
 		names := img.Names
 		if len(names) == 0 {
 			names = []string{"<none>:<none>"}
@@ -107,7 +108,7 @@ func unpackedSize(s *images.Store, img images.Image) int64 {
 
 // inspectCmd prints images as JSON; with containersToo, a name that is no
 // image may be a container, as in docker inspect.
-func inspectCmd(a *app, containersToo bool) *cobra.Command {
+func inspectCmd(a *app.App, containersToo bool) *cobra.Command {
 	short := "Show images' manifest and config as JSON"
 	if containersToo {
 		short = "Show images or containers as JSON"
@@ -115,7 +116,7 @@ func inspectCmd(a *app, containersToo bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "inspect NAME...", Short: short, Args: minArgs(1, "an image or container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -132,13 +133,13 @@ func inspectCmd(a *app, containersToo bool) *cobra.Command {
 			for _, ref := range args {
 				img, err := s.Get(ref)
 				if errors.Is(err, images.ErrNotFound) && containersToo {
-					e, cerr := a.containers()
+					e, cerr := a.Engine()
 					if cerr != nil {
 						return cerr
 					}
 					st, cerr := e.Get(ref)
 					if cerr != nil {
-						return fmt.Errorf("no image or container %s", printable(ref))
+						return fmt.Errorf("no image or container %s", human.Visible(ref))
 					}
 					out = append(out, st)
 					continue
@@ -166,12 +167,12 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func historyCmd(a *app) *cobra.Command {
+func historyCmd(a *app.App) *cobra.Command {
 	var noTrunc bool
 	c := &cobra.Command{
 		Use: "history IMAGE", Short: "Show how an image's layers were made", Args: exactArgs(1, "one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -187,18 +188,18 @@ func historyCmd(a *app) *cobra.Command {
 			type row struct{ layer, created, by, size, comment string }
 			var rows []row
 			for _, e := range h {
-				r := row{layer: "<missing>", by: printable(e.CreatedBy), size: "0B", comment: printable(e.Comment)}
+				r := row{layer: "<missing>", by: human.Visible(e.CreatedBy), size: "0B", comment: human.Visible(e.Comment)}
 				if !noTrunc {
-					r.by, r.comment = truncate(r.by, 60), truncate(r.comment, 40)
+					r.by, r.comment = human.Truncate(r.by, 60), human.Truncate(r.comment, 40)
 				}
 				if e.Created != nil {
-					r.created = ago(time.Since(*e.Created))
+					r.created = human.Ago(time.Since(*e.Created))
 				}
 				if !e.EmptyLayer && layer < len(img.DiffIDs()) {
 					d := img.DiffIDs()[layer]
 					r.layer = d.Encoded()[:12]
 					if m, err := s.Layer(d); err == nil {
-						r.size = humanSize(m.TarSize)
+						r.size = human.Size(m.TarSize)
 					}
 					layer++
 				}
@@ -215,20 +216,11 @@ func historyCmd(a *app) *cobra.Command {
 	return c
 }
 
-// truncate shortens s to n runes, marking the cut with "…".
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-func tagCmd(a *app) *cobra.Command {
+func tagCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "tag SOURCE TARGET", Short: "Give an image another name", Args: exactArgs(2, "SOURCE and TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -238,12 +230,12 @@ func tagCmd(a *app) *cobra.Command {
 	}
 }
 
-func rmiCmd(a *app, use string) *cobra.Command {
+func rmiCmd(a *app.App, use string) *cobra.Command {
 	var force bool
 	c := &cobra.Command{
 		Use: use + " IMAGE...", Short: "Remove image names; the image goes with its last name", Args: minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -268,13 +260,13 @@ func rmiCmd(a *app, use string) *cobra.Command {
 	return c
 }
 
-func loadCmd(a *app) *cobra.Command {
+func loadCmd(a *app.App) *cobra.Command {
 	var input string
 	var quiet bool
 	c := &cobra.Command{
 		Use: "load [-i FILE]", Short: "Load images from a docker-archive or OCI archive (file, directory or standard input)", Args: exactArgs(0, "no arguments (use -i FILE)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -307,7 +299,7 @@ func loadCmd(a *app) *cobra.Command {
 	return c
 }
 
-func saveCmd(a *app) *cobra.Command {
+func saveCmd(a *app.App) *cobra.Command {
 	var output, format string
 	c := &cobra.Command{
 		Use: "save -o FILE IMAGE...", Short: "Save images to an OCI archive (or --format docker-archive)", Args: minArgs(1, "an image"),
@@ -316,7 +308,7 @@ func saveCmd(a *app) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -335,16 +327,16 @@ func saveCmd(a *app) *cobra.Command {
 }
 
 // limitFlags adds the per-layer unpack limits to a command that unpacks layers.
-func limitFlags(c *cobra.Command, a *app) {
-	c.Flags().Int64Var(&a.limits.MaxBytes, "max-layer-bytes", 0, "refuse a layer holding more bytes of file content (default 64 GiB)")
-	c.Flags().Int64Var(&a.limits.MaxEntries, "max-layer-entries", 0, "refuse a layer with more tar entries (default 10,000,000)")
+func limitFlags(c *cobra.Command, a *app.App) {
+	c.Flags().Int64Var(&a.Limits.MaxBytes, "max-layer-bytes", 0, "refuse a layer holding more bytes of file content (default 64 GiB)")
+	c.Flags().Int64Var(&a.Limits.MaxEntries, "max-layer-entries", 0, "refuse a layer with more tar entries (default 10,000,000)")
 }
 
-func importCmd(a *app) *cobra.Command {
+func importCmd(a *app.App) *cobra.Command {
 	c := &cobra.Command{
 		Use: "import ROOTFS.tar NAME", Short: "Make a one-layer image from a root filesystem tar", Args: exactArgs(2, "ROOTFS.tar and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -360,11 +352,11 @@ func importCmd(a *app) *cobra.Command {
 	return c
 }
 
-func pruneCmd(a *app) *cobra.Command {
+func pruneCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "prune", Short: "Delete blobs and layers that no image or container references", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -372,18 +364,18 @@ func pruneCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d blobs and %d layers\nTotal reclaimed space: %s\n", len(rep.Blobs), len(rep.Layers), humanSize(rep.Bytes))
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d blobs and %d layers\nTotal reclaimed space: %s\n", len(rep.Blobs), len(rep.Layers), human.Size(rep.Bytes))
 			return nil
 		},
 	}
 }
 
-func dfCmd(a *app) *cobra.Command {
+func dfCmd(a *app.App) *cobra.Command {
 	var verbose bool
 	c := &cobra.Command{
 		Use: "df", Short: "Show how images share layers and space", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.images()
+			s, err := a.Images()
 			if err != nil {
 				return err
 			}
@@ -394,17 +386,17 @@ func dfCmd(a *app) *cobra.Command {
 			w := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 			fmt.Fprintln(tw, "TYPE\tCOUNT\tSIZE")
-			fmt.Fprintf(tw, "Images\t%d\t%s (unshared)\n", len(u.Images), humanSize(u.Logical))
-			fmt.Fprintf(tw, "Layers\t%d\t%s (on disk, unpacked)\n", len(u.Layers), humanSize(u.Unique))
-			fmt.Fprintf(tw, "Shared\t\t%s (layers used more than once)\n", humanSize(u.Shared))
-			fmt.Fprintf(tw, "Blobs\t\t%s (compressed)\n", humanSize(u.Blobs))
+			fmt.Fprintf(tw, "Images\t%d\t%s (unshared)\n", len(u.Images), human.Size(u.Logical))
+			fmt.Fprintf(tw, "Layers\t%d\t%s (on disk, unpacked)\n", len(u.Layers), human.Size(u.Unique))
+			fmt.Fprintf(tw, "Shared\t\t%s (layers used more than once)\n", human.Size(u.Shared))
+			fmt.Fprintf(tw, "Blobs\t\t%s (compressed)\n", human.Size(u.Blobs))
 			tw.Flush()
-			fmt.Fprintf(w, "Sharing layers saves %s of %s (%.0f%%)\n", humanSize(u.Logical-u.Unique), humanSize(u.Logical), 100*u.Savings())
+			fmt.Fprintf(w, "Sharing layers saves %s of %s (%.0f%%)\n", human.Size(u.Logical-u.Unique), human.Size(u.Logical), 100*u.Savings())
 			if verbose {
 				tw = tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 				fmt.Fprintln(tw, "\nLAYER\tSIZE\tIMAGES\tCONTAINERS")
 				for _, l := range u.Layers {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", l.DiffID.Encoded()[:12], humanSize(l.Size), l.Images, l.Holders)
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", l.DiffID.Encoded()[:12], human.Size(l.Size), l.Images, l.Holders)
 				}
 				tw.Flush()
 			}
@@ -413,59 +405,4 @@ func dfCmd(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every layer with its users")
 	return c
-}
-
-// humanSize prints bytes as docker does, in SI units.
-func humanSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%dB", n)
-	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
-}
-
-// ago prints a duration as docker's "5 minutes ago".
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "Less than a minute ago"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	case d < 14*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
-	}
-	return plural(int(d/(7*24*time.Hour)), "week") + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		if unit == "hour" {
-			return "An hour"
-		}
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// printable makes control characters visible, so text from an image cannot
-// drive the terminal.
-func printable(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) < 0 {
-		return s
-	}
-	q := fmt.Sprintf("%+q", s)
-	return q[1 : len(q)-1]
-}
-
-func isTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

@@ -1,259 +1,41 @@
-package main
+package cli
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
-	"minidocker/engine"
-	"minidocker/images"
+	"minidocker/internal/app"
+	"minidocker/internal/human"
 	"minidocker/overlay"
 )
 
-// stack is what the analysis commands look at: the layers of an image, a
-// container (its image's layers and its upper directory on top), an overlay
-// mount of the host, or an image archive read in place.
-type stack struct {
-	what   string          // "image", "container", "mount" or "archive"
-	name   string          // how to call it in output
-	layers []*overlay.Tree // bottom first; a container's upper last
-	labels []string        // one per layer: a short diffID, "upper", a directory
-	// createdBy is the history line of each layer, "" where there is none.
-	createdBy []string
-	merged    *overlay.Merged
-}
-
-// top is the index of the stack's last layer.
-func (s *stack) top() int { return len(s.layers) - 1 }
-
-// openStack resolves ref as an image, then a container, then an overlay
-// mount point, then an archive file.
-func (a *app) openStack(ref string, archives bool) (*stack, error) {
-	st, err := a.images()
-	if err != nil {
-		return nil, err
-	}
-	img, err := st.Get(ref)
-	if err != nil && !errors.Is(err, images.ErrNotFound) {
-		return nil, err
-	}
-	var ctr *engine.State
-	if e, eerr := engine.Open(engine.Options{Root: a.root}); eerr == nil {
-		if c, cerr := e.Get(ref); cerr == nil {
-			ctr = &c
-		}
-	}
-	switch {
-	case err == nil && ctr != nil:
-		return nil, fmt.Errorf("%s names both image %s and container %s: give an ID", overlay.SafeName(ref), img.ShortID(), ctr.ShortID())
-	case err == nil:
-		return imageStack(st, img)
-	case ctr != nil:
-		return containerStack(st, *ctr)
-	}
-	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
-		ms, merr := overlay.Mounts()
-		if merr != nil {
-			return nil, merr
-		}
-		for _, m := range ms {
-			if m.Point == abs {
-				return mountStack(m)
-			}
-		}
-		if _, serr := os.Stat(abs); serr == nil && archives {
-			return archiveStack(abs)
-		}
-	}
-	return nil, fmt.Errorf("no image, container or overlay mount %s", overlay.SafeName(ref))
-}
-
-func readLayers(dirs []string) ([]*overlay.Tree, error) {
-	trees := make([]*overlay.Tree, len(dirs))
-	for i, d := range dirs {
-		t, err := overlay.ReadDir(d)
-		if err != nil {
-			return nil, fmt.Errorf("read layer %d: %w", i, err)
-		}
-		trees[i] = t
-	}
-	return trees, nil
-}
-
-// historyLines pairs each non-empty history entry with its layer.
-func historyLines(h []ocispec.History, n int) []string {
-	out := make([]string, n)
-	i := 0
-	for _, e := range h {
-		if e.EmptyLayer {
-			continue
-		}
-		if i < n {
-			out[i] = e.CreatedBy
-		}
-		i++
-	}
-	return out
-}
-
-func imageStack(st *images.Store, img images.Image) (*stack, error) {
-	dirs, err := st.LayerDirs(img)
-	if err != nil {
-		return nil, err
-	}
-	trees, err := readLayers(dirs)
-	if err != nil {
-		return nil, err
-	}
-	s := &stack{what: "image", name: imageName(img), layers: trees, createdBy: historyLines(img.Config.History, len(trees))}
-	for _, d := range img.DiffIDs() {
-		s.labels = append(s.labels, d.Encoded()[:12])
-	}
-	s.merged = overlay.Merge(trees)
-	return s, nil
-}
-
-func imageName(img images.Image) string {
-	if len(img.Names) > 0 {
-		return img.Names[0]
-	}
-	return img.ShortID()
-}
-
-func containerStack(st *images.Store, c engine.State) (*stack, error) {
-	trees, err := readLayers(append(append([]string{}, c.Rootfs.Lower...), c.Rootfs.Upper))
-	if err != nil {
-		return nil, err
-	}
-	s := &stack{what: "container", name: c.Name(), layers: trees, createdBy: make([]string, len(trees))}
-	for _, d := range c.Rootfs.Lower {
-		s.labels = append(s.labels, filepath.Base(d))
-	}
-	if img, err := st.Get(c.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(c.Rootfs.Lower) {
-		copy(s.createdBy, historyLines(img.Config.History, len(c.Rootfs.Lower)))
-	}
-	s.labels = append(s.labels, "upper")
-	s.createdBy[len(trees)-1] = "the container's changes"
-	s.merged = overlay.Merge(trees)
-	return s, nil
-}
-
-func mountStack(m overlay.Mount) (*stack, error) {
-	merged, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	s := &stack{what: "mount", name: m.Point, layers: merged.Layers(), merged: merged}
-	for i := len(m.Lower) - 1; i >= 0; i-- {
-		s.labels = append(s.labels, m.Lower[i])
-	}
-	if m.Upper != "" {
-		s.labels = append(s.labels, "upper "+m.Upper)
-	}
-	s.createdBy = make([]string, len(s.layers))
-	return s, nil
-}
-
-func archiveStack(p string) (*stack, error) {
-	ar, err := images.OpenArchive(p)
-	if err != nil {
-		return nil, err
-	}
-	defer ar.Close()
-	if len(ar.Images) == 0 {
-		return nil, fmt.Errorf("archive %s: holds no image", p)
-	}
-	ai := ar.Images[0]
-	s := &stack{what: "archive", name: p}
-	// Layers are read at once, each on its own goroutine: decompressing and
-	// hashing dominate, and the archive is read in place with ReadAt.
-	n := len(ai.DiffIDs())
-	s.layers = make([]*overlay.Tree, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i, d := range ai.DiffIDs() {
-		s.labels = append(s.labels, d.Encoded()[:12])
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.layers[i], errs[i] = readArchiveLayer(ai, i)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("archive %s: layer %s: %w", p, d, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs { // the first failing layer: one error, one line
-		if err != nil {
-			return nil, err
-		}
-	}
-	s.createdBy = historyLines(ai.Config.History, len(s.layers))
-	s.merged = overlay.Merge(s.layers)
-	return s, nil
-}
-
-func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
-	rc, err := ai.OpenLayer(i)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	t, err := overlay.ReadTar(rc)
-	if err != nil {
-		return nil, err
-	}
-	// ReadTar stops at the tar's end; the rest is read to check the diffID.
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// layerChanges is what layer i changes over the layers below it.
-func (s *stack) layerChanges(i int) []overlay.Change {
-	return overlay.Diff(overlay.Merge(s.layers[:i]), s.layers[i])
-}
-
-// layerBytes is the regular-file content a layer stores.
-func layerBytes(t *overlay.Tree) int64 {
-	var n int64
-	t.Walk(func(p string, nd overlay.Node) error {
-		if nd.Mode.IsRegular() && nd.Hardlink == "" && !nd.Whiteout {
-			n += nd.Size
-		}
-		return nil
-	})
-	return n
-}
-
-func overlayCommands(a *app) []*cobra.Command {
+// layerCommands are the verbs that look into layers: docker has none of
+// them; dive and overlay mount tables are their peers.
+func layerCommands(a *app.App) []*cobra.Command {
 	return []*cobra.Command{layersCmd(a), treeCmd(a), analyzeCmd(a), mountsCmd(a)}
 }
 
-func layersCmd(a *app) *cobra.Command {
+func layersCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "layers IMAGE|CONTAINER|MOUNTPOINT", Short: "Show the stack of layers with what each adds, changes and deletes", Args: exactArgs(1, "an image, container or overlay mount point"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openStack(args[0], false)
+			s, err := a.OpenStack(args[0], false)
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "#\tLAYER\tSIZE\tADDED\tCHANGED\tDELETED\tCREATED BY")
-			for i := s.top(); i >= 0; i-- {
+			for i := s.Top(); i >= 0; i-- {
 				var add, chg, del int
-				for _, c := range s.layerChanges(i) {
+				for _, c := range s.Changes(i) {
 					switch c.Kind {
 					case overlay.Added:
 						add++
@@ -263,8 +45,8 @@ func layersCmd(a *app) *cobra.Command {
 						chg++
 					}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, overlay.SafeName(s.labels[i]), humanSize(layerBytes(s.layers[i])),
-					add, chg, del, truncate(printable(s.createdBy[i]), 60))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, human.Visible(s.Labels[i]), human.Size(app.LayerBytes(s.Layers[i])),
+					add, chg, del, human.Truncate(human.Visible(s.CreatedBy[i]), 60))
 			}
 			return tw.Flush()
 		},
@@ -309,7 +91,7 @@ func nodeType(n overlay.Node) string {
 	return "other"
 }
 
-func treeCmd(a *app) *cobra.Command {
+func treeCmd(a *app.App) *cobra.Command {
 	var layer int
 	var changed, asJSON bool
 	c := &cobra.Command{
@@ -322,7 +104,7 @@ func treeCmd(a *app) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openStack(args[0], false)
+			s, err := a.OpenStack(args[0], false)
 			if err != nil {
 				return err
 			}
@@ -332,8 +114,8 @@ func treeCmd(a *app) *cobra.Command {
 			}
 			var lines []treeLine
 			if cmd.Flags().Changed("layer") {
-				if layer < 0 || layer > s.top() {
-					return usageError{fmt.Errorf("--layer %d: the stack has layers 0 to %d", layer, s.top())}
+				if layer < 0 || layer > s.Top() {
+					return usageError{fmt.Errorf("--layer %d: the stack has layers 0 to %d", layer, s.Top())}
 				}
 				lines = layerLines(s, layer, root)
 			} else {
@@ -353,21 +135,21 @@ func treeCmd(a *app) *cobra.Command {
 			w := cmd.OutOrStdout()
 			for _, l := range lines {
 				depth := strings.Count(strings.TrimPrefix(l.Path, root), "/")
-				name := overlay.SafeName(filepath.Base(l.Path))
+				name := human.Visible(filepath.Base(l.Path))
 				if l.Path == root {
-					depth, name = 0, overlay.SafeName(l.Path)
+					depth, name = 0, human.Visible(l.Path)
 				}
 				if l.Type == "dir" && l.Path != "/" {
 					name += "/"
 				}
 				if l.Link != "" {
-					name += " → " + overlay.SafeName(l.Link)
+					name += " → " + human.Visible(l.Link)
 				}
 				marks := l.Kind
 				if l.Opaque && l.Kind != overlay.Opaque.String() {
 					marks += ",opaque"
 				}
-				fmt.Fprintf(w, "%-10s %5d:%-5d %8s  L%-2d %-13s %s%s\n", l.Mode, l.UID, l.GID, humanSize(l.Size), l.Layer, marks, strings.Repeat("  ", depth), name)
+				fmt.Fprintf(w, "%-10s %5d:%-5d %8s  L%-2d %-13s %s%s\n", l.Mode, l.UID, l.GID, human.Size(l.Size), l.Layer, marks, strings.Repeat("  ", depth), name)
 			}
 			return nil
 		},
@@ -382,16 +164,16 @@ func under(p, root string) bool {
 	return root == "/" || p == root || strings.HasPrefix(p, root+"/")
 }
 
-func mergedLines(s *stack, root string, changed bool) ([]treeLine, error) {
-	if _, ok := s.merged.Lookup(root); !ok {
-		return nil, fmt.Errorf("path %s: not in %s %s", overlay.SafeName(root), s.what, overlay.SafeName(s.name))
+func mergedLines(s *app.Stack, root string, changed bool) ([]treeLine, error) {
+	if _, ok := s.Merged.Lookup(root); !ok {
+		return nil, fmt.Errorf("path %s: not in %s %s", human.Visible(root), s.What, human.Visible(s.Name))
 	}
 	var lines []treeLine
-	err := s.merged.Walk(func(e overlay.Entry) error {
+	err := s.Merged.Walk(func(e overlay.Entry) error {
 		if !under(e.Path, root) {
 			return nil
 		}
-		if changed && e.Layer != s.top() {
+		if changed && e.Layer != s.Top() {
 			return nil
 		}
 		lines = append(lines, treeLine{
@@ -403,14 +185,14 @@ func mergedLines(s *stack, root string, changed bool) ([]treeLine, error) {
 	return lines, err
 }
 
-func layerLines(s *stack, i int, root string) []treeLine {
+func layerLines(s *app.Stack, i int, root string) []treeLine {
 	var lines []treeLine
-	for _, c := range s.layerChanges(i) {
+	for _, c := range s.Changes(i) {
 		if !under(c.Path, root) {
 			continue
 		}
 		l := treeLine{Path: c.Path, Layer: i, Kind: c.Kind.String(), Size: c.Size}
-		if n, ok := s.layers[i].Lookup(c.Path); ok {
+		if n, ok := s.Layers[i].Lookup(c.Path); ok {
 			l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), nodeMode(n), n.UID, n.GID, n.Link, n.Opaque
 		} else {
 			l.Type, l.Mode = "removed", "----------"
@@ -426,7 +208,7 @@ func layerLines(s *stack, i int, root string) []treeLine {
 	return lines
 }
 
-func analyzeCmd(a *app) *cobra.Command {
+func analyzeCmd(a *app.App) *cobra.Command {
 	var ci bool
 	var lowest, userWasted float64
 	var highestWasted string
@@ -439,7 +221,7 @@ func analyzeCmd(a *app) *cobra.Command {
 			if highestWasted != "" && highestWasted != "disabled" {
 				n, err := parseSize(highestWasted)
 				if err != nil {
-					return usageError{fmt.Errorf("--highest-wasted-bytes %s: %w", printable(highestWasted), err)}
+					return usageError{fmt.Errorf("--highest-wasted-bytes %s: %w", human.Visible(highestWasted), err)}
 				}
 				maxWasted = n
 			}
@@ -452,14 +234,14 @@ func analyzeCmd(a *app) *cobra.Command {
 			// limiter keeps a larger live heap from thrashing at the limit.
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
 			defer debug.SetGCPercent(debug.SetGCPercent(-1))
-			s, err := a.openStack(args[0], true)
+			s, err := a.OpenStack(args[0], true)
 			if err != nil {
 				return err
 			}
-			eff := s.merged.Efficiency()
+			eff := s.Merged.Efficiency()
 			var total, base int64
-			for i, t := range s.layers {
-				n := layerBytes(t)
+			for i, t := range s.Layers {
+				n := app.LayerBytes(t)
 				total += n
 				if i == 0 {
 					base = n
@@ -472,10 +254,10 @@ func analyzeCmd(a *app) *cobra.Command {
 				userPct = float64(eff.Wasted) / float64(user)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s %s: %d layers, %d paths\n", s.what, overlay.SafeName(s.name), len(s.layers), s.merged.Len())
+			fmt.Fprintf(w, "%s %s: %d layers, %d paths\n", s.What, human.Visible(s.Name), len(s.Layers), s.Merged.Len())
 			fmt.Fprintf(w, "  efficiency:          %.4f %%\n", 100*eff.Score)
-			fmt.Fprintf(w, "  stored bytes:        %s (first layer %s)\n", humanSize(eff.Stored), humanSize(base))
-			fmt.Fprintf(w, "  wasted bytes:        %s\n", humanSize(eff.Wasted))
+			fmt.Fprintf(w, "  stored bytes:        %s (first layer %s)\n", human.Size(eff.Stored), human.Size(base))
+			fmt.Fprintf(w, "  wasted bytes:        %s\n", human.Size(eff.Wasted))
 			fmt.Fprintf(w, "  user wasted percent: %.4f %%\n", 100*userPct)
 			if len(eff.Files) > 0 {
 				tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
@@ -485,7 +267,7 @@ func analyzeCmd(a *app) *cobra.Command {
 						fmt.Fprintf(tw, "  …\t\t%d more\n", len(eff.Files)-20)
 						break
 					}
-					fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Copies, humanSize(f.Wasted), overlay.SafeName(f.Path))
+					fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Copies, human.Size(f.Wasted), human.Visible(f.Path))
 				}
 				tw.Flush()
 			}
@@ -503,7 +285,7 @@ func analyzeCmd(a *app) *cobra.Command {
 			fmt.Fprintln(w, "\nCI rules:")
 			rule("lowest-efficiency", eff.Score >= lowest, fmt.Sprintf("%.4f >= %.4f", eff.Score, lowest))
 			if maxWasted >= 0 {
-				rule("highest-wasted-bytes", eff.Wasted <= maxWasted, fmt.Sprintf("%s <= %s", humanSize(eff.Wasted), humanSize(maxWasted)))
+				rule("highest-wasted-bytes", eff.Wasted <= maxWasted, fmt.Sprintf("%s <= %s", human.Size(eff.Wasted), human.Size(maxWasted)))
 			} else {
 				fmt.Fprintln(w, "  SKIP: highest-wasted-bytes (disabled)")
 			}
@@ -541,7 +323,7 @@ func parseSize(s string) (int64, error) {
 	return int64(f * mult), nil
 }
 
-func mountsCmd(a *app) *cobra.Command {
+func mountsCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "mounts", Short: "List the host's overlay mounts (docker's, podman's, ours, any)", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -560,7 +342,7 @@ func mountsCmd(a *app) *cobra.Command {
 				if upper == "" {
 					upper = "(read-only)"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", overlay.SafeName(m.Point), len(m.Lower), overlay.SafeName(upper), overlay.SafeName(top))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", human.Visible(m.Point), len(m.Lower), human.Visible(upper), human.Visible(top))
 			}
 			return tw.Flush()
 		},

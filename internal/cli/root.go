@@ -1,7 +1,9 @@
-// Command minidocker is a small container engine with a terminal UI that
-// shows copy-on-write at work: the image's layers, the container's upper
-// directory and the merged view, live.
-package main
+// Package cli is minidocker's command line: docker's verbs and flags, parsed
+// with cobra, each group of verbs in a file of its own (images.go,
+// containers.go, layers.go, ui.go). It parses, calls the application layer
+// (internal/app) and prints: tables, JSON and docker's exit codes. It
+// decides nothing about containers or layers.
+package cli
 
 import (
 	"errors"
@@ -12,12 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"minidocker/engine"
-	"minidocker/images"
+	"minidocker/internal/app"
+	"minidocker/internal/human"
 )
-
-// defaultRoot is where minidocker keeps images and containers.
-const defaultRoot = "/var/lib/minidocker"
 
 // usageError marks an error in how the command was called: exit code 2.
 type usageError struct{ err error }
@@ -25,42 +24,14 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// app is what every command shares: where the store is, opened on demand.
-type app struct {
-	root   string
-	limits images.UnpackLimits
-	store  *images.Store
-}
+// exitError carries a container's exit code out of a command.
+type exitError struct{ code int }
 
-// images opens the image store once.
-func (a *app) images() (*images.Store, error) {
-	if a.store == nil {
-		s, err := images.Open(a.root)
-		if err != nil {
-			return nil, err
-		}
-		if a.limits.MaxBytes < 0 || a.limits.MaxEntries < 0 {
-			return nil, usageError{errors.New("layer limits must not be negative")}
-		}
-		s.SetUnpackLimits(a.limits)
-		a.store = s
-	}
-	return a.store, nil
-}
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-func main() {
-	// A re-executed minidocker is a container's init, monitor or exec
-	// helper: it must do that and nothing else.
-	if engine.IsInit() {
-		engine.Init() // never returns
-	}
-	engine.Trace("cli: main")
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
-
-// run executes the command line args and returns the exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{}
+// Main runs the command line args and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := app.New("")
 	cmd := newRootCmd(a)
 	cmd.SetArgs(args)
 	cmd.SetIn(stdin)
@@ -74,10 +45,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if ee, ok := err.(exitError); ok {
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "minidocker: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "minidocker: %s\n", human.Line(err.Error()))
+	return exitCode(err)
+}
+
+// exitCode is the code an error ends the command with: 2 for a usage
+// error, a container's or docker's start code, 1 otherwise.
+func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) || errors.Is(err, app.ErrInvalid) || isCobraUsage(err) {
 		return 2
+	}
+	var sf *app.StartFailure
+	if errors.As(err, &sf) {
+		return sf.Code
 	}
 	var ee exitError
 	if errors.As(err, &ee) {
@@ -86,11 +67,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// exitError carries a container's exit code out of a command.
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
 // isCobraUsage recognises cobra's own errors for unknown commands.
 func isCobraUsage(err error) bool {
 	s := err.Error()
@@ -98,45 +74,30 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(s, "unknown shorthand flag")
 }
 
-// oneLine keeps an error message on one line, with control characters made visible.
-func oneLine(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString("; ")
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func newRootCmd(a *app) *cobra.Command {
+func newRootCmd(a *app.App) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "minidocker",
 		Short:         "A small container engine that shows copy-on-write at work",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if a.root == "" {
-				a.root = os.Getenv("MINIDOCKER_ROOT")
+			if a.Root == "" {
+				a.Root = os.Getenv("MINIDOCKER_ROOT")
 			}
-			if a.root == "" {
-				a.root = defaultRoot
+			if a.Root == "" {
+				a.Root = app.DefaultRoot
 			}
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVar(&a.root, "root", "", "store directory (env MINIDOCKER_ROOT, default "+defaultRoot+")")
+	root.PersistentFlags().StringVar(&a.Root, "root", "", "store directory (env MINIDOCKER_ROOT, default "+app.DefaultRoot+")")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
-	root.AddCommand(overlayCommands(a)...)
+	root.AddCommand(layerCommands(a)...)
 	root.AddCommand(uiCmd(a))
+	root.AddCommand(containerCommands(a)...)
 	// With no command on a terminal, minidocker opens its terminal UI.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
@@ -150,7 +111,6 @@ func newRootCmd(a *app) *cobra.Command {
 		}
 		return cmd.Help()
 	}
-	root.AddCommand(containerCommands(a)...)
 	return root
 }
 

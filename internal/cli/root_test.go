@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 func cli(t *testing.T, root string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(append([]string{"--root", root}, args...), strings.NewReader(""), &out, &errb)
+	code := Main(append([]string{"--root", root}, args...), strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -1,4 +1,4 @@
-package engine
+package cli
 
 import (
 	"errors"
@@ -10,6 +10,9 @@ import (
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"minidocker/engine"
+	"minidocker/internal/testutil"
 )
 
 func TestDetachReader(t *testing.T) {
@@ -33,8 +36,8 @@ func TestDetachReader(t *testing.T) {
 				r = iotest.OneByteReader(r)
 			}
 			t.Run(name, func(t *testing.T) {
-				got, err := io.ReadAll(&DetachReader{R: r})
-				if errors.Is(err, ErrDetached) != tt.detached || (err != nil && !errors.Is(err, ErrDetached)) {
+				got, err := io.ReadAll(&detachReader{r: r})
+				if errors.Is(err, errDetached) != tt.detached || (err != nil && !errors.Is(err, errDetached)) {
 					t.Errorf("error %v, want detached %v", err, tt.detached)
 				}
 				if diff := cmp.Diff(tt.want, string(got)); diff != "" {
@@ -48,13 +51,13 @@ func TestDetachReader(t *testing.T) {
 func TestMakeRaw(t *testing.T) {
 	master, slave, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pty: %v", err)
+		testutil.Unavailable(t, "no pty: "+err.Error())
 	}
 	defer master.Close()
 	defer slave.Close()
 	fd := int(slave.Fd())
 	before, _ := unix.IoctlGetTermios(fd, unix.TCGETS)
-	restore, err := MakeRaw(fd)
+	restore, err := makeRaw(fd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func TestMakeRaw(t *testing.T) {
 		t.Errorf("not restored (-want +got):\n%s", diff)
 	}
 	pty.Setsize(master, &pty.Winsize{Rows: 33, Cols: 77})
-	if ws, err := TerminalSize(fd); err != nil || ws != (Winsize{33, 77}) {
+	if ws, err := terminalSize(fd); err != nil || ws != (engine.Winsize{Rows: 33, Cols: 77}) {
 		t.Errorf("size %v, %v", ws, err)
 	}
 }

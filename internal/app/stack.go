@@ -1,0 +1,244 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/engine"
+	"minidocker/images"
+	"minidocker/internal/human"
+	"minidocker/overlay"
+)
+
+// Stack is what the layer commands look at: the layers of an image, a
+// container (its image's layers and its upper directory on top), an overlay
+// mount of the host, or an image archive read in place.
+type Stack struct {
+	What   string          // "image", "container", "mount" or "archive"
+	Name   string          // how to call it in output
+	Layers []*overlay.Tree // bottom first; a container's upper last
+	Labels []string        // one per layer: a short diffID, "upper", a directory
+	// CreatedBy is the history line of each layer, "" where there is none.
+	CreatedBy []string
+	Merged    *overlay.Merged
+	// Upper reports whether the top layer is a live upper directory (a
+	// container's or a mount's) rather than an image layer.
+	Upper bool
+}
+
+// Top is the index of the stack's last layer.
+func (s *Stack) Top() int { return len(s.Layers) - 1 }
+
+// Changes is what layer i changes over the layers below it.
+func (s *Stack) Changes(i int) []overlay.Change {
+	return overlay.Diff(overlay.Merge(s.Layers[:i]), s.Layers[i])
+}
+
+// OpenStack resolves ref as an image, then a container, then an overlay
+// mount point, then (with archives) an archive file.
+func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
+	st, err := a.Images()
+	if err != nil {
+		return nil, err
+	}
+	img, err := st.Get(ref)
+	if err != nil && !errors.Is(err, images.ErrNotFound) {
+		return nil, err
+	}
+	var ctr *engine.State
+	if e, eerr := engine.Open(engine.Options{Root: a.Root}); eerr == nil {
+		if c, cerr := e.Get(ref); cerr == nil {
+			ctr = &c
+		}
+	}
+	switch {
+	case err == nil && ctr != nil:
+		return nil, fmt.Errorf("%s names both image %s and container %s: give an ID", human.Visible(ref), img.ShortID(), ctr.ShortID())
+	case err == nil:
+		return imageStack(st, img)
+	case ctr != nil:
+		return containerStack(st, *ctr)
+	}
+	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
+		ms, merr := overlay.Mounts()
+		if merr != nil {
+			return nil, merr
+		}
+		for _, m := range ms {
+			if m.Point == abs {
+				return mountStack(m)
+			}
+		}
+		if _, serr := os.Stat(abs); serr == nil && archives {
+			return archiveStack(abs)
+		}
+	}
+	return nil, fmt.Errorf("no image, container or overlay mount %s", human.Visible(ref))
+}
+
+// readLayers reads each layer directory's tree, bottom first.
+func readLayers(dirs []string) ([]*overlay.Tree, error) {
+	trees := make([]*overlay.Tree, len(dirs))
+	for i, d := range dirs {
+		t, err := overlay.ReadDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("read layer %d: %w", i, err)
+		}
+		trees[i] = t
+	}
+	return trees, nil
+}
+
+// historyLines pairs each non-empty history entry with its layer.
+func historyLines(h []ocispec.History, n int) []string {
+	out := make([]string, n)
+	i := 0
+	for _, e := range h {
+		if e.EmptyLayer {
+			continue
+		}
+		if i < n {
+			out[i] = e.CreatedBy
+		}
+		i++
+	}
+	return out
+}
+
+func imageStack(st *images.Store, img images.Image) (*Stack, error) {
+	dirs, err := st.LayerDirs(img)
+	if err != nil {
+		return nil, err
+	}
+	trees, err := readLayers(dirs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{What: "image", Name: ImageName(img), Layers: trees, CreatedBy: historyLines(img.Config.History, len(trees))}
+	for _, d := range img.DiffIDs() {
+		s.Labels = append(s.Labels, d.Encoded()[:12])
+	}
+	s.Merged = overlay.Merge(trees)
+	return s, nil
+}
+
+// ImageName is how output calls an image: its first name, else its short ID.
+func ImageName(img images.Image) string {
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return img.ShortID()
+}
+
+func containerStack(st *images.Store, c engine.State) (*Stack, error) {
+	trees, err := readLayers(append(append([]string{}, c.Rootfs.Lower...), c.Rootfs.Upper))
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{What: "container", Name: c.Name(), Layers: trees, CreatedBy: make([]string, len(trees)), Upper: true}
+	for _, d := range c.Rootfs.Lower {
+		s.Labels = append(s.Labels, filepath.Base(d))
+	}
+	if img, err := st.Get(c.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(c.Rootfs.Lower) {
+		copy(s.CreatedBy, historyLines(img.Config.History, len(c.Rootfs.Lower)))
+		for i, d := range img.DiffIDs() {
+			s.Labels[i] = d.Encoded()[:12]
+		}
+	}
+	s.Labels = append(s.Labels, "upper")
+	s.CreatedBy[len(trees)-1] = "the container's changes"
+	s.Merged = overlay.Merge(trees)
+	return s, nil
+}
+
+func mountStack(m overlay.Mount) (*Stack, error) {
+	merged, err := m.Open()
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{What: "mount", Name: m.Point, Layers: merged.Layers(), Merged: merged, Upper: m.Upper != ""}
+	for i := len(m.Lower) - 1; i >= 0; i-- {
+		s.Labels = append(s.Labels, m.Lower[i])
+	}
+	if m.Upper != "" {
+		s.Labels = append(s.Labels, "upper "+m.Upper)
+	}
+	s.CreatedBy = make([]string, len(s.Layers))
+	return s, nil
+}
+
+func archiveStack(p string) (*Stack, error) {
+	ar, err := images.OpenArchive(p)
+	if err != nil {
+		return nil, err
+	}
+	defer ar.Close()
+	if len(ar.Images) == 0 {
+		return nil, fmt.Errorf("archive %s: holds no image", human.Visible(p))
+	}
+	ai := ar.Images[0]
+	s := &Stack{What: "archive", Name: p}
+	// Layers are read at once, each on its own goroutine: decompressing and
+	// hashing dominate, and the archive is read in place with ReadAt.
+	n := len(ai.DiffIDs())
+	s.Layers = make([]*overlay.Tree, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, d := range ai.DiffIDs() {
+		s.Labels = append(s.Labels, d.Encoded()[:12])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Layers[i], errs[i] = readArchiveLayer(ai, i)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("archive %s: layer %s: %w", human.Visible(p), d, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs { // the first failing layer: one error, one line
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.CreatedBy = historyLines(ai.Config.History, len(s.Layers))
+	s.Merged = overlay.Merge(s.Layers)
+	return s, nil
+}
+
+func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
+	rc, err := ai.OpenLayer(i)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	t, err := overlay.ReadTar(rc)
+	if err != nil {
+		return nil, err
+	}
+	// ReadTar stops at the tar's end; the rest is read to check the diffID.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// LayerBytes is the regular-file content a layer stores: the size docker
+// and dive give a layer.
+func LayerBytes(t *overlay.Tree) int64 {
+	var n int64
+	t.Walk(func(p string, nd overlay.Node) error {
+		if nd.Mode.IsRegular() && nd.Hardlink == "" && !nd.Whiteout {
+			n += nd.Size
+		}
+		return nil
+	})
+	return n
+}

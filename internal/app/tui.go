@@ -1,0 +1,499 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"minidocker/engine"
+	"minidocker/images"
+	"minidocker/overlay"
+	"minidocker/ui"
+	"minidocker/ui/layers"
+	"minidocker/ui/terminal"
+	"minidocker/ui/tree"
+)
+
+// UISources are the application as the terminal UI sees it. Without root
+// the UI still opens: images and host mounts can be browsed, and NoRun
+// says why containers cannot run.
+func (a *App) UISources() ui.Sources {
+	src := ui.Sources{Mounts: uiMounts{}}
+	var why []string
+	if s, err := a.Images(); err == nil {
+		src.Images = uiImages{s}
+	} else {
+		why = append(why, "image store: "+err.Error())
+	}
+	if os.Geteuid() != 0 {
+		why = append(why, "containers need root: running is disabled")
+	} else if e, err := a.Engine(); err != nil {
+		why = append(why, "containers unavailable: "+err.Error())
+	} else {
+		src.Containers = &uiContainers{a: a, e: e}
+	}
+	src.NoRun = strings.Join(why, "; ")
+	return src
+}
+
+// uiImages is the image store as the UI sees it.
+type uiImages struct{ s *images.Store }
+
+func (u uiImages) Images() ([]ui.Image, error) {
+	list, err := u.s.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.Image, 0, len(list))
+	for _, img := range list {
+		out = append(out, u.image(img))
+	}
+	return out, nil
+}
+
+func (u uiImages) image(img images.Image) ui.Image {
+	r := ui.Image{ID: string(img.ID), ShortID: img.ShortID(), Names: img.Names}
+	if c := img.Config.Created; c != nil {
+		r.Created = *c
+	}
+	var made []string
+	for _, h := range img.Config.History {
+		var t time.Time
+		if h.Created != nil {
+			t = *h.Created
+		}
+		r.History = append(r.History, ui.History{Created: t, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer})
+		if !h.EmptyLayer {
+			made = append(made, h.CreatedBy)
+		}
+	}
+	for i, d := range img.DiffIDs() {
+		l := ui.Layer{DiffID: string(d)}
+		if meta, err := u.s.Layer(d); err == nil {
+			l.Size = meta.TarSize
+		}
+		// The image's size is its layers uncompressed, as "images" and
+		// docker show it, not the blobs' size.
+		r.Size += l.Size
+		if i < len(made) {
+			l.CreatedBy = made[i]
+		}
+		r.Layers = append(r.Layers, l)
+	}
+	if b, err := json.MarshalIndent(img.Config, "", "  "); err == nil {
+		r.Config = string(b)
+	}
+	return r
+}
+
+func (u uiImages) ImageStack(id string) (layers.Stack, error) {
+	img, err := u.s.Get(id)
+	if err != nil {
+		return layers.Stack{}, err
+	}
+	dirs, err := u.s.LayerDirs(img)
+	if err != nil {
+		return layers.Stack{}, err
+	}
+	names, sizes := u.layerNames(img)
+	st, err := stackOf(dirs, "", names)
+	st.Sizes = sizes
+	return st, err
+}
+
+// layerNames labels an image's layers with their short diffID and the
+// history line that made them, and gives their sizes.
+func (u uiImages) layerNames(img images.Image) ([]string, []int64) {
+	ui := u.image(img)
+	names := make([]string, len(ui.Layers))
+	sizes := make([]int64, len(ui.Layers))
+	for i, l := range ui.Layers {
+		names[i] = shortDigest(l.DiffID) + " " + l.CreatedBy
+		sizes[i] = l.Size
+	}
+	return names, sizes
+}
+
+func (u uiImages) Load(p string) ([]string, error) {
+	imgs, err := u.s.Load(p)
+	var names []string
+	for _, img := range imgs {
+		names = append(names, img.Names...)
+	}
+	return names, err
+}
+
+func (u uiImages) Prune() (string, error) {
+	r, err := u.s.GC()
+	return fmt.Sprintf("pruned %d blobs, %d layers, %s", len(r.Blobs), len(r.Layers), layers.HumanSize(r.Bytes)), err
+}
+
+func shortDigest(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	return d[:min(12, len(d))]
+}
+
+// uiContainers is the engine as the UI sees it.
+type uiContainers struct {
+	a *App
+	e *engine.Engine
+}
+
+func (u *uiContainers) Containers() ([]ui.Container, error) {
+	list, err := u.e.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.Container, 0, len(list))
+	for _, st := range list {
+		c := ui.Container{ID: st.ID, ShortID: st.ShortID(), Name: st.Name(), Image: st.Spec.Image,
+			Command: strings.Join(st.Spec.Process.Args, " "), Status: string(st.Status),
+			Running: st.Status == engine.Running, ExitCode: st.ExitCode, Created: st.Created}
+		if b, err := json.MarshalIndent(st, "", "  "); err == nil {
+			c.Inspect = string(b)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (u *uiContainers) ContainerStack(id string) (layers.Stack, error) {
+	st, err := u.e.Get(id)
+	if err != nil {
+		return layers.Stack{}, err
+	}
+	names := make([]string, len(st.Rootfs.Lower))
+	for i, d := range st.Rootfs.Lower {
+		names[i] = filepath.Base(d)
+	}
+	// Name the layers by the image's history when the image is still here.
+	var sizes []int64
+	if s, err := u.a.Images(); err == nil {
+		if img, err := s.Get(st.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(names) {
+			names, sizes = uiImages{s}.layerNames(img)
+		}
+	}
+	stack, err := stackOf(st.Rootfs.Lower, st.Rootfs.Upper, names)
+	stack.Sizes = sizes
+	return stack, err
+}
+
+func (u *uiContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node, error) {
+	st, err := u.e.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := overlay.Watch(ctx, st.Rootfs.Upper)
+	if err != nil {
+		return nil, err
+	}
+	return watchNodes(st.Rootfs.Upper, st.Rootfs.Lower, evs), nil
+}
+
+// watchNodes turns the watcher's events into the nodes the layer view
+// takes (layers.EventsMsg), reading each entry from the upper directory
+// and comparing it with the lower layers (bottom first) as a fresh read
+// would. A change inside a directory changes the directory's own
+// modification time, which the watcher does not report: the parent of
+// each path is read again too.
+func watchNodes(upper string, lower []string, evs <-chan []overlay.Event) <-chan []tree.Node {
+	out := make(chan []tree.Node, 1)
+	go func() {
+		defer close(out)
+		for batch := range evs {
+			out <- changedNodes(upper, lower, batch)
+		}
+	}()
+	return out
+}
+
+// changedNodes reads the paths of a batch of events, parents first.
+func changedNodes(upper string, lower []string, batch []overlay.Event) []tree.Node {
+	kinds := map[string]overlay.DiffKind{}
+	for _, ev := range batch {
+		if ev.Err != nil {
+			continue
+		}
+		p := tree.Clean(ev.Path)
+		kinds[p] = ev.Kind
+		if d := path.Dir(p); d != "/" {
+			if _, ok := kinds[d]; !ok {
+				kinds[d] = overlay.Unmodified // read again, not changed itself
+			}
+		}
+	}
+	paths := slices.Sorted(maps.Keys(kinds))
+	nodes := make([]tree.Node, 0, len(paths))
+	for _, p := range paths {
+		c, ok, err := overlay.ChangeAt(upper, lower, p)
+		switch {
+		case err != nil:
+			continue
+		case !ok:
+			if kinds[p] != overlay.Unmodified {
+				nodes = append(nodes, tree.Node{Path: p, Kind: overlay.Removed})
+			}
+			continue
+		}
+		n := c.Node
+		tn := tree.Node{Path: p, Mode: n.Mode, UID: n.UID, GID: n.GID, Size: n.Size, Link: n.Link,
+			Kind: c.Kind, Whiteout: n.Whiteout, Opaque: n.Opaque}
+		if n.Whiteout {
+			tn.Kind = overlay.Whiteout
+		}
+		nodes = append(nodes, tn)
+	}
+	return nodes
+}
+
+func (u *uiContainers) Run(s ui.RunSpec) (string, error) {
+	o := Options{Interactive: true, Tty: true, Name: s.Name, Volumes: s.Volumes, Memory: s.Memory, CPUs: s.CPUs, Pids: s.Pids}
+	r, err := u.a.Resolve(s.Image)
+	if err != nil {
+		return "", err
+	}
+	spec, err := r.Spec(o, s.Command)
+	if err != nil {
+		return "", err
+	}
+	st, err := u.a.Create(u.e, r, spec, nil)
+	if err != nil {
+		return "", err
+	}
+	sess, err := u.e.Start(st.ID, false)
+	if sess != nil {
+		err = errors.Join(err, sess.Close())
+	}
+	return st.ID, err
+}
+
+func (u *uiContainers) Start(id string) error {
+	sess, err := u.e.Start(id, false)
+	if sess != nil {
+		err = errors.Join(err, sess.Close())
+	}
+	return err
+}
+
+func (u *uiContainers) Stop(id string) error {
+	_, err := u.e.Stop(id, 10*time.Second)
+	return err
+}
+
+func (u *uiContainers) Remove(id string) error {
+	_, err := u.a.Remove(u.e, id, false)
+	return err
+}
+
+func (u *uiContainers) Attach(id string) (terminal.Pty, error) {
+	sess, err := u.e.Attach(id)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := sess.Wait(pw, pw)
+		pw.CloseWithError(orEOF(err))
+	}()
+	return sessionPty{sess, pr}, nil
+}
+
+// sessionPty is an attach session as a pty.
+type sessionPty struct {
+	s *engine.Session
+	r *io.PipeReader
+}
+
+func (p sessionPty) Read(b []byte) (int, error)  { return p.r.Read(b) }
+func (p sessionPty) Write(b []byte) (int, error) { return p.s.Write(b) }
+func (p sessionPty) Close() error                { return errors.Join(p.s.Close(), p.r.Close()) }
+func (p sessionPty) Resize(cols, rows int) error { return p.s.Resize(uint16(rows), uint16(cols)) }
+
+func (u *uiContainers) Exec(id string) (terminal.Pty, error) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	resize := make(chan engine.Winsize, 1)
+	p := &execPty{in: inW, out: outR, resize: resize}
+	go func() {
+		_, err := u.e.Exec(id, engine.Process{Args: []string{"/bin/sh"}, Env: []string{"TERM=xterm-256color"}, Tty: true},
+			engine.Stdio{Stdin: inR, Stdout: outW, Stderr: outW, Size: engine.Winsize{Rows: 24, Cols: 80}, Resize: resize})
+		outW.CloseWithError(orEOF(err))
+		inR.Close()
+	}()
+	return p, nil
+}
+
+// execPty is an exec'd shell as a pty.
+type execPty struct {
+	in     *io.PipeWriter
+	out    *io.PipeReader
+	resize chan engine.Winsize
+}
+
+func (p *execPty) Read(b []byte) (int, error)  { return p.out.Read(b) }
+func (p *execPty) Write(b []byte) (int, error) { return p.in.Write(b) }
+
+// Close sends the shell an end of file (ctrl-d at the start of a line,
+// which the tty's line discipline turns into EOF) and closes the streams.
+func (p *execPty) Close() error {
+	_, _ = p.in.Write([]byte{'\n', 4})
+	return errors.Join(p.in.Close(), p.out.Close())
+}
+
+func (p *execPty) Resize(cols, rows int) error {
+	select {
+	case p.resize <- engine.Winsize{Rows: uint16(rows), Cols: uint16(cols)}:
+	default:
+	}
+	return nil
+}
+
+func orEOF(err error) error {
+	if err == nil {
+		return io.EOF
+	}
+	return err
+}
+
+// Logs follows the container's output until ctx ends (w then fails).
+func (u *uiContainers) Logs(ctx context.Context, id string, w io.Writer) error {
+	return u.e.Logs(id, true, w)
+}
+
+func (u *uiContainers) Stats(id string) (ui.Stats, error) {
+	s, err := u.e.Stats(id)
+	return ui.Stats{MemoryBytes: s.MemoryBytes, MemoryLimit: s.MemoryLimit, CPUNanos: s.CPUNanos, Pids: s.Pids}, err
+}
+
+// uiMounts reads the host's overlay mounts.
+type uiMounts struct{}
+
+func (uiMounts) Mounts() ([]ui.Mount, error) {
+	ms, err := overlay.Mounts()
+	if err != nil {
+		return nil, err
+	}
+	var out []ui.Mount
+	for _, m := range ms {
+		if m.IsOverlay() {
+			out = append(out, ui.Mount{ID: m.ID, Point: m.Point, Lower: m.Lower, Upper: m.Upper, Work: m.Work})
+		}
+	}
+	return out, nil
+}
+
+func (uiMounts) MountStack(m ui.Mount) (layers.Stack, error) {
+	lower := make([]string, len(m.Lower))
+	names := make([]string, len(m.Lower))
+	for i, d := range m.Lower { // top first → bottom first
+		lower[len(lower)-1-i] = d
+		names[len(lower)-1-i] = d
+	}
+	return stackOf(lower, m.Upper, names)
+}
+
+func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node, error) {
+	if m.Upper == "" {
+		return nil, nil
+	}
+	evs, err := overlay.Watch(ctx, m.Upper)
+	if err != nil {
+		return nil, err
+	}
+	lower := slices.Clone(m.Lower) // top first → bottom first
+	slices.Reverse(lower)
+	return watchNodes(m.Upper, lower, evs), nil
+}
+
+// stackOf reads layer directories (bottom first) and an upper directory
+// ("" for an image) into the trees the layer view shows.
+func stackOf(lower []string, upper string, names []string) (layers.Stack, error) {
+	trees := make([]*overlay.Tree, len(lower))
+	for i, d := range lower {
+		t, err := overlay.ReadDir(d)
+		if err != nil {
+			return layers.Stack{}, fmt.Errorf("read layer %d: %w", i, err)
+		}
+		trees[i] = t
+	}
+	s := layers.Stack{Names: names, Layers: make([]*tree.Tree, len(trees))}
+	for i, t := range trees {
+		s.Layers[i] = changesTree(overlay.Merge(trees[:i]), t, i)
+	}
+	below := overlay.Merge(trees)
+	s.Lower = mergedTree(below, len(trees), upper == "")
+	s.Efficiency = below.Efficiency()
+	dirs := append([]string{}, lower...)
+	if upper != "" {
+		ut, err := overlay.ReadDir(upper)
+		if err != nil {
+			return layers.Stack{}, fmt.Errorf("read upper dir: %w", err)
+		}
+		s.Upper = changesTree(below, ut, len(trees))
+		s.Merged = mergedTree(overlay.Merge(append(trees, ut)), len(trees), false)
+		dirs = append(dirs, upper)
+	}
+	s.Open = func(n tree.Node) (io.ReadCloser, error) {
+		if n.Layer < 0 || n.Layer >= len(dirs) {
+			return nil, fmt.Errorf("open %s: no layer %d", n.Path, n.Layer)
+		}
+		// OpenInRoot refuses a path that leaves the layer, even through a
+		// symlink a running container just made.
+		return os.OpenInRoot(dirs[n.Layer], strings.TrimPrefix(tree.Clean(n.Path), "/"))
+	}
+	return s, nil
+}
+
+// changesTree is what layer (number idx) changes over the view below it.
+func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
+	changes := overlay.Diff(below, layer)
+	t := tree.New(nil)
+	t.Grow(len(changes))
+	for _, c := range changes {
+		n := tree.Node{Path: c.Path, Kind: c.Kind, Size: c.Size, Layer: idx}
+		ln, ok := layer.Lookup(c.Path)
+		if !ok {
+			if e, found := below.Lookup(c.Path); found {
+				ln = e.Node
+			}
+		}
+		n.Mode, n.UID, n.GID, n.Link = ln.Mode, ln.UID, ln.GID, ln.Link
+		n.Whiteout, n.Opaque = ln.Whiteout, ln.Opaque
+		if c.Lower >= 0 {
+			n.Shadows = []int{c.Lower}
+		}
+		t.Set(n)
+	}
+	return t
+}
+
+// mergedTree is the merged view of layers below top. For an image every
+// entry keeps its kind (dive's aggregated view: what the layers above the
+// first changed); for a container only what layer top (the upper dir)
+// provides does, and the rest reads as unmodified.
+func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
+	t := tree.New(nil)
+	t.Grow(m.Len())
+	_ = m.Walk(func(e overlay.Entry) error {
+		if e.Path == "/" {
+			return nil
+		}
+		k := overlay.Unmodified
+		if image && e.Layer > 0 || !image && e.Layer == top {
+			k = e.Kind
+		}
+		t.Set(tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
+			Link: e.Node.Link, Kind: k, Layer: e.Layer, Shadows: e.Shadows, Opaque: e.Opaque && e.Layer == top})
+		return nil
+	})
+	return t
+}
