@@ -258,12 +258,7 @@ func psCmd(a *app.App) *cobra.Command {
 				if !all && st.Status != engine.Running {
 					continue
 				}
-				command := human.Visible(strings.Join(st.Spec.Process.Args, " "))
-				if len(command) > 20 {
-					command = command[:19] + "…"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\n", st.ShortID(), human.Visible(st.Spec.Image), command,
-					human.Ago(time.Since(st.Created)), status(st), st.Name())
+				fmt.Fprintln(tw, strings.Join(psRow(st, time.Now()), "\t"))
 			}
 			return tw.Flush()
 		},
@@ -271,6 +266,14 @@ func psCmd(a *app.App) *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "show all containers, not only running ones")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "only show IDs")
 	return c
+}
+
+// psRow is a container's line of ps: the command cut to 20 characters as
+// docker cuts it, escaped once and never cut inside a character.
+func psRow(st engine.State, now time.Time) []string {
+	command := human.Truncate(human.Visible(strings.Join(st.Spec.Process.Args, " ")), 20)
+	return []string{st.ShortID(), human.Visible(st.Spec.Image), `"` + command + `"`,
+		human.Ago(now.Sub(st.Created)), status(st), human.Visible(st.Name())}
 }
 
 // status is a container's STATUS column, as docker writes it.

@@ -2,11 +2,12 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -182,30 +183,65 @@ func mergedLines(s *app.Stack, root string, changed bool) ([]treeLine, error) {
 		})
 		return nil
 	})
-	return lines, err
+	if err != nil || !changed {
+		return lines, err
+	}
+	// What the top layer deletes is not in the merged view: its changes
+	// say so, as they do for --layer.
+	for _, c := range s.Changes(s.Top()) {
+		if c.Kind == overlay.Removed && under(c.Path, root) {
+			lines = append(lines, changeLine(s, s.Top(), c))
+		}
+	}
+	slices.SortStableFunc(lines, func(a, b treeLine) int { return overlay.ComparePaths(a.Path, b.Path) })
+	return lines, nil
 }
 
 func layerLines(s *app.Stack, i int, root string) []treeLine {
 	var lines []treeLine
 	for _, c := range s.Changes(i) {
-		if !under(c.Path, root) {
-			continue
+		if under(c.Path, root) {
+			lines = append(lines, changeLine(s, i, c))
 		}
-		l := treeLine{Path: c.Path, Layer: i, Kind: c.Kind.String(), Size: c.Size}
-		if n, ok := s.Layers[i].Lookup(c.Path); ok {
-			l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), nodeMode(n), n.UID, n.GID, n.Link, n.Opaque
-		} else {
-			l.Type, l.Mode = "removed", "----------"
-		}
-		if c.Kind == overlay.Removed {
-			l.Kind += " (" + c.Via.String() + ")"
-		}
-		if c.Lower >= 0 {
-			l.Shadows = []int{c.Lower}
-		}
-		lines = append(lines, l)
 	}
 	return lines
+}
+
+// changeLine is the line of a path layer i changes.
+func changeLine(s *app.Stack, i int, c overlay.Change) treeLine {
+	l := treeLine{Path: c.Path, Layer: i, Kind: c.Kind.String(), Size: c.Size}
+	if n, ok := s.Layers[i].Lookup(c.Path); ok {
+		l.Type, l.Mode, l.UID, l.GID, l.Link, l.Opaque = nodeType(n), nodeMode(n), n.UID, n.GID, n.Link, n.Opaque
+	} else {
+		l.Type, l.Mode = "removed", "----------"
+	}
+	if c.Kind == overlay.Removed {
+		l.Kind += " (" + c.Via.String() + ")"
+	}
+	if c.Lower >= 0 {
+		l.Shadows = []int{c.Lower}
+	}
+	return l
+}
+
+// ciLimits checks analyze's --ci thresholds and reads the wasted bytes
+// (-1 when disabled). A fraction that is NaN, infinite or out of range is
+// an error, never a rule silently skipped.
+func ciLimits(lowest, userWasted float64, highestWasted string) (maxWasted int64, err error) {
+	if math.IsNaN(lowest) || lowest < 0 || lowest > 1 {
+		return 0, fmt.Errorf("--lowest-efficiency %v: want a fraction from 0 to 1", lowest)
+	}
+	if math.IsNaN(userWasted) || math.IsInf(userWasted, 0) || userWasted < 0 {
+		return 0, fmt.Errorf("--highest-user-wasted-percent %v: want a fraction from 0", userWasted)
+	}
+	if highestWasted == "" || highestWasted == "disabled" {
+		return -1, nil
+	}
+	n, err := human.ParseSize(highestWasted)
+	if err != nil {
+		return 0, fmt.Errorf("--highest-wasted-bytes: %w", err)
+	}
+	return n, nil
 }
 
 func analyzeCmd(a *app.App) *cobra.Command {
@@ -217,16 +253,9 @@ func analyzeCmd(a *app.App) *cobra.Command {
 		Short: "Measure how efficiently an image's layers store what it shows (dive's CI gate with --ci)",
 		Args:  exactArgs(1, "an image, container or archive file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var maxWasted int64 = -1
-			if highestWasted != "" && highestWasted != "disabled" {
-				n, err := parseSize(highestWasted)
-				if err != nil {
-					return usageError{fmt.Errorf("--highest-wasted-bytes %s: %w", human.Visible(highestWasted), err)}
-				}
-				maxWasted = n
-			}
-			if lowest < 0 || lowest > 1 || userWasted < 0 {
-				return usageError{errors.New("--lowest-efficiency is a fraction from 0 to 1, --highest-user-wasted-percent a fraction from 0")}
+			maxWasted, err := ciLimits(lowest, userWasted, highestWasted)
+			if err != nil {
+				return usageError{err}
 			}
 			// Reading layers allocates far more than it keeps (tar headers,
 			// names, decompression windows): collect only when the heap nears
@@ -301,26 +330,6 @@ func analyzeCmd(a *app.App) *cobra.Command {
 	c.Flags().StringVar(&highestWasted, "highest-wasted-bytes", "disabled", "with --ci: the most wasted bytes allowed (e.g. 20MB), or disabled")
 	c.Flags().Float64Var(&userWasted, "highest-user-wasted-percent", 0.1, "with --ci: the highest fraction of bytes wasted allowed (0 to 1)")
 	return c
-}
-
-// parseSize reads 20MB, 1.5GB, 300kB or 1024 (bytes), in SI units as dive and docker print them.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"kB", 1e3}, {"B", 1}}
-	mult, num := 1.0, s
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			mult, num = u.mult, strings.TrimSuffix(s, u.suffix)
-			break
-		}
-	}
-	var f float64
-	if _, err := fmt.Sscanf(num, "%g", &f); err != nil || f < 0 || fmt.Sprint(f) == "" {
-		return 0, errors.New("want a size such as 20MB")
-	}
-	return int64(f * mult), nil
 }
 
 func mountsCmd(a *app.App) *cobra.Command {

@@ -97,6 +97,11 @@ func TestAnalysisCommands(t *testing.T) {
 	if code != 0 || strings.Contains(out, "FAIL") {
 		t.Errorf("analyze --ci with loose rules: exit %d\n%s", code, out)
 	}
+	// 20MiB is twenty mebibytes, not 20 bytes: the 100kB wasted pass.
+	code, out, _ = cli(t, root, "analyze", "--ci", "--lowest-efficiency", "0.4", "--highest-user-wasted-percent", "2", "--highest-wasted-bytes", "20MiB", "wasteful")
+	if code != 0 || !strings.Contains(out, "PASS: highest-wasted-bytes (100kB <= 21MB)") {
+		t.Errorf("analyze --ci --highest-wasted-bytes 20MiB: exit %d\n%s", code, out)
+	}
 	// The same analysis straight from an archive file, not loaded.
 	archive := filepath.Join(t.TempDir(), "w.tar")
 	if code, _, errs := cli(t, root, "save", "--format", "docker-archive", "-o", archive, "wasteful"); code != 0 {
@@ -115,7 +120,9 @@ func TestAnalysisCommands(t *testing.T) {
 		{[]string{"tree", "nosuch"}, 1, "no image, container or overlay mount nosuch"},
 		{[]string{"tree", "wasteful", "/nope"}, 1, "path /nope: not in image"},
 		{[]string{"tree", "--layer", "7", "wasteful"}, 2, "--layer 7"},
-		{[]string{"analyze", "--highest-wasted-bytes", "lots", "wasteful"}, 2, "--highest-wasted-bytes lots"},
+		{[]string{"analyze", "--highest-wasted-bytes", "lots", "wasteful"}, 2, `--highest-wasted-bytes: size "lots"`},
+		{[]string{"analyze", "--ci", "--lowest-efficiency", "NaN", "wasteful"}, 2, "--lowest-efficiency NaN"},
+		{[]string{"analyze", "--ci", "--highest-user-wasted-percent", "Inf", "wasteful"}, 2, "--highest-user-wasted-percent +Inf"},
 		{[]string{"analyze", "/nonexistent/archive.tar"}, 1, "/nonexistent/archive.tar"},
 	} {
 		code, _, errs := cli(t, root, tc.args...)
@@ -140,5 +147,41 @@ func TestTreeNamesBothImageAndContainer(t *testing.T) {
 	code, _, errs := cli(t, root, "tree", "wasteful")
 	if code != 1 || !strings.Contains(errs, "names both image") {
 		t.Errorf("tree of a name both an image and a container have: exit %d, %q", code, errs)
+	}
+}
+
+// TestTreeChangedShowsDeletions checks that tree --changed lists what a
+// container deleted (a whiteout in its upper dir), not only what it added.
+func TestTreeChangedShowsDeletions(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckMounts(t)
+	root := filepath.Join(t.TempDir(), "store")
+	if code, _, errs := cli(t, root, "image", "create-base"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := cli(t, root, "tree", "base", "/etc/passwd"); code != 0 {
+		t.Fatalf("base has no /etc/passwd to delete: %s", errs)
+	}
+	if code, _, errs := cli(t, root, "run", "--name", "chg", "base", "sh", "-c", "rm /etc/passwd && echo hi > /added"); code != 0 {
+		t.Fatal(errs)
+	}
+	t.Cleanup(func() { cli(t, root, "rm", "-f", "chg") })
+	code, out, errs := cli(t, root, "tree", "--changed", "--json", "chg")
+	var lines []treeLine
+	if code != 0 || json.Unmarshal([]byte(out), &lines) != nil {
+		t.Fatalf("tree --changed: %d %q %q", code, out, errs)
+	}
+	kinds := map[string]string{}
+	for _, l := range lines {
+		kinds[l.Path] = l.Kind
+	}
+	for p, want := range map[string]string{"/added": "added", "/etc/passwd": "removed (whiteout)"} {
+		if kinds[p] != want {
+			t.Errorf("tree --changed: %s is %q, want %q (all: %v)", p, kinds[p], want, kinds)
+		}
+	}
+	code, out, _ = cli(t, root, "tree", "--changed", "chg", "/etc")
+	if code != 0 || !strings.Contains(out, "passwd") {
+		t.Errorf("tree --changed chg /etc does not show the deleted passwd:\n%s", out)
 	}
 }
