@@ -107,8 +107,14 @@ func (a *tarArchive) open(name string) (io.ReadCloser, int64, error) {
 	if !ok {
 		return nil, 0, fmt.Errorf("%s: %w", safe(name), ErrNotFound)
 	}
-	return io.NopCloser(io.NewSectionReader(a.f, m.off, m.size)), m.size, nil
+	return sectionFile{io.NewSectionReader(a.f, m.off, m.size)}, m.size, nil
 }
+
+// sectionFile is a member of a tarArchive: it can seek, so that a tar
+// reader passes over contents it is not asked for without reading them.
+type sectionFile struct{ *io.SectionReader }
+
+func (sectionFile) Close() error { return nil }
 
 func (a *tarArchive) has(name string) bool {
 	_, ok := a.members[cleanMember(name)]
