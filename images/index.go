@@ -191,8 +191,9 @@ func (s *Store) Tag(ref, newName string) (string, error) {
 
 // setNames points each of names at the manifest m (adding an unnamed entry
 // when names is empty), taking the names away from other images. An image
-// left with no name keeps an unnamed entry, as docker keeps a <none> image.
-// The caller holds the lock.
+// left with no name keeps an unnamed entry, as docker keeps a <none> image,
+// unless it has m's config: then it is m's image, and an unnamed entry for
+// another manifest of it is dropped. The caller holds the lock.
 func (s *Store) setNames(m digest.Digest, names []string) error {
 	idx, err := s.readIndex()
 	if err != nil {
@@ -210,12 +211,20 @@ func (s *Store) setNames(m digest.Digest, names []string) error {
 		if slices.Contains(names, n) || (n == "" && d.Digest == m) {
 			continue
 		}
+		if n == "" && s.sameConfig(d.Digest, m) {
+			continue // m's image under another manifest, left <none> by an older load
+		}
 		kept = append(kept, d)
 		named[d.Digest] = true
 	}
-	// An image that lost its last name stays, unnamed.
+	// An image that lost its last name stays, unnamed, unless it is the
+	// image m itself under another manifest (the same config: a store
+	// written before loads resolved images by config).
 	for _, d := range idx.Manifests {
 		if slices.Contains(names, d.Annotations[ocispec.AnnotationRefName]) && d.Digest != m && !named[d.Digest] {
+			if s.sameConfig(d.Digest, m) {
+				continue
+			}
 			u := d
 			u.Annotations = nil
 			kept = append(kept, u)
@@ -232,6 +241,13 @@ func (s *Store) setNames(m digest.Digest, names []string) error {
 	}
 	idx.Manifests = kept
 	return s.writeIndex(idx)
+}
+
+// sameConfig reports whether the manifests a and b are stored and name
+// the same config.
+func (s *Store) sameConfig(a, b digest.Digest) bool {
+	var ma, mb ocispec.Manifest
+	return s.readJSONBlob(a, &ma) == nil && s.readJSONBlob(b, &mb) == nil && ma.Config.Digest == mb.Config.Digest
 }
 
 // Remove drops the name ref, or every name of the image when ref is an ID.

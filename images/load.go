@@ -321,8 +321,24 @@ func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
 
 // ingestImage stores the config and the layers of one image, then its
 // manifest (the archive's when OCI, else a new one), and names it.
+//
+// An image is its config, as in docker: when the store already has an
+// image with this config (the same ID), the archive's names move to that
+// image and nothing else is stored, whatever manifest the archive has. A
+// docker-archive has no manifest and an OCI one may have another (other
+// blobs, other compression, other JSON), and a second manifest of the same
+// config would list the image twice: named, and <none> when the names moved.
 func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
 	cfg, manifest := p.cfg, p.manifest
+	if md, ok, err := s.manifestOfConfig(digest.FromBytes(cfg)); err != nil || ok {
+		if err != nil {
+			return Image{}, err
+		}
+		if err := s.setNames(md, p.names); err != nil {
+			return Image{}, err
+		}
+		return s.imageByManifest(md)
+	}
 	descs, err := s.ingestLayers(a, p.srcs, p.config.RootFS.DiffIDs)
 	if err != nil {
 		return Image{}, err
@@ -350,6 +366,43 @@ func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
 		return Image{}, err
 	}
 	return s.imageByManifest(md)
+}
+
+// manifestOfConfig returns the manifest of the stored image whose config is
+// cfg and whose blobs and layers are all in the store, a named one first.
+func (s *Store) manifestOfConfig(cfg digest.Digest) (digest.Digest, bool, error) {
+	imgs, err := s.List()
+	if err != nil {
+		return "", false, err
+	}
+	var found digest.Digest
+	for _, img := range imgs {
+		if img.ID != cfg || !s.complete(img) {
+			continue
+		}
+		if len(img.Names) > 0 {
+			return img.ManifestDigest, true, nil
+		}
+		if found == "" {
+			found = img.ManifestDigest
+		}
+	}
+	return found, found != "", nil
+}
+
+// complete reports whether every blob and layer of img is in the store.
+func (s *Store) complete(img Image) bool {
+	for _, l := range img.Manifest.Layers {
+		if !s.HasBlob(l.Digest) {
+			return false
+		}
+	}
+	for _, d := range img.DiffIDs() {
+		if !s.HasLayer(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // imageByManifest returns the stored image whose manifest is md.
