@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"minidocker/internal/human"
 )
 
 // A hold is what keeps an image's layers alive for a holder, such as a
@@ -36,7 +38,7 @@ func validHolder(h string) bool {
 
 func (s *Store) holdPath(holder string) (string, error) {
 	if !validHolder(holder) {
-		return "", fmt.Errorf("holder %s: %w", safe(holder), ErrInvalidName)
+		return "", fmt.Errorf("holder \"%s\": %w", human.Visible(holder), ErrInvalidName)
 	}
 	return s.path("holds", holder+".json"), nil
 }

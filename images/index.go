@@ -13,6 +13,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Image is one image of the store: a manifest, its config, and the names
@@ -164,10 +166,10 @@ func find(imgs []Image, ref string) (Image, error) {
 			return found[0], nil
 		case 0:
 		default:
-			return Image{}, fmt.Errorf("image %s: matches %d images: %w", safe(ref), len(found), ErrAmbiguous)
+			return Image{}, fmt.Errorf("image %s: matches %d images: %w", human.Visible(ref), len(found), ErrAmbiguous)
 		}
 	}
-	return Image{}, fmt.Errorf("image %s: %w", safe(ref), ErrNotFound)
+	return Image{}, fmt.Errorf("image %s: %w", human.Visible(ref), ErrNotFound)
 }
 
 // Tag gives the image ref the additional name newName, moving the name if
@@ -276,7 +278,7 @@ func (s *Store) Remove(ref string, force bool) (untagged []string, deleted diges
 			return nil, "", err
 		}
 		if len(users) > 0 {
-			return nil, "", fmt.Errorf("image %s: used by container %s: %w", safe(ref), users[0], ErrInUse)
+			return nil, "", fmt.Errorf("image %s: used by container %s: %w", human.Visible(ref), users[0], ErrInUse)
 		}
 	}
 	idx, err := s.readIndex()

@@ -16,6 +16,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"minidocker/overlay"
+
+	"minidocker/internal/human"
 )
 
 // LayerMeta describes an unpacked layer; it is kept beside the layer's
@@ -65,7 +67,7 @@ func (s *Store) HasLayer(diffID digest.Digest) bool {
 // it and saves it back (see readLayerMeta).
 func (s *Store) Layer(diffID digest.Digest) (LayerMeta, error) {
 	if err := diffID.Validate(); err != nil {
-		return LayerMeta{}, fmt.Errorf("layer %q: %w", diffID, err)
+		return LayerMeta{}, fmt.Errorf("layer %s: %w", human.Visible(string(diffID)), err)
 	}
 	return s.readLayerMeta(diffID)
 }

@@ -13,6 +13,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Docker's media types, which docker-archive and some OCI layouts carry.
@@ -142,7 +144,7 @@ func parseDocker(a archive) ([]parsedImage, error) {
 		cfgDigest := digest.FromBytes(cfg)
 		// The config's name is its digest: <hex>.json, or blobs/sha256/<hex>.
 		if want := strings.TrimSuffix(path.Base(e.Config), ".json"); len(want) == 64 && want != cfgDigest.Encoded() {
-			return nil, fmt.Errorf("config %s: content hashes to %s: %w", safe(e.Config), cfgDigest, ErrDigestMismatch)
+			return nil, fmt.Errorf("config %s: content hashes to %s: %w", human.Visible(e.Config), cfgDigest, ErrDigestMismatch)
 		}
 		var srcs []layerSource
 		for _, l := range e.Layers {
@@ -151,7 +153,7 @@ func parseDocker(a archive) ([]parsedImage, error) {
 			if hex, ok := strings.CutPrefix(cleanMember(l), "blobs/sha256/"); ok {
 				src.desc.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
 				if err := src.desc.Digest.Validate(); err != nil {
-					return nil, fmt.Errorf("layer %s: %w: %w", safe(l), ErrBadArchive, err)
+					return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(l), ErrBadArchive, err)
 				}
 			}
 			srcs = append(srcs, src)
@@ -218,10 +220,10 @@ func parseOCI(a archive) ([]parsedImage, error) {
 			switch l.MediaType {
 			case ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageLayerGzip, ocispec.MediaTypeImageLayerZstd, dockerLayer, dockerLayerGzip:
 			default:
-				return nil, fmt.Errorf("layer %s: media type %s: %w", l.Digest, safe(l.MediaType), ErrBadArchive)
+				return nil, fmt.Errorf("layer %s: media type %s: %w", human.Visible(string(l.Digest)), human.Visible(l.MediaType), ErrBadArchive)
 			}
 			if err := l.Digest.Validate(); err != nil {
-				return nil, fmt.Errorf("layer %s: %w: %w", safe(string(l.Digest)), ErrBadArchive, err)
+				return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(string(l.Digest)), ErrBadArchive, err)
 			}
 			srcs = append(srcs, layerSource{member: blobMember(l.Digest), desc: l})
 		}
@@ -246,7 +248,7 @@ func blobMember(d digest.Digest) string {
 // readBlob reads a small blob of an OCI layout, checking digest and size.
 func readBlob(a archive, d ocispec.Descriptor) ([]byte, error) {
 	if err := d.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("digest %s: %w: %w", safe(string(d.Digest)), ErrBadArchive, err)
+		return nil, fmt.Errorf("digest %s: %w: %w", human.Visible(string(d.Digest)), ErrBadArchive, err)
 	}
 	b, err := readSmall(a, blobMember(d.Digest))
 	if err != nil {
@@ -267,7 +269,7 @@ func resolvePlatform(a archive, d ocispec.Descriptor, depth int) (ocispec.Descri
 		return d, nil
 	}
 	if depth > 4 {
-		return d, fmt.Errorf("index %s: nested too deep: %w", d.Digest, ErrBadArchive)
+		return d, fmt.Errorf("index %s: nested too deep: %w", human.Visible(string(d.Digest)), ErrBadArchive)
 	}
 	b, err := readBlob(a, d)
 	if err != nil {
@@ -306,14 +308,14 @@ func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
 		return p, fmt.Errorf("config: %w: %w", ErrBadArchive, err)
 	}
 	if c.RootFS.Type != "layers" {
-		return p, fmt.Errorf("config: rootfs type %s: %w", safe(c.RootFS.Type), ErrBadArchive)
+		return p, fmt.Errorf("config: rootfs type %s: %w", human.Visible(c.RootFS.Type), ErrBadArchive)
 	}
 	if len(c.RootFS.DiffIDs) != len(srcs) {
 		return p, fmt.Errorf("config lists %d diffIDs for %d layers: %w", len(c.RootFS.DiffIDs), len(srcs), ErrBadArchive)
 	}
 	for _, d := range c.RootFS.DiffIDs {
 		if err := d.Validate(); err != nil {
-			return p, fmt.Errorf("config: diffID %s: %w: %w", safe(string(d)), ErrBadArchive, err)
+			return p, fmt.Errorf("config: diffID %s: %w: %w", human.Visible(string(d)), ErrBadArchive, err)
 		}
 	}
 	return p, nil
