@@ -40,7 +40,9 @@ func (img Image) ShortID() string {
 // DiffIDs returns the digests of the uncompressed layers, bottom first.
 func (img Image) DiffIDs() []digest.Digest { return img.Config.RootFS.DiffIDs }
 
-// Size is the sum of the image's compressed layer sizes.
+// Size is the sum of the sizes of the image's layer blobs, as stored
+// (compressed, mostly): what the image takes to ship, not its size as
+// docker images shows it, which is Store.Size.
 func (img Image) Size() int64 {
 	var n int64
 	for _, l := range img.Manifest.Layers {

@@ -27,7 +27,9 @@ const (
 // Load imports every image of the archive at p: a docker-archive (docker
 // save, classic or OCI-shaped), or an OCI image layout as a directory or a
 // tar, compressed or not. Every digest, size and diffID is checked; on error
-// the store is left as it was, but for layers that were complete.
+// the store is left as it was, but for layers that were complete. An image
+// whose config the store already has is the stored image: its layers are
+// not read again and the archive's names move to it (see ingestImage).
 func (s *Store) Load(p string) ([]Image, error) {
 	unlock, err := s.lock()
 	if err != nil {
