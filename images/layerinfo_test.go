@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/overlay"
 )
 
 func TestLayerHistory(t *testing.T) {
@@ -187,5 +189,33 @@ func TestArchiveLayerInfo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContentSizeMatchesTree: the content size the store records is what a
+// reader of the unpacked layer counts: regular files, a hardlinked file
+// once, whiteouts nothing (the rule "layers" applies to a tree).
+func TestContentSizeMatchesTree(t *testing.T) {
+	s := newStore(t)
+	img, _ := sizedSample(t, s)
+	infos, err := s.LayerInfo(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, li := range infos {
+		tree, err := overlay.ReadDir(s.LayerDir(li.DiffID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		tree.Walk(func(_ string, nd overlay.Node) error {
+			if nd.Mode.IsRegular() && nd.Hardlink == "" && !nd.Whiteout {
+				n += nd.Size
+			}
+			return nil
+		})
+		if n != li.ContentSize {
+			t.Errorf("layer %d: the tree holds %d bytes, ContentSize says %d", i+1, n, li.ContentSize)
+		}
 	}
 }
