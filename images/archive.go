@@ -10,6 +10,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"minidocker/internal/human"
 )
 
 // archive is a set of named files: an image archive's tar, or a directory.
@@ -25,7 +27,7 @@ type dirArchive struct{ root *os.Root }
 func (d dirArchive) open(name string) (io.ReadCloser, int64, error) {
 	f, err := d.root.Open(name)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", safe(name), notFound(err))
+		return nil, 0, fmt.Errorf("%s: %w", human.Visible(name), notFound(err))
 	}
 	info, err := f.Stat()
 	if err != nil {
@@ -34,7 +36,7 @@ func (d dirArchive) open(name string) (io.ReadCloser, int64, error) {
 	}
 	if !info.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, fmt.Errorf("%s: not a regular file: %w", safe(name), ErrBadArchive)
+		return nil, 0, fmt.Errorf("%s: not a regular file: %w", human.Visible(name), ErrBadArchive)
 	}
 	return f, info.Size(), nil
 }
@@ -105,10 +107,16 @@ func cleanMember(name string) string {
 func (a *tarArchive) open(name string) (io.ReadCloser, int64, error) {
 	m, ok := a.members[cleanMember(name)]
 	if !ok {
-		return nil, 0, fmt.Errorf("%s: %w", safe(name), ErrNotFound)
+		return nil, 0, fmt.Errorf("%s: %w", human.Visible(name), ErrNotFound)
 	}
-	return io.NopCloser(io.NewSectionReader(a.f, m.off, m.size)), m.size, nil
+	return sectionFile{io.NewSectionReader(a.f, m.off, m.size)}, m.size, nil
 }
+
+// sectionFile is a member of a tarArchive: it can seek, so that a tar
+// reader passes over contents it is not asked for without reading them.
+type sectionFile struct{ *io.SectionReader }
+
+func (sectionFile) Close() error { return nil }
 
 func (a *tarArchive) has(name string) bool {
 	_, ok := a.members[cleanMember(name)]
@@ -206,7 +214,7 @@ func readSmall(a archive, name string) ([]byte, error) {
 	}
 	defer rc.Close()
 	if size > maxJSON {
-		return nil, fmt.Errorf("%s: larger than %d bytes: %w", safe(name), maxJSON, ErrBadArchive)
+		return nil, fmt.Errorf("%s: larger than %d bytes: %w", human.Visible(name), maxJSON, ErrBadArchive)
 	}
 	return io.ReadAll(rc)
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"minidocker/internal/human"
 )
 
 // BaseLayer is one layer of the default image: what made it, and its
@@ -154,7 +156,7 @@ func findPrograms(root rootFS, libs *libResolver) (programSet, error) {
 		switch {
 		case s.interp == "" || err != nil || !kept[res.path]:
 			if s.name == "/bin/sh" {
-				return set, fmt.Errorf("/bin/sh is a script for %q, not a program in the image", s.interp)
+				return set, fmt.Errorf("/bin/sh is a script for \"%s\", not a program in the image", human.Visible(s.interp))
 			}
 			set.skipped = append(set.skipped, fmt.Sprintf("%s: script for %q, not a program in the image", s.path, s.interp))
 		default:

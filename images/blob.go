@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"minidocker/internal/human"
 )
 
 // blobPath returns where the blob with digest d lives.
@@ -31,7 +33,7 @@ func (s *Store) HasBlob(d digest.Digest) bool {
 // OpenBlob opens the blob d for reading.
 func (s *Store) OpenBlob(d digest.Digest) (*os.File, error) {
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("open blob %q: %w", d, err)
+		return nil, fmt.Errorf("open blob %s: %w", human.Visible(string(d)), err)
 	}
 	f, err := os.Open(s.blobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"minidocker/internal/human"
 )
 
 // A hold is what keeps an image's layers alive for a holder, such as a
@@ -36,7 +38,7 @@ func validHolder(h string) bool {
 
 func (s *Store) holdPath(holder string) (string, error) {
 	if !validHolder(holder) {
-		return "", fmt.Errorf("holder %s: %w", safe(holder), ErrInvalidName)
+		return "", fmt.Errorf("holder \"%s\": %w", human.Visible(holder), ErrInvalidName)
 	}
 	return s.path("holds", holder+".json"), nil
 }
@@ -245,29 +247,50 @@ func diskBytes(p string) int64 {
 // LayerUsage is one unpacked layer in a disk usage report.
 type LayerUsage struct {
 	DiffID digest.Digest
-	Size   int64
-	// Images counts the images that use the layer; Holders the containers.
+	// Size is the layer's content size (LayerInfo.ContentSize).
+	Size int64
+	// Images counts the images' uses of the layer: one for each image
+	// listing it (two for an image listing it twice). Holders counts the
+	// holds, such as containers, that keep it.
 	Images, Holders int
 }
 
-// DiskUsage reports how the store's space is shared.
+// DiskUsage reports how the store's layers are shared. Every size but
+// Blobs is a content size (LayerInfo.ContentSize), the size images,
+// history and the TUI show, so that the figures add up with theirs.
 type DiskUsage struct {
 	Images []Image
+	// Layers are the unpacked layers an image or a hold uses, each once.
 	Layers []LayerUsage
-	// Logical is what the images' layers would take unshared: each image
-	// counting all its layers. Unique is what the distinct layers take, and
-	// Shared the part of Unique used by more than one image.
-	Logical, Unique, Shared int64
-	// Blobs is the space of the compressed blobs.
+	// Logical is the sum of the images' sizes (Store.Size, the SIZE column
+	// of images): each image counts every layer it lists.
+	Logical int64
+	// Unique is the size of the distinct layers the images use, each
+	// counted once. Logical − Unique is what sharing saves (Saved).
+	Unique int64
+	// Shared is the size of the distinct layers the images use more than
+	// once (Images > 1), each counted once. A layer used by two images is
+	// in Shared once and in Saved once; Shared is 0 exactly when Saved is.
+	// Holds do not make a layer shared.
+	Shared int64
+	// Held is the size of the layers only holds keep: their images were
+	// removed while containers still use them. Unique + Held is the size
+	// of all the layers in Layers.
+	Held int64
+	// Blobs is the space of the stored blobs (compressed layers, configs,
+	// manifests), as their file sizes.
 	Blobs int64
 }
 
-// Savings is the fraction of Logical that sharing layers saves.
+// Saved is what sharing layers between images saves: Logical − Unique.
+func (u DiskUsage) Saved() int64 { return u.Logical - u.Unique }
+
+// Savings is Saved as a fraction of Logical.
 func (u DiskUsage) Savings() float64 {
 	if u.Logical == 0 {
 		return 0
 	}
-	return 1 - float64(u.Unique)/float64(u.Logical)
+	return float64(u.Saved()) / float64(u.Logical)
 }
 
 // DiskUsage measures the store.
@@ -289,7 +312,7 @@ func (s *Store) DiskUsage() (DiskUsage, error) {
 		if !ok {
 			lu = &LayerUsage{DiffID: d}
 			if m, err := s.Layer(d); err == nil {
-				lu.Size = m.TarSize
+				lu.Size = m.ContentSize
 			}
 			users[d] = lu
 			order = append(order, d)
@@ -297,7 +320,7 @@ func (s *Store) DiskUsage() (DiskUsage, error) {
 		return lu
 	}
 	for _, img := range imgs {
-		for _, d := range uniq(img.DiffIDs()) {
+		for _, d := range img.DiffIDs() {
 			lu := use(d)
 			lu.Images++
 			u.Logical += lu.Size
@@ -311,9 +334,14 @@ func (s *Store) DiskUsage() (DiskUsage, error) {
 	for _, d := range order {
 		lu := users[d]
 		u.Layers = append(u.Layers, *lu)
-		u.Unique += lu.Size
-		if lu.Images+lu.Holders > 1 {
+		switch {
+		case lu.Images == 0:
+			u.Held += lu.Size
+		case lu.Images > 1:
 			u.Shared += lu.Size
+			fallthrough
+		default:
+			u.Unique += lu.Size
 		}
 	}
 	entries, _ := os.ReadDir(s.path("oci", "blobs", "sha256"))

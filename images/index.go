@@ -13,6 +13,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Image is one image of the store: a manifest, its config, and the names
@@ -38,7 +40,9 @@ func (img Image) ShortID() string {
 // DiffIDs returns the digests of the uncompressed layers, bottom first.
 func (img Image) DiffIDs() []digest.Digest { return img.Config.RootFS.DiffIDs }
 
-// Size is the sum of the image's compressed layer sizes.
+// Size is the sum of the sizes of the image's layer blobs, as stored
+// (compressed, mostly): what the image takes to ship, not its size as
+// docker images shows it, which is Store.Size.
 func (img Image) Size() int64 {
 	var n int64
 	for _, l := range img.Manifest.Layers {
@@ -164,10 +168,10 @@ func find(imgs []Image, ref string) (Image, error) {
 			return found[0], nil
 		case 0:
 		default:
-			return Image{}, fmt.Errorf("image %s: matches %d images: %w", safe(ref), len(found), ErrAmbiguous)
+			return Image{}, fmt.Errorf("image %s: matches %d images: %w", human.Visible(ref), len(found), ErrAmbiguous)
 		}
 	}
-	return Image{}, fmt.Errorf("image %s: %w", safe(ref), ErrNotFound)
+	return Image{}, fmt.Errorf("image %s: %w", human.Visible(ref), ErrNotFound)
 }
 
 // Tag gives the image ref the additional name newName, moving the name if
@@ -191,8 +195,9 @@ func (s *Store) Tag(ref, newName string) (string, error) {
 
 // setNames points each of names at the manifest m (adding an unnamed entry
 // when names is empty), taking the names away from other images. An image
-// left with no name keeps an unnamed entry, as docker keeps a <none> image.
-// The caller holds the lock.
+// left with no name keeps an unnamed entry, as docker keeps a <none> image,
+// unless it has m's config: then it is m's image, and an unnamed entry for
+// another manifest of it is dropped. The caller holds the lock.
 func (s *Store) setNames(m digest.Digest, names []string) error {
 	idx, err := s.readIndex()
 	if err != nil {
@@ -210,12 +215,20 @@ func (s *Store) setNames(m digest.Digest, names []string) error {
 		if slices.Contains(names, n) || (n == "" && d.Digest == m) {
 			continue
 		}
+		if n == "" && s.sameConfig(d.Digest, m) {
+			continue // m's image under another manifest, left <none> by an older load
+		}
 		kept = append(kept, d)
 		named[d.Digest] = true
 	}
-	// An image that lost its last name stays, unnamed.
+	// An image that lost its last name stays, unnamed, unless it is the
+	// image m itself under another manifest (the same config: a store
+	// written before loads resolved images by config).
 	for _, d := range idx.Manifests {
 		if slices.Contains(names, d.Annotations[ocispec.AnnotationRefName]) && d.Digest != m && !named[d.Digest] {
+			if s.sameConfig(d.Digest, m) {
+				continue
+			}
 			u := d
 			u.Annotations = nil
 			kept = append(kept, u)
@@ -232,6 +245,13 @@ func (s *Store) setNames(m digest.Digest, names []string) error {
 	}
 	idx.Manifests = kept
 	return s.writeIndex(idx)
+}
+
+// sameConfig reports whether the manifests a and b are stored and name
+// the same config.
+func (s *Store) sameConfig(a, b digest.Digest) bool {
+	var ma, mb ocispec.Manifest
+	return s.readJSONBlob(a, &ma) == nil && s.readJSONBlob(b, &mb) == nil && ma.Config.Digest == mb.Config.Digest
 }
 
 // Remove drops the name ref, or every name of the image when ref is an ID.
@@ -260,7 +280,7 @@ func (s *Store) Remove(ref string, force bool) (untagged []string, deleted diges
 			return nil, "", err
 		}
 		if len(users) > 0 {
-			return nil, "", fmt.Errorf("image %s: used by container %s: %w", safe(ref), users[0], ErrInUse)
+			return nil, "", fmt.Errorf("image %s: used by container %s: %w", human.Visible(ref), users[0], ErrInUse)
 		}
 	}
 	idx, err := s.readIndex()

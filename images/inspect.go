@@ -1,6 +1,7 @@
 package images
 
 import (
+	"archive/tar"
 	"bufio"
 	"crypto/sha256"
 	"fmt"
@@ -109,4 +110,99 @@ func (v *verifiedLayer) Close() error {
 	v.ahead.Close()
 	v.closeDR()
 	return v.rc.Close()
+}
+
+// LayerInfo returns what can be told of the image's layers without
+// decompressing them: DiffID, CreatedBy, BlobSize (the layer's size in the
+// archive) and, for a layer stored uncompressed (docker save writes them
+// so), ArchiveSize and ContentSize, read from the tar's headers alone. For
+// a compressed layer ArchiveSize and ContentSize are 0: they need the whole
+// layer decompressed, which MeasureLayer does. Nothing is checked against
+// the diffIDs here.
+func (ai ArchiveImage) LayerInfo() ([]LayerInfo, error) {
+	by := LayerHistory(ai.Config, len(ai.srcs))
+	out := make([]LayerInfo, len(ai.srcs))
+	for i, src := range ai.srcs {
+		li := LayerInfo{DiffID: ai.DiffIDs()[i], CreatedBy: by[i]}
+		if err := ai.peekLayer(src.member, &li); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		out[i] = li
+	}
+	return out, nil
+}
+
+// peekLayer fills li's sizes from the archive member, reading only the
+// tar headers of an uncompressed one.
+func (ai ArchiveImage) peekLayer(member string, li *LayerInfo) error {
+	rc, size, err := ai.a.open(member)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	li.BlobSize = size
+	seeker, ok := rc.(io.ReadSeeker)
+	if !ok || sniff(bufio.NewReaderSize(rc, 16)) != Uncompressed {
+		return nil
+	}
+	if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := tarContentSize(seeker)
+	if err != nil {
+		return err
+	}
+	li.ArchiveSize, li.ContentSize = size, n
+	return nil
+}
+
+// MeasureLayer reads layer i (bottom first) whole, decompressing it and
+// checking its diffID, and returns its LayerInfo with every size.
+func (ai ArchiveImage) MeasureLayer(i int) (LayerInfo, error) {
+	if i < 0 || i >= len(ai.srcs) {
+		return LayerInfo{}, fmt.Errorf("layer %d: image has %d layers: %w", i+1, len(ai.srcs), ErrNotFound)
+	}
+	li := LayerInfo{DiffID: ai.DiffIDs()[i], CreatedBy: LayerHistory(ai.Config, len(ai.srcs))[i]}
+	rc, size, err := ai.a.open(ai.srcs[i].member)
+	if err != nil {
+		return li, fmt.Errorf("layer %d: %w", i+1, err)
+	}
+	rc.Close()
+	li.BlobSize = size
+	lr, err := ai.OpenLayer(i)
+	if err != nil {
+		return li, err
+	}
+	defer lr.Close()
+	counted := &countingReader{r: lr}
+	if li.ContentSize, err = tarContentSize(counted); err != nil {
+		return li, fmt.Errorf("layer %d: %w", i+1, err)
+	}
+	// Read to the end: the padding after the tar's end counts, and the
+	// diffID is checked at EOF.
+	if _, err := io.Copy(io.Discard, counted); err != nil {
+		return li, fmt.Errorf("layer %d: %w", i+1, err)
+	}
+	li.ArchiveSize = counted.n
+	return li, nil
+}
+
+// tarContentSize reads the layer tar r up to its end marker and returns the
+// sum of the sizes of its regular files (LayerInfo.ContentSize). When r can
+// seek, file contents are passed over without being read.
+func tarContentSize(r io.Reader) (int64, error) {
+	tr := tar.NewReader(r)
+	var n int64
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("read layer tar: %w", err)
+		}
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeGNUSparse {
+			n += hdr.Size
+		}
+	}
 }

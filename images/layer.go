@@ -16,14 +16,21 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"minidocker/overlay"
+
+	"minidocker/internal/human"
 )
 
 // LayerMeta describes an unpacked layer; it is kept beside the layer's
 // directory as meta.json.
 type LayerMeta struct {
 	DiffID digest.Digest `json:"diffID"`
-	// TarSize is the length of the uncompressed layer tar.
+	// TarSize is the length of the uncompressed layer tar (LayerInfo.ArchiveSize).
 	TarSize int64 `json:"tarSize"`
+	// ContentSize is the sum of the sizes of the layer's regular files, as
+	// the unpack counted them (LayerInfo.ContentSize): the layer's size as
+	// docker and dive show it. A meta.json from before this field gets it
+	// when Layer first reads it.
+	ContentSize int64 `json:"contentSize"`
 	// Blob is the digest of the (possibly compressed) blob it came from.
 	Blob          digest.Digest       `json:"blob"`
 	BlobMediaType string              `json:"blobMediaType"`
@@ -55,20 +62,14 @@ func (s *Store) HasLayer(diffID digest.Digest) bool {
 	return err == nil
 }
 
-// Layer returns what the store knows of the unpacked layer diffID.
+// Layer returns what the store knows of the unpacked layer diffID. For a
+// layer unpacked before ContentSize was recorded, the first call computes
+// it and saves it back (see readLayerMeta).
 func (s *Store) Layer(diffID digest.Digest) (LayerMeta, error) {
-	var m LayerMeta
 	if err := diffID.Validate(); err != nil {
-		return m, fmt.Errorf("layer %q: %w", diffID, err)
+		return LayerMeta{}, fmt.Errorf("layer %s: %w", human.Visible(string(diffID)), err)
 	}
-	b, err := os.ReadFile(s.path("layers", diffID.Encoded(), "meta.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, fmt.Errorf("layer %s: %w", diffID, ErrNotFound)
-	}
-	if err != nil {
-		return m, err
-	}
-	return m, json.Unmarshal(b, &m)
+	return s.readLayerMeta(diffID)
 }
 
 // LayerDirs returns the unpacked directories of img's layers, bottom first,
@@ -157,7 +158,7 @@ func (s *Store) ingestLayer(r io.Reader, want ocispec.Descriptor, wantDiffID dig
 		return fail(err)
 	}
 	if unpackDir != "" {
-		meta := LayerMeta{DiffID: diffID, TarSize: counted.n, Blob: blob, BlobMediaType: comp.mediaType(), Stats: stats, Unpacked: time.Now().UTC()}
+		meta := LayerMeta{DiffID: diffID, TarSize: counted.n, ContentSize: stats.Bytes, Blob: blob, BlobMediaType: comp.mediaType(), Stats: stats, Unpacked: time.Now().UTC()}
 		if err := s.placeLayer(filepath.Dir(unpackDir), meta); err != nil {
 			return fail(err)
 		}

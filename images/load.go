@@ -13,6 +13,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Docker's media types, which docker-archive and some OCI layouts carry.
@@ -25,7 +27,9 @@ const (
 // Load imports every image of the archive at p: a docker-archive (docker
 // save, classic or OCI-shaped), or an OCI image layout as a directory or a
 // tar, compressed or not. Every digest, size and diffID is checked; on error
-// the store is left as it was, but for layers that were complete.
+// the store is left as it was, but for layers that were complete. An image
+// whose config the store already has is the stored image: its layers are
+// not read again and the archive's names move to it (see ingestImage).
 func (s *Store) Load(p string) ([]Image, error) {
 	unlock, err := s.lock()
 	if err != nil {
@@ -142,7 +146,7 @@ func parseDocker(a archive) ([]parsedImage, error) {
 		cfgDigest := digest.FromBytes(cfg)
 		// The config's name is its digest: <hex>.json, or blobs/sha256/<hex>.
 		if want := strings.TrimSuffix(path.Base(e.Config), ".json"); len(want) == 64 && want != cfgDigest.Encoded() {
-			return nil, fmt.Errorf("config %s: content hashes to %s: %w", safe(e.Config), cfgDigest, ErrDigestMismatch)
+			return nil, fmt.Errorf("config %s: content hashes to %s: %w", human.Visible(e.Config), cfgDigest, ErrDigestMismatch)
 		}
 		var srcs []layerSource
 		for _, l := range e.Layers {
@@ -151,7 +155,7 @@ func parseDocker(a archive) ([]parsedImage, error) {
 			if hex, ok := strings.CutPrefix(cleanMember(l), "blobs/sha256/"); ok {
 				src.desc.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
 				if err := src.desc.Digest.Validate(); err != nil {
-					return nil, fmt.Errorf("layer %s: %w: %w", safe(l), ErrBadArchive, err)
+					return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(l), ErrBadArchive, err)
 				}
 			}
 			srcs = append(srcs, src)
@@ -218,10 +222,10 @@ func parseOCI(a archive) ([]parsedImage, error) {
 			switch l.MediaType {
 			case ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageLayerGzip, ocispec.MediaTypeImageLayerZstd, dockerLayer, dockerLayerGzip:
 			default:
-				return nil, fmt.Errorf("layer %s: media type %s: %w", l.Digest, safe(l.MediaType), ErrBadArchive)
+				return nil, fmt.Errorf("layer %s: media type %s: %w", human.Visible(string(l.Digest)), human.Visible(l.MediaType), ErrBadArchive)
 			}
 			if err := l.Digest.Validate(); err != nil {
-				return nil, fmt.Errorf("layer %s: %w: %w", safe(string(l.Digest)), ErrBadArchive, err)
+				return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(string(l.Digest)), ErrBadArchive, err)
 			}
 			srcs = append(srcs, layerSource{member: blobMember(l.Digest), desc: l})
 		}
@@ -246,7 +250,7 @@ func blobMember(d digest.Digest) string {
 // readBlob reads a small blob of an OCI layout, checking digest and size.
 func readBlob(a archive, d ocispec.Descriptor) ([]byte, error) {
 	if err := d.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("digest %s: %w: %w", safe(string(d.Digest)), ErrBadArchive, err)
+		return nil, fmt.Errorf("digest %s: %w: %w", human.Visible(string(d.Digest)), ErrBadArchive, err)
 	}
 	b, err := readSmall(a, blobMember(d.Digest))
 	if err != nil {
@@ -267,7 +271,7 @@ func resolvePlatform(a archive, d ocispec.Descriptor, depth int) (ocispec.Descri
 		return d, nil
 	}
 	if depth > 4 {
-		return d, fmt.Errorf("index %s: nested too deep: %w", d.Digest, ErrBadArchive)
+		return d, fmt.Errorf("index %s: nested too deep: %w", human.Visible(string(d.Digest)), ErrBadArchive)
 	}
 	b, err := readBlob(a, d)
 	if err != nil {
@@ -306,14 +310,14 @@ func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
 		return p, fmt.Errorf("config: %w: %w", ErrBadArchive, err)
 	}
 	if c.RootFS.Type != "layers" {
-		return p, fmt.Errorf("config: rootfs type %s: %w", safe(c.RootFS.Type), ErrBadArchive)
+		return p, fmt.Errorf("config: rootfs type %s: %w", human.Visible(c.RootFS.Type), ErrBadArchive)
 	}
 	if len(c.RootFS.DiffIDs) != len(srcs) {
 		return p, fmt.Errorf("config lists %d diffIDs for %d layers: %w", len(c.RootFS.DiffIDs), len(srcs), ErrBadArchive)
 	}
 	for _, d := range c.RootFS.DiffIDs {
 		if err := d.Validate(); err != nil {
-			return p, fmt.Errorf("config: diffID %s: %w: %w", safe(string(d)), ErrBadArchive, err)
+			return p, fmt.Errorf("config: diffID %s: %w: %w", human.Visible(string(d)), ErrBadArchive, err)
 		}
 	}
 	return p, nil
@@ -321,8 +325,24 @@ func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
 
 // ingestImage stores the config and the layers of one image, then its
 // manifest (the archive's when OCI, else a new one), and names it.
+//
+// An image is its config, as in docker: when the store already has an
+// image with this config (the same ID), the archive's names move to that
+// image and nothing else is stored, whatever manifest the archive has. A
+// docker-archive has no manifest and an OCI one may have another (other
+// blobs, other compression, other JSON), and a second manifest of the same
+// config would list the image twice: named, and <none> when the names moved.
 func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
 	cfg, manifest := p.cfg, p.manifest
+	if md, ok, err := s.manifestOfConfig(digest.FromBytes(cfg)); err != nil || ok {
+		if err != nil {
+			return Image{}, err
+		}
+		if err := s.setNames(md, p.names); err != nil {
+			return Image{}, err
+		}
+		return s.imageByManifest(md)
+	}
 	descs, err := s.ingestLayers(a, p.srcs, p.config.RootFS.DiffIDs)
 	if err != nil {
 		return Image{}, err
@@ -350,6 +370,43 @@ func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
 		return Image{}, err
 	}
 	return s.imageByManifest(md)
+}
+
+// manifestOfConfig returns the manifest of the stored image whose config is
+// cfg and whose blobs and layers are all in the store, a named one first.
+func (s *Store) manifestOfConfig(cfg digest.Digest) (digest.Digest, bool, error) {
+	imgs, err := s.List()
+	if err != nil {
+		return "", false, err
+	}
+	var found digest.Digest
+	for _, img := range imgs {
+		if img.ID != cfg || !s.complete(img) {
+			continue
+		}
+		if len(img.Names) > 0 {
+			return img.ManifestDigest, true, nil
+		}
+		if found == "" {
+			found = img.ManifestDigest
+		}
+	}
+	return found, found != "", nil
+}
+
+// complete reports whether every blob and layer of img is in the store.
+func (s *Store) complete(img Image) bool {
+	for _, l := range img.Manifest.Layers {
+		if !s.HasBlob(l.Digest) {
+			return false
+		}
+	}
+	for _, d := range img.DiffIDs() {
+		if !s.HasLayer(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // imageByManifest returns the stored image whose manifest is md.

@@ -454,3 +454,106 @@ func TestImportRootfsTar(t *testing.T) {
 		t.Errorf("import of a missing file: %v", err)
 	}
 }
+
+// TestLoadSameImageTwoForms: one image loaded from an OCI archive and from a
+// docker-archive, in either order, is one image with the names of both, not
+// a named image beside a <none> one (same name) or a second row of the same
+// ID (other names).
+func TestLoadSameImageTwoForms(t *testing.T) {
+	src := newStore(t)
+	img := sample(t, src, "sample:v1")
+	if _, err := src.Tag("sample:v1", "other:v2"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	save := func(ref string, f Format) string {
+		p := filepath.Join(dir, strings.ReplaceAll(ref, ":", "-")+"."+string(f)+".tar")
+		if err := src.SaveFile(p, []string{ref}, f); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	oci, dockerSame, dockerOther := save("sample:v1", OCIArchive), save("sample:v1", DockerArchive), save("other:v2", DockerArchive)
+	for _, tc := range []struct {
+		name  string
+		loads []string
+		names []string
+	}{
+		{"oci then docker, same name", []string{oci, dockerSame}, []string{"sample:v1"}},
+		{"docker then oci, same name", []string{dockerSame, oci}, []string{"sample:v1"}},
+		{"oci then docker, other name", []string{oci, dockerOther}, []string{"other:v2", "sample:v1"}},
+		{"docker then oci, other name", []string{dockerOther, oci}, []string{"other:v2", "sample:v1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			var first Image
+			for i, p := range tc.loads {
+				got, err := s.Load(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = got[0]
+				} else if got[0].ManifestDigest != first.ManifestDigest {
+					t.Errorf("second load resolved to manifest %s, first to %s", got[0].ManifestDigest, first.ManifestDigest)
+				}
+			}
+			list, err := s.List()
+			if err != nil {
+				t.Fatal(err)
+			}
+			type row struct {
+				ID    string
+				Names []string
+			}
+			var rows []row
+			for _, l := range list {
+				rows = append(rows, row{string(l.ID), l.Names})
+			}
+			want := []row{{string(img.ID), tc.names}}
+			if diff := cmp.Diff(want, rows); diff != "" {
+				t.Errorf("images after both loads (-want +got):\n%s", diff)
+			}
+			if _, err := s.GC(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.LayerDirs(list[0]); err != nil {
+				t.Errorf("after GC: %v", err)
+			}
+		})
+	}
+}
+
+// TestLoadMendsDuplicateManifest: a store where an older load left the same
+// image under a second, unnamed manifest shows it once after the next load.
+func TestLoadMendsDuplicateManifest(t *testing.T) {
+	s := newStore(t)
+	img := sample(t, s, "sample:v1")
+	p := filepath.Join(t.TempDir(), "sample.tar")
+	if err := s.SaveFile(p, []string{"sample:v1"}, DockerArchive); err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := json.MarshalIndent(img.Manifest, "", "\t") // the same manifest, other bytes
+	unlock, err := s.lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := s.putBlob(mb)
+	if err == nil {
+		err = s.setNames(md, nil)
+	}
+	unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.List(); len(list) != 2 {
+		t.Fatalf("set-up: %d images, want the named one and a <none>", len(list))
+	}
+	if _, err := s.Load(p); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List()
+	if err != nil || len(list) != 1 || list[0].ManifestDigest != img.ManifestDigest || !cmp.Equal(list[0].Names, []string{"sample:v1"}) {
+		t.Errorf("after load: %v, %v; want only %s named sample:v1", list, err, img.ManifestDigest)
+	}
+}

@@ -3,6 +3,8 @@ package images
 import (
 	"fmt"
 	"strings"
+
+	"minidocker/internal/human"
 )
 
 // Image names as docker spells them: [host[:port]/]path[:tag], with the tag
@@ -98,16 +100,18 @@ func lowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '
 func alnum(c byte) bool      { return lowerAlnum(c) || 'A' <= c && c <= 'Z' }
 
 // ParseName returns name in its familiar, fully tagged form ("base" →
-// "base:latest", "docker.io/library/busybox" → "busybox:latest").
+// "base:latest", "docker.io/library/busybox" → "busybox:latest"). An
+// error wraps ErrInvalidName and shows the name quoted, made visible once
+// (human.Visible), as every error of this package shows untrusted text.
 func ParseName(name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("image name %q: empty: %w", name, ErrInvalidName)
 	}
 	if len(name) > 255 {
-		return "", fmt.Errorf("image name %s…: longer than 255 bytes: %w", safe(name[:40]), ErrInvalidName)
+		return "", fmt.Errorf("image name \"%s\": longer than 255 bytes: %w", human.Truncate(human.Visible(name), 40), ErrInvalidName)
 	}
 	if strings.Contains(name, "@") {
-		return "", fmt.Errorf("image name %s: digest references are not names: %w", safe(name), ErrInvalidName)
+		return "", fmt.Errorf("image name \"%s\": digest references are not names: %w", human.Visible(name), ErrInvalidName)
 	}
 	repo, tag := name, "latest"
 	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
@@ -117,10 +121,10 @@ func ParseName(name string) (string, error) {
 	repo = strings.TrimPrefix(repo, "index.docker.io/")
 	repo = strings.TrimPrefix(repo, "library/")
 	if !validRepo(repo) {
-		return "", fmt.Errorf("image name %s: must be lower-case letters, digits and separators: %w", safe(name), ErrInvalidName)
+		return "", fmt.Errorf("image name \"%s\": must be lower-case letters, digits and separators: %w", human.Visible(name), ErrInvalidName)
 	}
 	if !validTag(tag) {
-		return "", fmt.Errorf("image tag %s: must be letters, digits, '_', '.' or '-': %w", safe(tag), ErrInvalidName)
+		return "", fmt.Errorf("image tag \"%s\": must be letters, digits, '_', '.' or '-': %w", human.Visible(tag), ErrInvalidName)
 	}
 	return repo + ":" + tag, nil
 }
@@ -132,18 +136,4 @@ func SplitName(name string) (repo, tag string) {
 		return name, ""
 	}
 	return name[:i], name[i+1:]
-}
-
-// safe quotes s when it holds anything but printable ASCII, so that a name
-// from an archive cannot send escape sequences to a terminal.
-func safe(s string) string {
-	for _, r := range s {
-		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == ' ' {
-			return fmt.Sprintf("%+q", s)
-		}
-	}
-	if s == "" {
-		return `""`
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package images
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +46,40 @@ func FuzzNameGrammar(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkGrammar)
+}
+
+// TestErrorsShowNamesOnce: an untrusted name appears in an error message
+// once, made visible by human.Visible and quoted: no raw control character,
+// no second escaping, printable non-ASCII kept as it is.
+func TestErrorsShowNamesOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"escape sequence", func() error { _, err := ParseName("\x1b[31mred"); return err }, `image name "\x1b[31mred": must be`},
+		{"bidi override", func() error { _, err := ParseName("a\u202eb"); return err }, `image name "a\u202eb": must be`},
+		{"backslash", func() error { _, err := ParseName(`a\b`); return err }, `image name "a\\b": must be`},
+		{"non-ASCII kept", func() error { _, err := ParseName("héllo"); return err }, `image name "héllo": must be`},
+		{"space", func() error { _, err := ParseName("Bad Name"); return err }, `image name "Bad Name": must be`},
+		{"tag", func() error { _, err := ParseName("a:\x07"); return err }, `image tag "\a": must be`},
+		{"holder", func() error { _, err := (&Store{}).holdPath("x\ny"); return err }, `holder "x\ny": invalid reference`},
+		{"format", func() error { _, err := ParseFormat("\x1b]52;c;"); return err }, `format "\x1b]52;c;": want`},
+		{"not found", func() error { return notFoundIn("\x1b[2J") }, `image \x1b[2J: not found`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.ContainsAny(msg, "\x1b\x07\n\u202e") {
+				t.Errorf("error %q; want it to contain %q and no raw control character", msg, tc.want)
+			}
+		})
+	}
+}
+
+func notFoundIn(ref string) error {
+	_, err := find(nil, ref)
+	return err
 }

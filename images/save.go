@@ -13,6 +13,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Format is an image archive format for Save.
@@ -34,7 +36,7 @@ func ParseFormat(s string) (Format, error) {
 	case DockerArchive, "docker":
 		return DockerArchive, nil
 	}
-	return "", fmt.Errorf("format %s: want oci-archive or docker-archive: %w", safe(s), ErrInvalidName)
+	return "", fmt.Errorf("format \"%s\": want oci-archive or docker-archive: %w", human.Visible(s), ErrInvalidName)
 }
 
 // SaveFile writes the images refs to the file p in format f. The file appears
@@ -143,7 +145,7 @@ func (s *Store) Save(w io.Writer, refs []string, f Format) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("save: format %s: %w", safe(string(f)), ErrInvalidName)
+		return fmt.Errorf("save: format \"%s\": %w", human.Visible(string(f)), ErrInvalidName)
 	}
 	return tw.Close()
 }
