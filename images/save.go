@@ -36,7 +36,7 @@ func ParseFormat(s string) (Format, error) {
 	case DockerArchive, "docker":
 		return DockerArchive, nil
 	}
-	return "", fmt.Errorf("format \"%s\": want oci-archive or docker-archive: %w", human.Visible(s), ErrInvalidName)
+	return "", fmt.Errorf("format \"%s\": want oci-archive or docker-archive", human.Visible(s))
 }
 
 // SaveFile writes the images refs to the file p in format f. The file appears

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"minidocker/engine"
 	"minidocker/images"
 	"minidocker/internal/human"
@@ -28,6 +26,9 @@ type Stack struct {
 	// CreatedBy is the history line of each layer, "" where there is none.
 	CreatedBy []string
 	Merged    *overlay.Merged
+	// Sizes are the layers' content sizes, as docker, dive, "images",
+	// "history" and the UI give them (images.LayerInfo's ContentSize).
+	Sizes []int64
 	// Upper reports whether the top layer is a live upper directory (a
 	// container's or a mount's) rather than an image layer.
 	Upper bool
@@ -96,22 +97,6 @@ func readLayers(dirs []string) ([]*overlay.Tree, error) {
 	return trees, nil
 }
 
-// historyLines pairs each non-empty history entry with its layer.
-func historyLines(h []ocispec.History, n int) []string {
-	out := make([]string, n)
-	i := 0
-	for _, e := range h {
-		if e.EmptyLayer {
-			continue
-		}
-		if i < n {
-			out[i] = e.CreatedBy
-		}
-		i++
-	}
-	return out
-}
-
 func imageStack(st *images.Store, img images.Image) (*Stack, error) {
 	dirs, err := st.LayerDirs(img)
 	if err != nil {
@@ -121,12 +106,37 @@ func imageStack(st *images.Store, img images.Image) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{What: "image", Name: ImageName(img), Layers: trees, CreatedBy: historyLines(img.Config.History, len(trees))}
+	s := &Stack{What: "image", Name: ImageName(img), Layers: trees, CreatedBy: images.LayerHistory(img.Config, len(trees))}
 	for _, d := range img.DiffIDs() {
 		s.Labels = append(s.Labels, d.Encoded()[:12])
 	}
 	s.Merged = overlay.Merge(trees)
+	s.sizes(layerSizes(st, img))
 	return s, nil
+}
+
+// layerSizes are an image's layers' content sizes as the store records them.
+func layerSizes(st *images.Store, img images.Image) []int64 {
+	infos, _ := st.LayerInfo(img)
+	sizes := make([]int64, len(infos))
+	for i, l := range infos {
+		sizes[i] = l.ContentSize
+	}
+	return sizes
+}
+
+// sizes sets the stack's layer sizes from known, bottom first, and counts
+// the content of the layers it does not cover (an upper directory, a
+// mount's layers, an archive's) from their trees, by the same rule.
+func (s *Stack) sizes(known []int64) {
+	s.Sizes = make([]int64, len(s.Layers))
+	for i, t := range s.Layers {
+		if i < len(known) && known[i] > 0 {
+			s.Sizes[i] = known[i]
+		} else {
+			s.Sizes[i] = LayerBytes(t)
+		}
+	}
 }
 
 // ImageName is how output calls an image: its first name, else its short ID.
@@ -146,15 +156,18 @@ func containerStack(st *images.Store, c engine.State) (*Stack, error) {
 	for _, d := range c.Rootfs.Lower {
 		s.Labels = append(s.Labels, filepath.Base(d))
 	}
+	var known []int64
 	if img, err := st.Get(c.Spec.ImageID); err == nil && len(img.DiffIDs()) == len(c.Rootfs.Lower) {
-		copy(s.CreatedBy, historyLines(img.Config.History, len(c.Rootfs.Lower)))
+		copy(s.CreatedBy, images.LayerHistory(img.Config, len(c.Rootfs.Lower)))
 		for i, d := range img.DiffIDs() {
 			s.Labels[i] = d.Encoded()[:12]
 		}
+		known = layerSizes(st, img)
 	}
 	s.Labels = append(s.Labels, "upper")
 	s.CreatedBy[len(trees)-1] = "the container's changes"
 	s.Merged = overlay.Merge(trees)
+	s.sizes(known)
 	return s, nil
 }
 
@@ -171,6 +184,7 @@ func mountStack(m overlay.Mount) (*Stack, error) {
 		s.Labels = append(s.Labels, "upper "+m.Upper)
 	}
 	s.CreatedBy = make([]string, len(s.Layers))
+	s.sizes(nil)
 	return s, nil
 }
 
@@ -208,8 +222,9 @@ func archiveStack(p string) (*Stack, error) {
 			return nil, err
 		}
 	}
-	s.CreatedBy = historyLines(ai.Config.History, len(s.Layers))
+	s.CreatedBy = images.LayerHistory(ai.Config, len(s.Layers))
 	s.Merged = overlay.Merge(s.Layers)
+	s.sizes(nil)
 	return s, nil
 }
 

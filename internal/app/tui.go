@@ -65,29 +65,19 @@ func (u uiImages) image(img images.Image) ui.Image {
 	if c := img.Config.Created; c != nil {
 		r.Created = *c
 	}
-	var made []string
 	for _, h := range img.Config.History {
 		var t time.Time
 		if h.Created != nil {
 			t = *h.Created
 		}
 		r.History = append(r.History, ui.History{Created: t, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer})
-		if !h.EmptyLayer {
-			made = append(made, h.CreatedBy)
-		}
 	}
-	for i, d := range img.DiffIDs() {
-		l := ui.Layer{DiffID: string(d)}
-		if meta, err := u.s.Layer(d); err == nil {
-			l.Size = meta.TarSize
-		}
-		// The image's size is its layers uncompressed, as "images" and
-		// docker show it, not the blobs' size.
-		r.Size += l.Size
-		if i < len(made) {
-			l.CreatedBy = made[i]
-		}
-		r.Layers = append(r.Layers, l)
+	// The sizes are the layers' content, as "images", "history",
+	// "layers", docker and dive show them.
+	infos, _ := u.s.LayerInfo(img) // a layer not unpacked shows 0
+	for _, l := range infos {
+		r.Size += l.ContentSize
+		r.Layers = append(r.Layers, ui.Layer{DiffID: string(l.DiffID), Size: l.ContentSize, CreatedBy: l.CreatedBy})
 	}
 	if b, err := json.MarshalIndent(img.Config, "", "  "); err == nil {
 		r.Config = string(b)

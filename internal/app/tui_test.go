@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
-	"minidocker/images"
 	"minidocker/internal/testutil"
 	"minidocker/overlay"
 	"minidocker/ui/keys"
@@ -42,7 +41,11 @@ func TestUIImageSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := list[0].Size, imageSize(s, img); got != want {
+	want, err := s.Size(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list[0].Size; got != want {
 		t.Errorf("UI image size %d, images shows %d (the compressed size is %d)", got, want, img.Size())
 	}
 	var sum int64
@@ -228,15 +231,4 @@ func TestUIStackOfDirs(t *testing.T) {
 		r.Close()
 		t.Error("open followed a symlink out of the layer")
 	}
-}
-
-// imageSize is the image's size as "images" shows it.
-func imageSize(s *images.Store, img images.Image) int64 {
-	var n int64
-	for _, d := range img.DiffIDs() {
-		if m, err := s.Layer(d); err == nil {
-			n += m.TarSize
-		}
-	}
-	return n
 }

@@ -82,7 +82,8 @@ func listImages(a *app.App, w io.Writer) error {
 		if img.Config.Created != nil {
 			created = human.Ago(time.Since(*img.Config.Created))
 		}
-		size := human.Size(unpackedSize(s, img))
+		n, _ := s.Size(img) // a layer not unpacked counts 0
+		size := human.Size(n)
 		names := img.Names
 		if len(names) == 0 {
 			names = []string{"<none>:<none>"}
@@ -93,17 +94,6 @@ func listImages(a *app.App, w io.Writer) error {
 		}
 	}
 	return tw.Flush()
-}
-
-// unpackedSize is the image's size as docker shows it: its layers uncompressed.
-func unpackedSize(s *images.Store, img images.Image) int64 {
-	var n int64
-	for _, d := range img.DiffIDs() {
-		if m, err := s.Layer(d); err == nil {
-			n += m.TarSize
-		}
-	}
-	return n
 }
 
 // inspectCmd prints images as JSON; with containersToo, a name that is no
@@ -148,9 +138,10 @@ func inspectCmd(a *app.App, containersToo bool) *cobra.Command {
 					return err
 				}
 				dirs, _ := s.LayerDirs(img)
+				size, _ := s.Size(img)
 				out = append(out, inspected{
 					ID: string(img.ID), RepoTags: orEmpty(img.Names), ManifestDigest: string(img.ManifestDigest),
-					Size: unpackedSize(s, img), LayerDirs: orEmpty(dirs), Manifest: img.Manifest, Config: img.Config,
+					Size: size, LayerDirs: orEmpty(dirs), Manifest: img.Manifest, Config: img.Config,
 				})
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
@@ -182,12 +173,12 @@ func historyCmd(a *app.App) *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 3, ' ', 0)
 			fmt.Fprintln(tw, "LAYER\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
-			layer := 0
-			h := img.Config.History
+			infos, _ := s.LayerInfo(img) // a layer not unpacked shows 0B
 			// Newest first, as docker prints it; empty layers take no diffID.
 			type row struct{ layer, created, by, size, comment string }
 			var rows []row
-			for _, e := range h {
+			for i, l := range images.HistoryLayers(img.Config) {
+				e := img.Config.History[i]
 				r := row{layer: "<missing>", by: human.Visible(e.CreatedBy), size: "0B", comment: human.Visible(e.Comment)}
 				if !noTrunc {
 					r.by, r.comment = human.Truncate(r.by, 60), human.Truncate(r.comment, 40)
@@ -195,13 +186,8 @@ func historyCmd(a *app.App) *cobra.Command {
 				if e.Created != nil {
 					r.created = human.Ago(time.Since(*e.Created))
 				}
-				if !e.EmptyLayer && layer < len(img.DiffIDs()) {
-					d := img.DiffIDs()[layer]
-					r.layer = d.Encoded()[:12]
-					if m, err := s.Layer(d); err == nil {
-						r.size = human.Size(m.TarSize)
-					}
-					layer++
+				if l >= 0 {
+					r.layer, r.size = infos[l].DiffID.Encoded()[:12], human.Size(infos[l].ContentSize)
 				}
 				rows = append(rows, r)
 			}
@@ -386,12 +372,13 @@ func dfCmd(a *app.App) *cobra.Command {
 			w := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 			fmt.Fprintln(tw, "TYPE\tCOUNT\tSIZE")
-			fmt.Fprintf(tw, "Images\t%d\t%s (unshared)\n", len(u.Images), human.Size(u.Logical))
-			fmt.Fprintf(tw, "Layers\t%d\t%s (on disk, unpacked)\n", len(u.Layers), human.Size(u.Unique))
-			fmt.Fprintf(tw, "Shared\t\t%s (layers used more than once)\n", human.Size(u.Shared))
+			fmt.Fprintf(tw, "Images\t%d\t%s (the sum of their sizes, as images shows them)\n", len(u.Images), human.Size(u.Logical))
+			fmt.Fprintf(tw, "Layers\t%d\t%s (their content, each layer once)\n", len(u.Layers), human.Size(u.Unique+u.Held))
+			fmt.Fprintf(tw, "Shared\t\t%s (layers more than one image uses)\n", human.Size(u.Shared))
+			fmt.Fprintf(tw, "Held\t\t%s (layers only containers keep)\n", human.Size(u.Held))
 			fmt.Fprintf(tw, "Blobs\t\t%s (compressed)\n", human.Size(u.Blobs))
 			tw.Flush()
-			fmt.Fprintf(w, "Sharing layers saves %s of %s (%.0f%%)\n", human.Size(u.Logical-u.Unique), human.Size(u.Logical), 100*u.Savings())
+			fmt.Fprintf(w, "Sharing layers saves %s of %s (%.0f%%)\n", human.Size(u.Saved()), human.Size(u.Logical), 100*u.Savings())
 			if verbose {
 				tw = tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 				fmt.Fprintln(tw, "\nLAYER\tSIZE\tIMAGES\tCONTAINERS")

@@ -46,7 +46,7 @@ func layersCmd(a *app.App) *cobra.Command {
 						chg++
 					}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, human.Visible(s.Labels[i]), human.Size(app.LayerBytes(s.Layers[i])),
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, human.Visible(s.Labels[i]), human.Size(s.Sizes[i]),
 					add, chg, del, human.Truncate(human.Visible(s.CreatedBy[i]), 60))
 			}
 			return tw.Flush()
@@ -269,8 +269,7 @@ func analyzeCmd(a *app.App) *cobra.Command {
 			}
 			eff := s.Merged.Efficiency()
 			var total, base int64
-			for i, t := range s.Layers {
-				n := app.LayerBytes(t)
+			for i, n := range s.Sizes {
 				total += n
 				if i == 0 {
 					base = n

@@ -73,7 +73,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"kill", "-s", "SIGNOPE", "x"}, `unknown signal "SIGNOPE"`},
 		{[]string{"tag", "one"}, "want SOURCE and TARGET"},
 		{[]string{"run"}, "want an image"},
-		{[]string{"save", "--format", "zip", "x"}, "format zip"},
+		{[]string{"save", "--format", "zip", "x"}, `format "zip"`},
 	} {
 		code, _, stderr := cli(t, root, tc.args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.msg) {

@@ -33,7 +33,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"tag", "nosuch", "Bad Name"}, 1, `image name "Bad Name"`},
 		{[]string{"load", "-i", "/nonexistent.tar"}, 1, "/nonexistent.tar: no such file"},
 		{[]string{"import", "/nonexistent.tar", "x"}, 1, "/nonexistent.tar: no such file"},
-		{[]string{"save", "--format", "zip", "-o", "/tmp/x", "base"}, 2, "format zip"},
+		{[]string{"save", "--format", "zip", "-o", "/tmp/x", "base"}, 2, `format "zip"`},
 		{[]string{"images", "--bogus"}, 2, "unknown flag: --bogus"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"tag", "only-one"}, 2, "want SOURCE and TARGET"},

@@ -136,7 +136,7 @@ func ParseSize(s string) (int64, error) {
 		err = ErrBadSize
 	}
 	if err != nil {
-		return 0, fmt.Errorf("size %q: %w", Visible(s), ErrBadSize)
+		return 0, fmt.Errorf("size \"%s\": %w", Visible(s), ErrBadSize)
 	}
 	return n, nil
 }
