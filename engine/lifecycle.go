@@ -3,9 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,36 +111,6 @@ func mountsUnder(dir string) []string {
 		}
 	}
 	return out
-}
-
-// Logs writes a container's output to w; with follow, it keeps writing
-// until the container stops.
-func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
-	st, err := e.Get(ref)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(filepath.Join(st.Dir, logFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("logs %s: %w", st.Name(), err)
-	}
-	defer f.Close()
-	for {
-		if _, err := io.Copy(w, f); err != nil {
-			return fmt.Errorf("logs %s: %w", st.Name(), err)
-		}
-		if !follow {
-			return nil
-		}
-		if s, err := e.Get(st.ID); err != nil || s.Status != Running {
-			_, err := io.Copy(w, f)
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // Stats reads a running container's cgroup usage.

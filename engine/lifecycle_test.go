@@ -107,7 +107,9 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stop: %s %d, %v; want exited 4", got.Status, got.ExitCode, err)
 	}
 	var logs strings.Builder
-	e.Logs("life", false, &logs)
+	if err := e.LogsContext(t.Context(), "life", false, &logs); err != nil {
+		t.Error(err)
+	}
 	if logs.String() != "up\nterm\n" {
 		t.Errorf("logs %q", logs.String())
 	}
@@ -275,7 +277,7 @@ func waitLogs(t *testing.T, e *Engine, ref, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var b strings.Builder
-		e.Logs(ref, false, &b)
+		e.LogsContext(t.Context(), ref, false, &b)
 		if strings.Contains(b.String(), want) {
 			return
 		}
