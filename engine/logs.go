@@ -16,18 +16,16 @@ const logPoll = 100 * time.Millisecond
 
 // LogsContext writes a container's output to w. With follow, it keeps
 // writing while the container runs, until the container stops or ctx is
-// done; then it returns ctx's error.
+// done (then it returns ctx's error); a running container that has printed
+// nothing yet is waited for.
 func (e *Engine) LogsContext(ctx context.Context, ref string, follow bool, w io.Writer) error {
 	st, err := e.Get(ref)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(st.Dir, logFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("logs %s: %w", st.Name(), err)
+	f, err := e.openLog(ctx, st, follow)
+	if f == nil || err != nil {
+		return err
 	}
 	defer f.Close()
 	for {
@@ -52,6 +50,30 @@ func (e *Engine) LogsContext(ctx context.Context, ref string, follow bool, w io.
 // Deprecated: for the CLI until it moves to internal/cli.
 func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
 	return e.LogsContext(context.Background(), ref, follow, w)
+}
+
+// openLog opens a container's log, or returns nil when it has none: the
+// monitor makes the log on the first output. Following, it waits for that
+// output while the container runs, as docker logs -f does.
+func (e *Engine) openLog(ctx context.Context, st State, follow bool) (*os.File, error) {
+	path := filepath.Join(st.Dir, logFile)
+	for {
+		// As in LogsContext: a container seen stopped has made its log
+		// by then, if it printed anything.
+		running := follow && e.running(st.ID)
+		f, err := os.Open(path)
+		switch {
+		case err == nil:
+			return f, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("logs %s: %w", st.Name(), err)
+		case !running:
+			return nil, nil
+		}
+		if err := pause(ctx, logPoll); err != nil {
+			return nil, fmt.Errorf("logs %s: %w", st.Name(), err)
+		}
+	}
 }
 
 // running reports whether a container is there and running.
