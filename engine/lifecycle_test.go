@@ -410,3 +410,42 @@ func TestAutoRemove(t *testing.T) {
 		t.Errorf("Get after the exit: %v, want ErrNotFound", err)
 	}
 }
+
+// TestStopAutoRemove checks that stopping a container run with AutoRemove
+// succeeds although its monitor removes it during the call, as docker's
+// stop of a --rm container does, and so does a forced remove.
+func TestStopAutoRemove(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	tests := []struct {
+		name string
+		stop func(id string) (State, error)
+	}{
+		{"stop", func(id string) (State, error) { return e.Stop(id, 5*time.Second) }},
+		{"remove with force", func(id string) (State, error) { return e.Remove(id, true) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := e.Create(Spec{Layers: f.layers, AutoRemove: true,
+				Process: Process{Args: []string{"sh", "-c", "trap 'exit 3' TERM; echo up; while true; do sleep 0.05; done"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Remove(st.ID, true) })
+			if _, err := e.Start(st.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			waitLogs(t, e, st.ID, "up\n") // the trap is set
+			got, err := tt.stop(st.ID)
+			if err != nil {
+				t.Fatalf("%s: %v, want success", tt.name, err)
+			}
+			if got.ID != st.ID || got.Status == Running {
+				t.Errorf("%s: state %.12s %s, want %s not running", tt.name, got.ID, got.Status, st.ShortID())
+			}
+			if _, err := e.Get(st.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get after %s: %v, want ErrNotFound", tt.name, err)
+			}
+		})
+	}
+}
