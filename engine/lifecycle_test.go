@@ -143,7 +143,11 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	}
 	f := newFixture(t)
 	e := f.open(t)
-	st, err := e.Create(Spec{Name: "outlive", Layers: f.layers, Process: Process{Args: []string{"sleep", "1000"}}})
+	// The container prints once told to, after the starter is gone: its
+	// output logged shows the monitor still at work.
+	vol := t.TempDir()
+	st, err := e.Create(Spec{Name: "outlive", Layers: f.layers, Volumes: []Volume{{Source: vol, Target: "/v"}},
+		Process: Process{Args: []string{"sh", "-c", "while [ ! -e /v/go ]; do sleep 0.01; done; echo after; exec sleep 1000"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +157,10 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("starter: %v: %s", err, out)
 	}
-	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(vol, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitLogs(t, e, "outlive", "after\n")
 	if s, _ := e.Get("outlive"); s.Status != Running {
 		t.Errorf("after the starter exited: %s", s.Status)
 	}
@@ -161,10 +168,7 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	// releases its cgroup.
 	s, _ := e.Get("outlive")
 	unix.Kill(s.MonitorPid, unix.SIGKILL)
-	time.Sleep(50 * time.Millisecond)
-	if s, _ := e.Get("outlive"); s.Status != Exited {
-		t.Errorf("after the monitor died: %s", s.Status)
-	}
+	waitFor(t, "exited after its monitor died", hasStatus(e, "outlive", Exited))
 }
 
 func TestParallel(t *testing.T) {
@@ -328,18 +332,9 @@ func TestUnusedMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let it start its init and cgroup
-	if len(cgroupTree(e.Cgroups())) == 0 {
-		t.Error("no early cgroup while the monitor waits")
-	}
+	waitFor(t, "an early cgroup while the monitor waits", func() bool { return len(cgroupTree(e.Cgroups())) > 0 })
 	m.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(m.pid, m.start) {
-		if time.Now().After(deadline) {
-			t.Fatal("monitor still running")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the monitor's end once closed", func() bool { return !alive(m.pid, m.start) })
 }
 
 // TestCgroupMembership checks that the command is in its container's

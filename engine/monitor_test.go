@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -63,13 +62,7 @@ func TestMonitorExitUnrecorded(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(vol, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(s.MonitorPid, s.MonitorStart) {
-		if time.Now().After(deadline) {
-			t.Fatal("monitor still running 10s after its container was told to exit")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the monitor's end", func() bool { return !alive(s.MonitorPid, s.MonitorStart) })
 	b, err := os.ReadFile(filepath.Join(filepath.Dir(st.Dir), monitorLog))
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
