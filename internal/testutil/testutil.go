@@ -45,7 +45,7 @@ func RequireTool(t testing.TB, name string) string {
 	return p
 }
 
-// Mounts returns the mount points of this process's mount namespace: the
+// Mounts returns the mount points of the test's mount namespace: the
 // whole table, which other software on a shared host changes at any time.
 // A test asserts on MountsUnder its own directories instead.
 func Mounts(t testing.TB) []string {
@@ -53,11 +53,15 @@ func Mounts(t testing.TB) []string {
 	return MountsUnder(t, "/")
 }
 
-// MountsUnder returns the mount points of this process's mount namespace
-// that are one of dirs or below one, sorted.
+// MountsUnder returns the mount points of the test's mount namespace that
+// are one of dirs or below one, sorted.
 func MountsUnder(t testing.TB, dirs ...string) []string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	// The calling thread's table, not /proc/self's: that is the main
+	// thread's, and a test that ran a goroutine locked to its thread in a
+	// mount namespace of its own (unshare(2)) may have left the main
+	// thread there, wedged, when the goroutine ran on it and exited.
+	b, err := os.ReadFile("/proc/thread-self/mountinfo")
 	if err != nil {
 		t.Fatalf("read mountinfo: %v", err)
 	}
