@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // Errors of the engine, checked with errors.Is.
@@ -68,7 +70,7 @@ func Open(o Options) (*Engine, error) {
 	}
 	if p := o.CgroupParent; p != "" {
 		if !validName(p) {
-			return nil, fmt.Errorf("open engine: %w: cgroup parent %q", ErrInvalid, printable(p))
+			return nil, fmt.Errorf(`open engine: %w: cgroup parent "%s"`, ErrInvalid, human.Visible(p))
 		}
 		cg.Parent = p
 	}
@@ -187,21 +189,21 @@ func validate(spec *Spec) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
 	}
 	if spec.Name != "" && !validName(spec.Name) {
-		return bad("name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] allowed", spec.Name)
+		return bad(`name "%s": only [a-zA-Z0-9][a-zA-Z0-9_.-] allowed`, human.Visible(spec.Name))
 	}
 	if len(spec.Layers) == 0 {
 		return bad("no layers")
 	}
 	for _, l := range spec.Layers {
 		if fi, err := os.Stat(l); err != nil || !fi.IsDir() {
-			return bad("layer %s is not a directory", l)
+			return bad("layer %s is not a directory", human.Visible(l))
 		}
 	}
 	if len(spec.Process.Args) == 0 {
 		return bad("no command")
 	}
 	if c := spec.Process.Cwd; c != "" && !filepath.IsAbs(c) {
-		return bad("working directory %q is not absolute", c)
+		return bad(`working directory "%s" is not absolute`, human.Visible(c))
 	}
 	r := spec.Resources
 	if r.Memory != 0 && r.Memory < minMemory {
@@ -215,14 +217,14 @@ func validate(spec *Spec) error {
 	}
 	for i, v := range spec.Volumes {
 		if !filepath.IsAbs(v.Source) {
-			return bad("volume source %q is not an absolute path", v.Source)
+			return bad(`volume source "%s" is not an absolute path`, human.Visible(v.Source))
 		}
 		if !filepath.IsAbs(v.Target) {
-			return bad("volume target %q is not an absolute path", v.Target)
+			return bad(`volume target "%s" is not an absolute path`, human.Visible(v.Target))
 		}
 		fi, err := os.Stat(v.Source)
 		if err != nil {
-			return bad("volume source %s: %v", v.Source, unwrapPath(err))
+			return bad("volume source %s: %v", human.Visible(v.Source), unwrapPath(err))
 		}
 		spec.Volumes[i].File = !fi.IsDir()
 		spec.Volumes[i].Target = filepath.Clean(v.Target)
@@ -290,11 +292,11 @@ func (e *Engine) Get(ref string) (State, error) {
 	}
 	switch len(found) {
 	case 0:
-		return State{}, fmt.Errorf("container %s: %w", printable(ref), ErrNotFound)
+		return State{}, fmt.Errorf("container %s: %w", human.Visible(ref), ErrNotFound)
 	case 1:
 		return e.reconcile(found[0]), nil
 	}
-	return State{}, fmt.Errorf("container %s: %w", printable(ref), ErrAmbiguous)
+	return State{}, fmt.Errorf("container %s: %w", human.Visible(ref), ErrAmbiguous)
 }
 
 // List returns every container, reconciled, oldest first.
@@ -359,16 +361,6 @@ func (e *Engine) reconcile(s State) State {
 		return s
 	}
 	return ns
-}
-
-// printable makes control characters of a name visible.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 func runtimeCPUs() int { return runtime.NumCPU() }

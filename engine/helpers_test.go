@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"minidocker/internal/testutil"
 )
@@ -192,4 +193,25 @@ func (f fixture) run(t testing.TB, e *Engine, spec Spec, stdin string) result {
 // sh is a spec running a shell script.
 func sh(script string) Spec {
 	return Spec{Process: Process{Args: []string{"/bin/sh", "-c", script}}}
+}
+
+// waitFor waits up to ten seconds for cond, failing the test with what when
+// it does not hold by then.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// hasStatus is a condition for waitFor: the container's status is want.
+func hasStatus(e *Engine, ref string, want Status) func() bool {
+	return func() bool {
+		s, err := e.Get(ref)
+		return err == nil && s.Status == want
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // roleEnv names the part a re-executed minidocker binary plays: the
@@ -54,7 +56,7 @@ func Init() {
 	case roleExec:
 		code = execMain()
 	default:
-		fmt.Fprintf(os.Stderr, "minidocker: unknown role %q\n", role)
+		fmt.Fprintf(os.Stderr, "minidocker: unknown role \"%s\"\n", human.Visible(role))
 		code = 125
 	}
 	os.Exit(code)
@@ -246,7 +248,7 @@ func execProcess(p Process, u execUser) error {
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
 	}
-	return &StartError{Code: code, Msg: fmt.Sprintf("exec %q: %v", p.Args[0], err)}
+	return &StartError{Code: code, Msg: fmt.Sprintf(`exec "%s": %v`, human.Visible(p.Args[0]), err)}
 }
 
 // lookPath finds cmd as execvp(3) would, in the container's PATH.
@@ -269,9 +271,9 @@ func lookPath(cmd, path string) (string, error) {
 		case err == nil:
 			return cmd, nil
 		case errors.Is(err, fs.ErrNotExist):
-			return "", &StartError{Code: 127, Msg: fmt.Sprintf("exec %q: no such file or directory", cmd)}
+			return "", &StartError{Code: 127, Msg: fmt.Sprintf(`exec "%s": no such file or directory`, human.Visible(cmd))}
 		default:
-			return "", &StartError{Code: 126, Msg: fmt.Sprintf("exec %q: %v", cmd, err)}
+			return "", &StartError{Code: 126, Msg: fmt.Sprintf(`exec "%s": %v`, human.Visible(cmd), err)}
 		}
 	}
 	var denied error
@@ -289,9 +291,9 @@ func lookPath(cmd, path string) (string, error) {
 		}
 	}
 	if denied != nil {
-		return "", &StartError{Code: 126, Msg: fmt.Sprintf("exec %q: %v", cmd, denied)}
+		return "", &StartError{Code: 126, Msg: fmt.Sprintf(`exec "%s": %v`, human.Visible(cmd), denied)}
 	}
-	return "", &StartError{Code: 127, Msg: fmt.Sprintf("exec %q: executable file not found in $PATH", cmd)}
+	return "", &StartError{Code: 127, Msg: fmt.Sprintf(`exec "%s": executable file not found in $PATH`, human.Visible(cmd))}
 }
 
 // envValue is the value of key in env, the last one winning.

@@ -3,9 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -21,13 +19,18 @@ func (e *Engine) Kill(ref string, sig unix.Signal) error {
 	if st.Status != Running || !alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("kill %s: %w", st.Name(), ErrNotRunning)
 	}
-	if err := unix.Kill(st.Pid, sig); err != nil {
+	if err := unix.Kill(st.Pid, sig); errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill %s: %w", st.Name(), ErrNotRunning) // it ended meanwhile
+	} else if err != nil {
 		return fmt.Errorf("kill %s (%s): %w", st.Name(), unix.SignalName(sig), err)
 	}
 	return nil
 }
 
 // Stop sends SIGTERM, then SIGKILL after timeout, and waits for the exit.
+// A container that ends and is removed during the call (run with
+// AutoRemove, its monitor removes it) has stopped, as docker has it: its
+// last state is returned, marked exited.
 func (e *Engine) Stop(ref string, timeout time.Duration) (State, error) {
 	st, err := e.Get(ref)
 	if err != nil {
@@ -36,16 +39,39 @@ func (e *Engine) Stop(ref string, timeout time.Duration) (State, error) {
 	if st.Status != Running {
 		return st, nil
 	}
+	s, err := e.stop(st, timeout)
+	if errors.Is(err, ErrNotFound) {
+		return removedMeanwhile(st), nil
+	}
+	return s, err
+}
+
+// stop is Stop of a container found running.
+func (e *Engine) stop(st State, timeout time.Duration) (State, error) {
 	if err := e.Kill(st.ID, unix.SIGTERM); err != nil && !errors.Is(err, ErrNotRunning) {
 		return st, err
 	}
-	if s, err := e.Wait(st.ID, timeout); err == nil {
-		return s, nil
+	s, err := e.Wait(st.ID, timeout)
+	if !errors.Is(err, ErrRunning) {
+		return s, err
 	}
+	return e.killWait(st)
+}
+
+// killWait sends SIGKILL to a running container and waits for its end.
+func (e *Engine) killWait(st State) (State, error) {
 	if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
 		return st, err
 	}
 	return e.Wait(st.ID, 10*time.Second)
+}
+
+// removedMeanwhile is the last state of a container that ended and was
+// removed while a call waited for it.
+func removedMeanwhile(st State) State {
+	st.Status, st.Pid, st.PidStart = Exited, 0, 0
+	st.MonitorPid, st.MonitorStart = 0, 0
+	return st
 }
 
 // Wait waits up to timeout for a container to stop running.
@@ -75,12 +101,14 @@ func (e *Engine) Remove(ref string, force bool) (State, error) {
 		if !force {
 			return st, fmt.Errorf("remove %s: %w; stop it first or use force", st.Name(), ErrRunning)
 		}
-		if err := e.Kill(st.ID, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
-			return st, err
+		s, err := e.killWait(st)
+		if errors.Is(err, ErrNotFound) { // run with AutoRemove, its monitor removed it
+			return removedMeanwhile(st), nil
 		}
-		if st, err = e.Wait(st.ID, 10*time.Second); err != nil {
-			return st, err
+		if err != nil {
+			return s, err
 		}
+		st = s
 	}
 	if err := st.Cgroup.Remove(); err != nil {
 		return st, fmt.Errorf("remove %s: %w", st.Name(), err)
@@ -113,36 +141,6 @@ func mountsUnder(dir string) []string {
 		}
 	}
 	return out
-}
-
-// Logs writes a container's output to w; with follow, it keeps writing
-// until the container stops.
-func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
-	st, err := e.Get(ref)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(filepath.Join(st.Dir, logFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("logs %s: %w", st.Name(), err)
-	}
-	defer f.Close()
-	for {
-		if _, err := io.Copy(w, f); err != nil {
-			return fmt.Errorf("logs %s: %w", st.Name(), err)
-		}
-		if !follow {
-			return nil
-		}
-		if s, err := e.Get(st.ID); err != nil || s.Status != Running {
-			_, err := io.Copy(w, f)
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // Stats reads a running container's cgroup usage.

@@ -107,7 +107,9 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stop: %s %d, %v; want exited 4", got.Status, got.ExitCode, err)
 	}
 	var logs strings.Builder
-	e.Logs("life", false, &logs)
+	if err := e.LogsContext(t.Context(), "life", false, &logs); err != nil {
+		t.Error(err)
+	}
 	if logs.String() != "up\nterm\n" {
 		t.Errorf("logs %q", logs.String())
 	}
@@ -141,7 +143,11 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	}
 	f := newFixture(t)
 	e := f.open(t)
-	st, err := e.Create(Spec{Name: "outlive", Layers: f.layers, Process: Process{Args: []string{"sleep", "1000"}}})
+	// The container prints once told to, after the starter is gone: its
+	// output logged shows the monitor still at work.
+	vol := t.TempDir()
+	st, err := e.Create(Spec{Name: "outlive", Layers: f.layers, Volumes: []Volume{{Source: vol, Target: "/v"}},
+		Process: Process{Args: []string{"sh", "-c", "while [ ! -e /v/go ]; do sleep 0.01; done; echo after; exec sleep 1000"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +157,10 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("starter: %v: %s", err, out)
 	}
-	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(vol, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitLogs(t, e, "outlive", "after\n")
 	if s, _ := e.Get("outlive"); s.Status != Running {
 		t.Errorf("after the starter exited: %s", s.Status)
 	}
@@ -159,10 +168,7 @@ func TestMonitorOutlivesStarter(t *testing.T) {
 	// releases its cgroup.
 	s, _ := e.Get("outlive")
 	unix.Kill(s.MonitorPid, unix.SIGKILL)
-	time.Sleep(50 * time.Millisecond)
-	if s, _ := e.Get("outlive"); s.Status != Exited {
-		t.Errorf("after the monitor died: %s", s.Status)
-	}
+	waitFor(t, "exited after its monitor died", hasStatus(e, "outlive", Exited))
 }
 
 func TestParallel(t *testing.T) {
@@ -275,7 +281,7 @@ func waitLogs(t *testing.T, e *Engine, ref, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var b strings.Builder
-		e.Logs(ref, false, &b)
+		e.LogsContext(t.Context(), ref, false, &b)
 		if strings.Contains(b.String(), want) {
 			return
 		}
@@ -326,18 +332,9 @@ func TestUnusedMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let it start its init and cgroup
-	if len(cgroupTree(e.Cgroups())) == 0 {
-		t.Error("no early cgroup while the monitor waits")
-	}
+	waitFor(t, "an early cgroup while the monitor waits", func() bool { return len(cgroupTree(e.Cgroups())) > 0 })
 	m.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(m.pid, m.start) {
-		if time.Now().After(deadline) {
-			t.Fatal("monitor still running")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the monitor's end once closed", func() bool { return !alive(m.pid, m.start) })
 }
 
 // TestCgroupMembership checks that the command is in its container's
@@ -406,5 +403,44 @@ func TestAutoRemove(t *testing.T) {
 	}
 	if _, err := e.Get(st.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get after the exit: %v, want ErrNotFound", err)
+	}
+}
+
+// TestStopAutoRemove checks that stopping a container run with AutoRemove
+// succeeds although its monitor removes it during the call, as docker's
+// stop of a --rm container does, and so does a forced remove.
+func TestStopAutoRemove(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	tests := []struct {
+		name string
+		stop func(id string) (State, error)
+	}{
+		{"stop", func(id string) (State, error) { return e.Stop(id, 5*time.Second) }},
+		{"remove with force", func(id string) (State, error) { return e.Remove(id, true) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := e.Create(Spec{Layers: f.layers, AutoRemove: true,
+				Process: Process{Args: []string{"sh", "-c", "trap 'exit 3' TERM; echo up; while true; do sleep 0.05; done"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Remove(st.ID, true) })
+			if _, err := e.Start(st.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			waitLogs(t, e, st.ID, "up\n") // the trap is set
+			got, err := tt.stop(st.ID)
+			if err != nil {
+				t.Fatalf("%s: %v, want success", tt.name, err)
+			}
+			if got.ID != st.ID || got.Status == Running {
+				t.Errorf("%s: state %.12s %s, want %s not running", tt.name, got.ID, got.Status, st.ShortID())
+			}
+			if _, err := e.Get(st.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get after %s: %v, want ErrNotFound", tt.name, err)
+			}
+		})
 	}
 }

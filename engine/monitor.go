@@ -18,6 +18,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // The monitor is a container's keeper, like conmon: minidocker re-executed
@@ -50,7 +52,8 @@ type monitor struct {
 	dir     string
 	st      State
 	log     *os.File // made on the first output, under mu
-	logErr  error
+	logErr  error    // why there is no log, under mu
+	lostErr error    // the first write to the log that failed, under mu
 	mu      sync.Mutex
 	conns   map[net.Conn]bool
 	ln      net.Listener // the attach socket, once made
@@ -131,12 +134,18 @@ func monitorMain(args []string) int {
 	if err != nil {
 		res.Error = &StartError{Code: 125, Msg: err.Error()}
 	}
-	b, _ := json.Marshal(res)
-	sync.Write(append(b, '\n'))
-	sync.Close()
+	b, err := json.Marshal(res)
+	if err == nil {
+		_, err = sync.Write(append(b, '\n'))
+	}
+	if err = errors.Join(err, sync.Close()); err != nil {
+		m.logf("report the start: %v", err) // the starter is gone, most likely
+	}
 	if res.Error != nil {
 		m.closeClients(res.Error.Code)
-		syncState(m.dir)
+		if err := syncState(m.dir); err != nil {
+			m.logf("%v", err)
+		}
 		return 1
 	}
 	go m.serve(m.ln)
@@ -190,7 +199,11 @@ func (m *monitor) run(mode string, client *os.File) (startResult, error) {
 		if !errors.As(err, &se) {
 			se = &StartError{Code: 125, Msg: err.Error()}
 		}
-		m.finish(se.Code, se.Msg)
+		if ferr := m.finish(se.Code, se.Msg); ferr != nil {
+			m.logf("%v", ferr)
+			// The starter prints the error: it says so there too.
+			se = &StartError{Code: se.Code, Msg: se.Msg + "; " + human.Line(ferr.Error())}
+		}
 		return startResult{Error: se}, nil
 	}
 	return startResult{Pid: pid}, nil
@@ -399,12 +412,22 @@ func (m *monitor) logOutput(p []byte) {
 	if m.log == nil && m.logErr == nil {
 		m.log, m.logErr = os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if m.logErr != nil {
-			fmt.Fprintf(os.Stderr, "monitor %d: container log: %v\n", os.Getpid(), m.logErr)
+			m.logf("container log: %v", m.logErr)
 		}
 	}
 	if m.log != nil {
-		m.log.Write(p)
+		if _, err := m.log.Write(p); err != nil && m.lostErr == nil {
+			m.lostErr = err
+			m.logf("container log: %v", err)
+		}
 	}
+}
+
+// logf writes a line about the container to the monitor's error output,
+// which is the store's monitor.log.
+func (m *monitor) logf(format string, args ...any) {
+	id := filepath.Base(m.dir)
+	fmt.Fprintf(os.Stderr, "monitor %d: container %.12s: %s\n", os.Getpid(), id, human.Line(fmt.Sprintf(format, args...)))
 }
 
 // closeClients sends every client the exit code and closes it.
@@ -414,6 +437,8 @@ func (m *monitor) closeClients(code int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for c := range m.conns {
+		// A client that went away or does not read is no longer waiting
+		// for the code: its errors are not the container's.
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		writeFrame(c, frameExit, p[:])
 		c.Close()
@@ -449,12 +474,18 @@ func (m *monitor) wait() {
 	code := 255
 	if waitErr == nil {
 		code = waitCode(ws)
+	} else {
+		m.logf("wait for the command: %v", waitErr)
 	}
-	m.finish(code, "")
+	if err := m.finish(code, ""); err != nil {
+		m.logf("%v", err)
+	}
 	Trace("monitor: finished")
 	m.closeClients(code)
 	if !m.st.Spec.AutoRemove {
-		syncState(m.dir)
+		if err := syncState(m.dir); err != nil {
+			m.logf("%v", err)
+		}
 	}
 }
 
@@ -476,33 +507,53 @@ func exitCode(ps *os.ProcessState) int {
 
 // finish releases the cgroup and records the container's end. A container
 // run with --rm is removed instead, as docker's daemon does, unless that
-// fails; then its record says why.
-func (m *monitor) finish(code int, msg string) {
+// fails; then its record says why, as it does when the cgroup or the log
+// could not be released. It returns what went wrong: when the record
+// could not be written, the container stays "running" until the next
+// command finds its monitor gone.
+func (m *monitor) finish(code int, msg string) error {
 	oom := m.st.Cgroup.OOMKilled()
 	rmErr := m.st.Cgroup.Remove()
-	m.mu.Lock()
-	if m.log != nil {
-		m.log.Close()
-		m.log = nil
-	}
-	m.logErr = errLogClosed
-	m.mu.Unlock()
+	logErr := m.closeLog()
 	if m.st.Spec.AutoRemove && rmErr == nil && msg == "" {
 		if rmErr = removeFiles(m.st); rmErr == nil {
-			return
+			return nil // the log, and what it lost, are gone with it
 		}
 	}
+	problems := errors.Join(rmErr, logErr)
 	// Written before the clients hear the exit code, so that what they
 	// do next sees the container exited; made durable after.
-	updateState(m.dir, atomicOnly, func(s *State) error {
+	_, err := updateState(m.dir, atomicOnly, func(s *State) error {
 		s.Status, s.ExitCode, s.Pid, s.PidStart = Exited, code, 0, 0
 		s.MonitorPid, s.MonitorStart = 0, 0 // this monitor is done with it
 		s.OOMKilled = oom
 		s.Finished = time.Now().UTC()
 		s.Error = msg
-		if rmErr != nil {
-			s.Error = strings.TrimPrefix(msg+"; "+rmErr.Error(), "; ")
+		if problems != nil {
+			s.Error = strings.TrimPrefix(msg+"; "+human.Line(problems.Error()), "; ")
 		}
 		return nil
 	})
+	if err != nil {
+		return errors.Join(fmt.Errorf("record exit %d: %w", code, err), problems)
+	}
+	return problems
+}
+
+// closeLog closes the container's log for good. It returns why output was
+// lost, if it was: the log could not be made, or a write failed, or the
+// close.
+func (m *monitor) closeLog() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.logErr
+	if m.log != nil {
+		err = m.log.Close()
+		m.log = nil
+	}
+	m.logErr = errLogClosed
+	if err = errors.Join(err, m.lostErr); err != nil {
+		return fmt.Errorf("container log: %w", err)
+	}
+	return nil
 }

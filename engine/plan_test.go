@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/testutil"
 )
 
 func TestRootfsPlan(t *testing.T) {
@@ -158,7 +161,7 @@ func TestSpreadSubdirs(t *testing.T) {
 	defer unix.Close(fd)
 	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
 	if err != nil {
-		t.Skipf("the file system of %s has no inode flags: %v", e.dir, err)
+		testutil.Unavailable(t, fmt.Sprintf("the file system of %s has no inode flags: %v", e.dir, err))
 	}
 	if flags&0x00020000 == 0 {
 		t.Errorf("flags of %s are %#x, without FS_TOPDIR_FL", e.dir, flags)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // The raw calls of this package, wrapped once, each error naming the
@@ -100,7 +102,7 @@ func mknod(path string, mode uint32, major, minor uint32) error {
 
 func sethostname(name string) error {
 	if err := unix.Sethostname([]byte(name)); err != nil {
-		return fmt.Errorf("sethostname %q: %w", name, err)
+		return fmt.Errorf(`sethostname "%s": %w`, human.Visible(name), err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // ErrNoUser is a user or group name that the container's /etc/passwd or
@@ -42,7 +44,7 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 		uid, uidErr = 0, nil
 	}
 	if uidErr == nil && (uid < 0 || uid > maxID) {
-		return execUser{}, fmt.Errorf("user %q: uid out of range", printable(userArg))
+		return execUser{}, fmt.Errorf(`user "%s": uid out of range`, human.Visible(userArg))
 	}
 	name, matched := "", false
 	for _, f := range colonFields(passwd, 7) {
@@ -60,7 +62,7 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 	}
 	if !matched {
 		if uidErr != nil {
-			return execUser{}, fmt.Errorf("unable to find user %s: %w in passwd file", printable(userArg), ErrNoUser)
+			return execUser{}, fmt.Errorf("unable to find user %s: %w in passwd file", human.Visible(userArg), ErrNoUser)
 		}
 		u.Uid = uid
 		if uid == 0 {
@@ -72,7 +74,7 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 	}
 	gid, gidErr := strconv.Atoi(groupArg)
 	if groupArg != "" && gidErr == nil && (gid < 0 || gid > maxID) {
-		return execUser{}, fmt.Errorf("group %q: gid out of range", printable(groupArg))
+		return execUser{}, fmt.Errorf(`group "%s": gid out of range`, human.Visible(groupArg))
 	}
 	found := false
 	for _, f := range colonFields(group, 4) {
@@ -91,7 +93,7 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 	}
 	if groupArg != "" && !found {
 		if gidErr != nil {
-			return execUser{}, fmt.Errorf("unable to find group %s: %w in group file", printable(groupArg), ErrNoUser)
+			return execUser{}, fmt.Errorf("unable to find group %s: %w in group file", human.Visible(groupArg), ErrNoUser)
 		}
 		u.Gid = gid
 	}
