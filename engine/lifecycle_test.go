@@ -107,7 +107,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stop: %s %d, %v; want exited 4", got.Status, got.ExitCode, err)
 	}
 	var logs strings.Builder
-	if err := e.LogsContext(t.Context(), "life", false, &logs); err != nil {
+	if err := e.Logs(t.Context(), "life", false, &logs); err != nil {
 		t.Error(err)
 	}
 	if logs.String() != "up\nterm\n" {
@@ -281,7 +281,7 @@ func waitLogs(t *testing.T, e *Engine, ref, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var b strings.Builder
-		e.LogsContext(t.Context(), ref, false, &b)
+		e.Logs(t.Context(), ref, false, &b)
 		if strings.Contains(b.String(), want) {
 			return
 		}

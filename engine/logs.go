@@ -14,11 +14,11 @@ import (
 // the container.
 const logPoll = 100 * time.Millisecond
 
-// LogsContext writes a container's output to w. With follow, it keeps
+// Logs writes a container's output to w. With follow, it keeps
 // writing while the container runs, until the container stops or ctx is
 // done (then it returns ctx's error); a running container that has printed
 // nothing yet is waited for.
-func (e *Engine) LogsContext(ctx context.Context, ref string, follow bool, w io.Writer) error {
+func (e *Engine) Logs(ctx context.Context, ref string, follow bool, w io.Writer) error {
 	st, err := e.Get(ref)
 	if err != nil {
 		return err
@@ -44,21 +44,13 @@ func (e *Engine) LogsContext(ctx context.Context, ref string, follow bool, w io.
 	}
 }
 
-// Logs is LogsContext without a context: a follow ends only when the
-// container stops.
-//
-// Deprecated: for the CLI until it moves to internal/cli.
-func (e *Engine) Logs(ref string, follow bool, w io.Writer) error {
-	return e.LogsContext(context.Background(), ref, follow, w)
-}
-
 // openLog opens a container's log, or returns nil when it has none: the
 // monitor makes the log on the first output. Following, it waits for that
 // output while the container runs, as docker logs -f does.
 func (e *Engine) openLog(ctx context.Context, st State, follow bool) (*os.File, error) {
 	path := filepath.Join(st.Dir, logFile)
 	for {
-		// As in LogsContext: a container seen stopped has made its log
+		// As in Logs: a container seen stopped has made its log
 		// by then, if it printed anything.
 		running := follow && e.running(st.ID)
 		f, err := os.Open(path)

@@ -36,7 +36,7 @@ func TestLogsFollowCancel(t *testing.T) {
 			defer cancel()
 			var out syncBuffer
 			done := make(chan error, 1)
-			go func() { done <- e.LogsContext(ctx, st.ID, true, &out) }()
+			go func() { done <- e.Logs(ctx, st.ID, true, &out) }()
 			expect(t, &out, tt.want) // the follow has begun
 			cancel()
 			select {
@@ -73,7 +73,7 @@ func TestLogsFollowFirstOutput(t *testing.T) {
 	}
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- e.LogsContext(t.Context(), st.ID, true, &out) }()
+	go func() { done <- e.Logs(t.Context(), st.ID, true, &out) }()
 	select {
 	case err := <-done:
 		if err != nil {

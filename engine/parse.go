@@ -36,14 +36,3 @@ func ParseVolume(s string) (Volume, error) {
 	v.Source, v.Target = filepath.Clean(v.Source), filepath.Clean(v.Target)
 	return v, nil
 }
-
-// ParseBytes reads a size as docker's --memory does: a number with an
-// optional unit, as human.ParseSize reads it (k, m, g and KiB, MiB, GiB
-// are powers of 1024; kB, MB, GB powers of 1000). A sign, an exponent or
-// a size past 8 EiB is an error wrapping human.ErrBadSize.
-//
-// Deprecated: for the CLI until it moves to internal/cli, which is to call
-// human.ParseSize.
-func ParseBytes(s string) (int64, error) {
-	return human.ParseSize(s)
-}

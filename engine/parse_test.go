@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"minidocker/internal/human"
 )
 
 func TestParseVolume(t *testing.T) {
@@ -45,32 +43,6 @@ func TestParseVolume(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{in: "256m", want: 256 << 20}, {in: "1g", want: 1 << 30}, {in: "512k", want: 512 << 10},
-		{in: "100", want: 100}, {in: "1.5G", want: 3 << 29}, {in: "64MiB", want: 64 << 20},
-		{in: "64MB", want: 64e6}, // as docker images prints it
-		{in: "x", wantErr: true}, {in: "-1m", wantErr: true}, {in: "-5", wantErr: true}, {in: "", wantErr: true},
-		{in: "1e30", wantErr: true}, {in: "1e3", wantErr: true}, {in: "9999999999g", wantErr: true},
-		{in: "NaN", wantErr: true}, {in: "Inf", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseBytes(tt.in)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("got %d, %v; want %d (error %v)", got, err, tt.want, tt.wantErr)
-			}
-			if tt.wantErr && !errors.Is(err, human.ErrBadSize) {
-				t.Errorf("error %v, want human.ErrBadSize", err)
-			}
-		})
-	}
-}
-
 // TestErrorsShowControls checks that the names an error repeats from its
 // input have their control characters made visible, the project's one way.
 func TestErrorsShowControls(t *testing.T) {
@@ -82,8 +54,6 @@ func TestErrorsShowControls(t *testing.T) {
 	}{
 		{"volume", func() error { _, err := ParseVolume("/a\x1b]52;c;aGk=\a\u202e:/b:xx"); return err }, "/a" + evil[1:]},
 		{"volume mode", func() error { _, err := ParseVolume("/a:/b:" + "x\x1b]52;c;aGk=\a\u202e"); return err }, evil},
-		// human.ParseSize quotes its escape once more (%q of Visible).
-		{"size", func() error { _, err := ParseBytes("x\x1b]52;c;aGk=\a\u202e"); return err }, `size "x\\x1b`},
 		{"user", func() error { _, err := parseUser("x\x1b]52;c;aGk=\a\u202e", nil, nil); return err }, evil},
 		{"group", func() error { _, err := parseUser("0:x\x1b]52;c;aGk=\a\u202e", nil, nil); return err }, evil},
 		{"container", func() error { _, err := (&Engine{dir: t.TempDir()}).Get("x\x1b]52;c;aGk=\a\u202e"); return err }, evil},

@@ -117,7 +117,7 @@ func TestDetachAttach(t *testing.T) {
 		t.Errorf("exit code %d, want 7", code)
 	}
 	var logs bytes.Buffer
-	if err := e.LogsContext(t.Context(), st.ID, false, &logs); err != nil {
+	if err := e.Logs(t.Context(), st.ID, false, &logs); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"round-1\r\n", "round-2\r\n", "exit 7"} {

@@ -89,7 +89,7 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		s.Volumes = append(s.Volumes, vol)
 	}
 	if o.Memory != "" {
-		m, err := human.ParseSize(o.Memory)
+		m, err := human.ParseRAM(o.Memory)
 		if err != nil {
 			return engine.Spec{}, Invalid(fmt.Errorf("--memory: %w", err))
 		}

@@ -356,7 +356,7 @@ func orEOF(err error) error {
 
 // Logs follows the container's output until ctx ends (w then fails).
 func (u *uiContainers) Logs(ctx context.Context, id string, w io.Writer) error {
-	return u.e.Logs(id, true, w)
+	return u.e.Logs(ctx, id, true, w)
 }
 
 func (u *uiContainers) Stats(id string) (ui.Stats, error) {

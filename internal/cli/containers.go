@@ -412,7 +412,7 @@ func logsCmd(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.Logs(args[0], follow, cmd.OutOrStdout())
+			return e.Logs(cmd.Context(), args[0], follow, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "keep following the output")

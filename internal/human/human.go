@@ -117,7 +117,14 @@ var ErrBadSize = errors.New("want a size such as 20MB, 20MiB, 512k or 1g")
 // or a bare letter (k, m, g: docker's --memory 256m) is binary; a unit with
 // a B and no i (kB, MB, GB) is decimal, so that what Size prints reads back
 // the same. Signs, exponents, NaN, Inf and sizes past 8 EiB are refused.
-func ParseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) { return parseSize(s, true) }
+
+// ParseRAM reads a memory size as docker's --memory and --memory-swap do:
+// as ParseSize, but every unit is binary (64mb and 64MB are 64 MiB), which
+// is what docker users write.
+func ParseRAM(s string) (int64, error) { return parseSize(s, false) }
+
+func parseSize(s string, decimalB bool) (int64, error) {
 	num, unit := splitSize(strings.TrimSpace(s))
 	lower := strings.ToLower(unit)
 	var n int64
@@ -125,7 +132,7 @@ func ParseSize(s string) (int64, error) {
 	switch {
 	case num == "" || strings.Count(num, ".") > 1 || num[0] == '.' || num[len(num)-1] == '.' || !validUnit(lower):
 		err = ErrBadSize
-	case len(lower) > 1 && strings.HasSuffix(lower, "b") && !strings.HasSuffix(lower, "ib"):
+	case decimalB && len(lower) > 1 && strings.HasSuffix(lower, "b") && !strings.HasSuffix(lower, "ib"):
 		n, err = units.FromHumanSize(num + unit)
 	default:
 		n, err = units.RAMInBytes(num + unit)

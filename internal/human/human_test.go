@@ -105,6 +105,20 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+func TestParseRAM(t *testing.T) {
+	for in, want := range map[string]int64{"256m": 256 << 20, "1g": 1 << 30, "512k": 512 << 10, "100": 100,
+		"1.5G": 3 << 29, "64MiB": 64 << 20, "64MB": 64 << 20, "64mb": 64 << 20} {
+		if got, err := ParseRAM(in); err != nil || got != want {
+			t.Errorf("ParseRAM(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"x", "-1m", "-5", "", "1e30", "1e3", "9999999999g", "NaN", "Inf"} {
+		if n, err := ParseRAM(in); !errors.Is(err, ErrBadSize) {
+			t.Errorf("ParseRAM(%q) = %d, %v; want ErrBadSize", in, n, err)
+		}
+	}
+}
+
 func TestAgo(t *testing.T) {
 	if got := Ago(5 * time.Minute); got != "5 minutes ago" {
 		t.Errorf("Ago(5m) = %q", got)
