@@ -44,17 +44,13 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 }
 
 func upperChanges(upper string, lower []string) ([]Change, error) {
-	trees := make([]*overlay.Tree, len(lower))
-	for i, l := range lower {
-		t, err := overlay.ReadDir(l)
-		if err != nil {
-			return nil, fmt.Errorf("diff: %w", err)
-		}
-		trees[i] = t
+	trees, err := overlay.ReadLayers(lower)
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
 	}
 	top, err := overlay.ReadDir(upper)
 	if err != nil {
-		return nil, fmt.Errorf("diff: %w", err)
+		return nil, fmt.Errorf("diff: upper directory: %w", err)
 	}
 	return changes(overlay.Diff(overlay.Merge(trees), top)), nil
 }
