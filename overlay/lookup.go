@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // PathChange is what an upper directory holds at one path, and how that
@@ -103,7 +105,7 @@ func readEntry(dir, rel string) (*Tree, bool, error) {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("stat %q: %w", SafeName(full), err)
+		return nil, false, fmt.Errorf("stat %q: %w", human.Visible(full), err)
 	}
 	_, name := splitPath(rel)
 	t := &Tree{dir: dir, recs: []rec{recFromStat(&st, name, 0, 0, 0)}}
