@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,12 +29,12 @@ type Change struct {
 
 func (c Change) String() string { return fmt.Sprintf("%c %s", c.Kind, c.Path) }
 
-// Diff lists what a container changed, as docker diff does, from package
-// overlay's analysis of its upper directory over its layers: whiteouts and
-// the lower children an opaque directory hides are deleted (D), a path
-// below shows is changed (C), any other added (A). The mount points of the
-// /etc files the engine provides are not the container's changes, and a
-// path copied up unchanged counts only as the parent of a change.
+// Diff lists what a container changed, as docker diff does, by package
+// overlay's one A/C/D rule (overlay.DockerDiff) on its upper directory over
+// its layers: every path of the upper directory that the layers show is
+// changed (C), copied-up ones included, any other added (A), and a path
+// hidden by a whiteout or an opaque directory deleted (D). The mount points
+// of the /etc files the engine provides are not the container's changes.
 func (e *Engine) Diff(ref string) ([]Change, error) {
 	st, err := e.Get(ref)
 	if err != nil {
@@ -43,59 +44,55 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 }
 
 func upperChanges(upper string, lower []string) ([]Change, error) {
-	trees := make([]*overlay.Tree, len(lower))
-	for i, l := range lower {
-		t, err := overlay.ReadDir(l)
-		if err != nil {
-			return nil, fmt.Errorf("diff: %w", err)
-		}
-		trees[i] = t
+	trees, err := overlay.ReadLayers(lower)
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
 	}
 	top, err := overlay.ReadDir(upper)
 	if err != nil {
-		return nil, fmt.Errorf("diff: %w", err)
+		return nil, fmt.Errorf("diff: upper directory: %w", err)
 	}
 	return changes(overlay.Diff(overlay.Merge(trees), top)), nil
 }
 
-// changes folds overlay's kinds into docker's letters, sorted by path with
-// parents first.
+// changes turns overlay's changes into docker's lines, leaving out the
+// engine's own.
 func changes(all []overlay.Change) []Change {
 	var out []Change
+	for _, l := range overlay.DockerDiff(withoutEtcMountPoints(all)) {
+		out = append(out, Change{ChangeKind(l.Letter[0]), l.Path})
+	}
+	return out
+}
+
+// withoutEtcMountPoints drops what the engine made in the upper directory:
+// the mount points of the /etc files it provides, made when the image
+// lacks them, and their directory when it was copied up for them alone
+// (the engine restores its times, so it stays CopiedUp) and holds no other
+// change.
+func withoutEtcMountPoints(all []overlay.Change) []overlay.Change {
+	var out []overlay.Change
+	dropped := map[string]bool{}
 	for _, c := range all {
-		if slices.Contains(etcMountPoints, c.Path) && c.Kind == overlay.Added {
+		if c.Kind == overlay.Added && slices.Contains(etcMountPoints, c.Path) {
+			dropped[path.Dir(c.Path)] = true
 			continue
 		}
-		var k ChangeKind
-		switch c.Kind {
-		case overlay.Added:
-			k = Added
-		case overlay.Removed:
-			k = Deleted
-		case overlay.Modified, overlay.MetadataOnly, overlay.Opaque:
-			k = Changed
-		case overlay.CopiedUp:
-			k = 0 // kept below only as the parent of a change
-		default:
-			continue // unmodified, or a whiteout that hides nothing
-		}
-		out = append(out, Change{k, c.Path})
+		out = append(out, c)
 	}
-	// The list is sorted with parents first: walking it backwards, a
-	// copied-up path is kept when the path after it lies beneath it.
-	kept := make([]Change, 0, len(out))
-	next := ""
-	for i := len(out) - 1; i >= 0; i-- {
-		c := out[i]
-		if c.Kind == 0 {
-			if !strings.HasPrefix(next, strings.TrimSuffix(c.Path, "/")+"/") {
-				continue
+	busy := map[string]bool{} // of those directories, the ones with another change beneath
+	for _, c := range out {
+		for d := range dropped {
+			if strings.HasPrefix(c.Path, d+"/") {
+				busy[d] = true
 			}
-			c.Kind = Changed
 		}
-		kept = append(kept, c)
-		next = c.Path
 	}
-	slices.Reverse(kept)
+	kept := out[:0]
+	for _, c := range out {
+		if c.Kind != overlay.CopiedUp || !dropped[c.Path] || busy[c.Path] {
+			kept = append(kept, c)
+		}
+	}
 	return kept
 }

@@ -175,7 +175,7 @@ func (c initConfig) start(wait io.Reader) error {
 	if err != nil {
 		return err
 	}
-	err = mountOverlay(rootfs)
+	err = rootfs.Mount()
 	closeFds()
 	if err != nil {
 		return err

@@ -48,21 +48,6 @@ func (k DiffKind) String() string {
 	return "unknown"
 }
 
-// Letter returns the one-letter form docker diff prints (A, C, D), with
-// the finer kinds folded: "C" for any change, "D" for Removed, "A" for
-// Added, and " " for Unmodified and Whiteout.
-func (k DiffKind) Letter() string {
-	switch k {
-	case Added:
-		return "A"
-	case Removed:
-		return "D"
-	case Modified, CopiedUp, MetadataOnly, Opaque:
-		return "C"
-	}
-	return " "
-}
-
 // Change is one path a layer changes.
 type Change struct {
 	Path string // "/"-rooted

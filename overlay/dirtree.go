@@ -260,12 +260,7 @@ func (d *dirReader) statDir(rootfd int, di int32, res *statResult, xbuf []byte) 
 	}
 	dr := &d.t.recs[di]
 	if v, ok := fgetxattrString(fd, opaqueXattr, xbuf); ok {
-		switch v {
-		case "y":
-			dr.flags |= flagOpaque
-		case "x":
-			dr.flags |= flagXWhiteouts
-		}
+		dr.flags |= opaqueFlags(v)
 	}
 	if v, ok := fgetxattrString(fd, xattrRedirect, xbuf); ok {
 		res.extras[di] = extra{redirect: v}
@@ -273,6 +268,10 @@ func (d *dirReader) statDir(rootfd int, di int32, res *statResult, xbuf []byte) 
 	// Copy-up marks the upper directory impure; only there can a file be a
 	// metacopy, which spares a getxattr for nearly every file.
 	_, impure := fgetxattrString(fd, xattrImpure, xbuf)
+	dirPath := d.t.dir
+	if rel != "" {
+		dirPath += "/" + rel
+	}
 	var st unix.Stat_t
 	for i := dr.first; i < dr.first+dr.count; i++ {
 		r := &d.t.recs[i]
@@ -288,30 +287,10 @@ func (d *dirReader) statDir(rootfd int, di int32, res *statResult, xbuf []byte) 
 			r.mode = typ | r.mode.Perm()
 			continue
 		}
-		var x extra
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFLNK:
-			if n, err := unix.Readlinkat(fd, r.name, xbuf); err == nil {
-				x.link = string(xbuf[:n])
-			}
-		case unix.S_IFCHR, unix.S_IFBLK:
-			x.rdev = st.Rdev
-			if st.Rdev == 0 && st.Mode&unix.S_IFMT == unix.S_IFCHR {
-				r.flags |= flagWhiteout
-			}
-		case unix.S_IFREG:
-			// The kernel's lookup takes any such file for a whiteout, in a
-			// directory marked opaque=x or not (readdir of a merged
-			// directory hides it only in a marked one).
-			if st.Size == 0 && hasXattr(d.t.dir+"/"+joinRel(rel, r.name), xattrWhiteout) {
-				r.flags |= flagWhiteout
-			}
-			// A metacopy file holds no data; one with no blocks may be one
-			// even outside an impure directory.
-			if (impure || st.Blocks == 0 && st.Size > 0) && hasXattr(d.t.dir+"/"+joinRel(rel, r.name), xattrMetacopy) {
-				r.flags |= flagMetacopy
-			}
-		}
+		// A metacopy file holds no data; one with no blocks may be one even
+		// outside an impure directory.
+		maybeMeta := impure || st.Blocks == 0 && st.Size > 0
+		x := classifyEntry(r, &st, fd, dirPath, r.name, maybeMeta, xbuf)
 		if st.Nlink > 1 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			res.links[i] = [2]uint64{st.Dev, st.Ino}
 		}
@@ -333,6 +312,54 @@ func fgetxattrString(fd int, attr string, buf []byte) (string, bool) {
 func hasXattr(p, attr string) bool {
 	_, err := unix.Lgetxattr(p, attr, nil)
 	return err == nil
+}
+
+// opaqueFlags are the flags of a directory whose trusted.overlay.opaque
+// is v: "y" opaque, "x" holding xattr whiteouts.
+func opaqueFlags(v string) uint16 {
+	switch v {
+	case "y":
+		return flagOpaque
+	case "x":
+		return flagXWhiteouts
+	}
+	return 0
+}
+
+// classifyEntry reads what ReadDir records of a non-directory beyond
+// stat(2): a symlink's target, a device's number, and whether it is a
+// whiteout or a metacopy file. The entry is name in the directory dirPath,
+// open as dirfd (or AT_FDCWD: then read by path); maybeMeta says a metacopy
+// xattr is worth looking for. It sets r's flags and returns the side
+// strings, zero for none. The path is built only for the rare calls that
+// need it.
+func classifyEntry(r *rec, st *unix.Stat_t, dirfd int, dirPath, name string, maybeMeta bool, buf []byte) extra {
+	var x extra
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		if dirfd == unix.AT_FDCWD {
+			name = dirPath + "/" + name
+		}
+		if n, err := unix.Readlinkat(dirfd, name, buf); err == nil {
+			x.link = string(buf[:n])
+		}
+	case unix.S_IFCHR, unix.S_IFBLK:
+		x.rdev = st.Rdev
+		if st.Rdev == 0 && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			r.flags |= flagWhiteout
+		}
+	case unix.S_IFREG:
+		// The kernel's lookup takes any such file for a whiteout, in a
+		// directory marked opaque=x or not (readdir of a merged directory
+		// hides it only in a marked one).
+		if st.Size == 0 && hasXattr(dirPath+"/"+name, xattrWhiteout) {
+			r.flags |= flagWhiteout
+		}
+		if maybeMeta && hasXattr(dirPath+"/"+name, xattrMetacopy) {
+			r.flags |= flagMetacopy
+		}
+	}
+	return x
 }
 
 // recFromStat makes a record from stat(2) fields, keeping its place.

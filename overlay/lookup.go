@@ -3,9 +3,12 @@ package overlay
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // PathChange is what an upper directory holds at one path, and how that
@@ -102,42 +105,22 @@ func readEntry(dir, rel string) (*Tree, bool, error) {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("stat %q: %w", SafeName(full), err)
+		return nil, false, fmt.Errorf("stat %q: %w", human.Visible(full), err)
 	}
 	_, name := splitPath(rel)
 	t := &Tree{dir: dir, recs: []rec{recFromStat(&st, name, 0, 0, 0)}}
 	r := &t.recs[0]
-	var x extra
 	buf := make([]byte, xattrValueSize)
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
+	var x extra
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		if n, err := unix.Lgetxattr(full, opaqueXattr, buf); err == nil {
-			switch string(buf[:n]) {
-			case "y":
-				r.flags |= flagOpaque
-			case "x":
-				r.flags |= flagXWhiteouts
-			}
+			r.flags |= opaqueFlags(string(buf[:n]))
 		}
 		if n, err := unix.Lgetxattr(full, xattrRedirect, buf); err == nil {
 			x.redirect = string(buf[:n])
 		}
-	case unix.S_IFLNK:
-		if n, err := unix.Readlink(full, buf); err == nil {
-			x.link = string(buf[:n])
-		}
-	case unix.S_IFCHR, unix.S_IFBLK:
-		x.rdev = st.Rdev
-		if st.Rdev == 0 && st.Mode&unix.S_IFMT == unix.S_IFCHR {
-			r.flags |= flagWhiteout
-		}
-	case unix.S_IFREG:
-		if st.Size == 0 && hasXattr(full, xattrWhiteout) {
-			r.flags |= flagWhiteout
-		}
-		if hasXattr(full, xattrMetacopy) {
-			r.flags |= flagMetacopy
-		}
+	} else {
+		x = classifyEntry(r, &st, unix.AT_FDCWD, filepath.Dir(full), filepath.Base(full), true, buf)
 	}
 	if x != (extra{}) {
 		t.extras = append(t.extras, x)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"minidocker/internal/human"
 )
 
 // ErrBadMountinfo is a line of /proc/self/mountinfo that cannot be read.
@@ -82,12 +84,12 @@ func parseMountLine(line string) (Mount, error) {
 	f := strings.Split(line, " ")
 	sep := slices.Index(f, "-")
 	if sep < 6 || len(f) < sep+4 {
-		return Mount{}, fmt.Errorf("%w: %q", ErrBadMountinfo, SafeName(line))
+		return Mount{}, fmt.Errorf("%w: %q", ErrBadMountinfo, human.Visible(line))
 	}
 	id, err1 := strconv.Atoi(f[0])
 	parent, err2 := strconv.Atoi(f[1])
 	if err1 != nil || err2 != nil {
-		return Mount{}, fmt.Errorf("%w: mount id in %q", ErrBadMountinfo, SafeName(line))
+		return Mount{}, fmt.Errorf("%w: mount id in %q", ErrBadMountinfo, human.Visible(line))
 	}
 	m := Mount{
 		ID: id, Parent: parent, Dev: f[2],
@@ -204,20 +206,20 @@ func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 // layer when there is one. Data-only layers are not part of the view.
 func (m Mount) Open() (*Merged, error) {
 	if !m.IsOverlay() {
-		return nil, fmt.Errorf("open mount %s: %s is not overlay", SafeName(m.Point), SafeName(m.FSType))
+		return nil, fmt.Errorf("open mount %s: %s is not overlay", human.Visible(m.Point), human.Visible(m.FSType))
 	}
 	var trees []*Tree
 	for i := len(m.Lower) - 1; i >= 0; i-- {
 		t, err := ReadDir(m.Lower[i])
 		if err != nil {
-			return nil, fmt.Errorf("open mount %s: %w", SafeName(m.Point), err)
+			return nil, fmt.Errorf("open mount %s: %w", human.Visible(m.Point), err)
 		}
 		trees = append(trees, t)
 	}
 	if m.Upper != "" {
 		t, err := ReadDir(m.Upper)
 		if err != nil {
-			return nil, fmt.Errorf("open mount %s: %w", SafeName(m.Point), err)
+			return nil, fmt.Errorf("open mount %s: %w", human.Visible(m.Point), err)
 		}
 		trees = append(trees, t)
 	}

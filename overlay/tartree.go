@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // hashSeed seeds the content hashes of a process; they compare only within it.
@@ -28,7 +30,7 @@ var hashSeed = maphash.MakeSeed()
 //
 // A name that escapes the layer is refused with ErrUnsafePath; a broken tar
 // with ErrMalformed. Control characters in names are kept: print names with
-// SafeName.
+// human.Visible.
 func ReadTar(r io.Reader) (*Tree, error) {
 	tr := tar.NewReader(r)
 	b := newTreeBuilder()
@@ -45,7 +47,7 @@ func ReadTar(r io.Reader) (*Tree, error) {
 			return nil, fmt.Errorf("read layer tar: %w: %w", ErrMalformed, err)
 		}
 		if err := b.tarEntry(hdr, tr, &h, buf); err != nil {
-			return nil, fmt.Errorf("read layer tar: entry %q: %w", SafeName(hdr.Name), err)
+			return nil, fmt.Errorf("read layer tar: entry %q: %w", human.Visible(hdr.Name), err)
 		}
 	}
 	return b.tree(), nil
@@ -106,7 +108,7 @@ func (b *treeBuilder) tarEntry(hdr *tar.Header, r io.Reader, h *maphash.Hash, bu
 	case tar.TypeLink:
 		target, err := tarPath(hdr.Linkname)
 		if err != nil || target == "" {
-			return fmt.Errorf("%w: hardlink to %q", ErrUnsafePath, SafeName(hdr.Linkname))
+			return fmt.Errorf("%w: hardlink to %q", ErrUnsafePath, human.Visible(hdr.Linkname))
 		}
 		if i, ok := b.index[target]; ok && !b.nodes[i].r.mode.IsDir() {
 			t := b.nodes[i].r

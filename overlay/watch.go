@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // Event is one change seen in a watched upper directory, relative to what
@@ -340,7 +342,7 @@ func (w *watcher) scan(p string, events *[]Event) error {
 			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 				return nil
 			}
-			return fmt.Errorf("inotify_add_watch %q: %w", SafeName(full), err)
+			return fmt.Errorf("inotify_add_watch %q: %w", human.Visible(full), err)
 		}
 		w.wds[wd] = p
 		w.dirs[p] = wd
