@@ -84,25 +84,12 @@ func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
 	return nil, fmt.Errorf("no image, container or overlay mount %s", human.Visible(ref))
 }
 
-// readLayers reads each layer directory's tree, bottom first.
-func readLayers(dirs []string) ([]*overlay.Tree, error) {
-	trees := make([]*overlay.Tree, len(dirs))
-	for i, d := range dirs {
-		t, err := overlay.ReadDir(d)
-		if err != nil {
-			return nil, fmt.Errorf("read layer %d: %w", i, err)
-		}
-		trees[i] = t
-	}
-	return trees, nil
-}
-
 func imageStack(st *images.Store, img images.Image) (*Stack, error) {
 	dirs, err := st.LayerDirs(img)
 	if err != nil {
 		return nil, err
 	}
-	trees, err := readLayers(dirs)
+	trees, err := overlay.ReadLayers(dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +121,7 @@ func (s *Stack) sizes(known []int64) {
 		if i < len(known) && known[i] > 0 {
 			s.Sizes[i] = known[i]
 		} else {
-			s.Sizes[i] = LayerBytes(t)
+			s.Sizes[i] = overlay.LayerBytes(t)
 		}
 	}
 }
@@ -148,7 +135,7 @@ func ImageName(img images.Image) string {
 }
 
 func containerStack(st *images.Store, c engine.State) (*Stack, error) {
-	trees, err := readLayers(append(append([]string{}, c.Rootfs.Lower...), c.Rootfs.Upper))
+	trees, err := overlay.ReadLayers(append(append([]string{}, c.Rootfs.Lower...), c.Rootfs.Upper))
 	if err != nil {
 		return nil, err
 	}
@@ -243,17 +230,4 @@ func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-// LayerBytes is the regular-file content a layer stores: the size docker
-// and dive give a layer.
-func LayerBytes(t *overlay.Tree) int64 {
-	var n int64
-	t.Walk(func(p string, nd overlay.Node) error {
-		if nd.Mode.IsRegular() && nd.Hardlink == "" && !nd.Whiteout {
-			n += nd.Size
-		}
-		return nil
-	})
-	return n
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -35,19 +34,9 @@ func layersCmd(a *app.App) *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "#\tLAYER\tSIZE\tADDED\tCHANGED\tDELETED\tCREATED BY")
 			for i := s.Top(); i >= 0; i-- {
-				var add, chg, del int
-				for _, c := range s.Changes(i) {
-					switch c.Kind {
-					case overlay.Added:
-						add++
-					case overlay.Removed:
-						del++
-					case overlay.Modified, overlay.MetadataOnly, overlay.Opaque:
-						chg++
-					}
-				}
+				n := overlay.Count(s.Changes(i))
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", i, human.Visible(s.Labels[i]), human.Size(s.Sizes[i]),
-					add, chg, del, human.Truncate(human.Visible(s.CreatedBy[i]), 60))
+					n.Added, n.Changed, n.Deleted, human.Truncate(human.Visible(s.CreatedBy[i]), 60))
 			}
 			return tw.Flush()
 		},
@@ -224,24 +213,22 @@ func changeLine(s *app.Stack, i int, c overlay.Change) treeLine {
 	return l
 }
 
-// ciLimits checks analyze's --ci thresholds and reads the wasted bytes
-// (-1 when disabled). A fraction that is NaN, infinite or out of range is
-// an error, never a rule silently skipped.
-func ciLimits(lowest, userWasted float64, highestWasted string) (maxWasted int64, err error) {
-	if math.IsNaN(lowest) || lowest < 0 || lowest > 1 {
-		return 0, fmt.Errorf("--lowest-efficiency %v: want a fraction from 0 to 1", lowest)
+// ciRules reads analyze's --ci thresholds: the wasted bytes in docker's
+// units or "disabled". Thresholds that are NaN, infinite or out of range
+// are an error, never a rule silently skipped.
+func ciRules(lowest, userWasted float64, highestWasted string) (overlay.CIRules, error) {
+	r := overlay.CIRules{LowestEfficiency: lowest, HighestWastedBytes: overlay.Disabled, HighestUserWastedPercent: userWasted}
+	if highestWasted != "" && highestWasted != "disabled" {
+		n, err := human.ParseSize(highestWasted)
+		if err != nil {
+			return r, fmt.Errorf("--highest-wasted-bytes: %w", err)
+		}
+		r.HighestWastedBytes = n
 	}
-	if math.IsNaN(userWasted) || math.IsInf(userWasted, 0) || userWasted < 0 {
-		return 0, fmt.Errorf("--highest-user-wasted-percent %v: want a fraction from 0", userWasted)
+	if err := r.Check(); err != nil {
+		return r, fmt.Errorf("--%w", err)
 	}
-	if highestWasted == "" || highestWasted == "disabled" {
-		return -1, nil
-	}
-	n, err := human.ParseSize(highestWasted)
-	if err != nil {
-		return 0, fmt.Errorf("--highest-wasted-bytes: %w", err)
-	}
-	return n, nil
+	return r, nil
 }
 
 func analyzeCmd(a *app.App) *cobra.Command {
@@ -253,7 +240,7 @@ func analyzeCmd(a *app.App) *cobra.Command {
 		Short: "Measure how efficiently an image's layers store what it shows (dive's CI gate with --ci)",
 		Args:  exactArgs(1, "an image, container or archive file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			maxWasted, err := ciLimits(lowest, userWasted, highestWasted)
+			rules, err := ciRules(lowest, userWasted, highestWasted)
 			if err != nil {
 				return usageError{err}
 			}
@@ -268,25 +255,16 @@ func analyzeCmd(a *app.App) *cobra.Command {
 				return err
 			}
 			eff := s.Merged.Efficiency()
-			var total, base int64
-			for i, n := range s.Sizes {
-				total += n
-				if i == 0 {
-					base = n
-				}
-			}
-			// dive's user wasted percent: the wasted bytes against what the
-			// layers above the first store.
-			userPct := 0.0
-			if user := total - base; user > 0 {
-				userPct = float64(eff.Wasted) / float64(user)
+			results, err := overlay.EvaluateCI(eff, s.Sizes, rules)
+			if err != nil {
+				return usageError{err}
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s %s: %d layers, %d paths\n", s.What, human.Visible(s.Name), len(s.Layers), s.Merged.Len())
 			fmt.Fprintf(w, "  efficiency:          %.4f %%\n", 100*eff.Score)
-			fmt.Fprintf(w, "  stored bytes:        %s (first layer %s)\n", human.Size(eff.Stored), human.Size(base))
+			fmt.Fprintf(w, "  stored bytes:        %s (first layer %s)\n", human.Size(eff.Stored), human.Size(s.Sizes[0]))
 			fmt.Fprintf(w, "  wasted bytes:        %s\n", human.Size(eff.Wasted))
-			fmt.Fprintf(w, "  user wasted percent: %.4f %%\n", 100*userPct)
+			fmt.Fprintf(w, "  user wasted percent: %.4f %%\n", 100*overlay.UserWasted(eff, s.Sizes))
 			if len(eff.Files) > 0 {
 				tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 				fmt.Fprintln(tw, "\n  COPIES\tWASTED\tPATH")
@@ -302,22 +280,12 @@ func analyzeCmd(a *app.App) *cobra.Command {
 			if !ci {
 				return nil
 			}
-			fail := false
-			rule := func(name string, ok bool, detail string) {
-				verdict := "PASS"
-				if !ok {
-					verdict, fail = "FAIL", true
-				}
-				fmt.Fprintf(w, "  %s: %s (%s)\n", verdict, name, detail)
-			}
 			fmt.Fprintln(w, "\nCI rules:")
-			rule("lowest-efficiency", eff.Score >= lowest, fmt.Sprintf("%.4f >= %.4f", eff.Score, lowest))
-			if maxWasted >= 0 {
-				rule("highest-wasted-bytes", eff.Wasted <= maxWasted, fmt.Sprintf("%s <= %s", human.Size(eff.Wasted), human.Size(maxWasted)))
-			} else {
-				fmt.Fprintln(w, "  SKIP: highest-wasted-bytes (disabled)")
+			fail := false
+			for _, r := range results {
+				fmt.Fprintf(w, "  %s: %s (%s)\n", r.Verdict, r.Name, r.Detail)
+				fail = fail || r.Verdict == overlay.Fail
 			}
-			rule("highest-user-wasted-percent", userPct <= userWasted, fmt.Sprintf("%.4f <= %.4f", userPct, userWasted))
 			if fail {
 				return exitError{1}
 			}

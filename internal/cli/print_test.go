@@ -30,7 +30,7 @@ func TestPsRow(t *testing.T) {
 	}
 }
 
-func TestCILimits(t *testing.T) {
+func TestCIRules(t *testing.T) {
 	for _, tc := range []struct {
 		lowest, user float64
 		wasted       string
@@ -46,15 +46,16 @@ func TestCILimits(t *testing.T) {
 		{0.9, math.Inf(1), "", 0, "--highest-user-wasted-percent +Inf"},
 		{0.9, -1, "", 0, "--highest-user-wasted-percent -1"},
 	} {
-		got, err := ciLimits(tc.lowest, tc.user, tc.wasted)
+		r, err := ciRules(tc.lowest, tc.user, tc.wasted)
+		got := r.HighestWastedBytes
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ciLimits(%v, %v, %q) error %v, want %q", tc.lowest, tc.user, tc.wasted, err, tc.err)
+				t.Errorf("ciRules(%v, %v, %q) error %v, want %q", tc.lowest, tc.user, tc.wasted, err, tc.err)
 			}
 			continue
 		}
 		if err != nil || got != tc.want {
-			t.Errorf("ciLimits(%v, %v, %q) = %d, %v; want %d", tc.lowest, tc.user, tc.wasted, got, err, tc.want)
+			t.Errorf("ciRules(%v, %v, %q) = %d, %v; want %d", tc.lowest, tc.user, tc.wasted, got, err, tc.want)
 		}
 	}
 }
