@@ -128,6 +128,9 @@ func TestMountAPIs(t *testing.T) {
 				if err := tt.mount(p); err != nil {
 					return err
 				}
+				// The namespace may outlive this goroutine (a locked main
+				// thread is parked, not ended): unmount here.
+				defer unix.Unmount(s.Target, unix.MNT_DETACH)
 				ents, err := os.ReadDir(s.Target)
 				if err != nil {
 					return err
