@@ -2,6 +2,10 @@
 // of one layer or of all of them (dive's two modes); for a container, three
 // panes side by side — the image's layers below, what the container changed
 // above, and the merged view it sees — updated live as the container runs.
+//
+// The view reads its own data: ReadStack reads layer directories (and a
+// container's upper directory) into a Stack, and WatchUpper follows an
+// upper directory, sending the EventsMsg nodes the view applies in place.
 package layers
 
 import (
