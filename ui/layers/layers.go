@@ -29,6 +29,9 @@ type Stack struct {
 	Names []string
 	// Sizes are the layers' sizes in bytes, when known.
 	Sizes []int64
+	// Counts are what each lower layer adds, changes and deletes;
+	// ReadStack fills them, and New counts the trees of Layers when nil.
+	Counts []Counts
 	// Layers holds each lower layer alone, with kinds relative to the
 	// layers beneath it.
 	Layers []*tree.Tree
@@ -62,7 +65,7 @@ type Model struct {
 	panes  [3]pane
 	focus  int
 	opts   tree.Options
-	counts [][4]int // per lower layer: added, modified, removed, total
+	counts []Counts // per lower layer
 
 	compact   bool // upper and merged only, beside a shell
 	filtering bool
@@ -83,20 +86,12 @@ func New(th theme.Theme, km keys.Map, s Stack) Model {
 	if !m.Container() {
 		m.panes[lowerPane].title = "all layers"
 	}
-	for _, l := range s.Layers {
-		var c [4]int
-		for k, n := range l.CountKinds() {
-			switch tree.Coarse(k) {
-			case overlay.Added:
-				c[0] += n
-			case overlay.Modified:
-				c[1] += n
-			case overlay.Removed:
-				c[2] += n
-			}
-			c[3] += n
+	m.counts = s.Counts
+	if len(m.counts) != len(s.Layers) {
+		m.counts = make([]Counts, len(s.Layers))
+		for i, l := range s.Layers {
+			m.counts[i] = count(treeChanges(l))
 		}
-		m.counts = append(m.counts, c)
 	}
 	m.panes[lowerPane].tree = s.Lower
 	m.panes[upperPane].tree = s.Upper

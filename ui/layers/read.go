@@ -23,9 +23,12 @@ func ReadStack(lower []string, upper string, names []string) (Stack, error) {
 		}
 		trees[i] = t
 	}
-	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees))}
+	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees)), Counts: make([]Counts, len(trees))}
 	for i, t := range trees {
-		s.Layers[i] = changesTree(overlay.Merge(trees[:i]), t, i)
+		below := overlay.Merge(trees[:i])
+		changes := overlay.Diff(below, t)
+		s.Layers[i] = changesTree(changes, below, t, i)
+		s.Counts[i] = count(changes)
 	}
 	below := overlay.Merge(trees)
 	s.Lower = mergedTree(below, len(trees), upper == "")
@@ -36,7 +39,7 @@ func ReadStack(lower []string, upper string, names []string) (Stack, error) {
 		if err != nil {
 			return Stack{}, fmt.Errorf("read upper dir: %w", err)
 		}
-		s.Upper = changesTree(below, ut, len(trees))
+		s.Upper = changesTree(overlay.Diff(below, ut), below, ut, len(trees))
 		s.Merged = mergedTree(overlay.Merge(append(trees, ut)), len(trees), false)
 		dirs = append(dirs, upper)
 	}
@@ -57,9 +60,9 @@ func openIn(dirs []string) func(tree.Node) (io.ReadCloser, error) {
 	}
 }
 
-// changesTree is what layer (number idx) changes over the view below it.
-func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
-	changes := overlay.Diff(below, layer)
+// changesTree is what layer (number idx) changes over the view below it,
+// as overlay.Diff(below, layer) lists the changes.
+func changesTree(changes []overlay.Change, below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
 	t := tree.New(nil)
 	t.Grow(len(changes))
 	for _, c := range changes {

@@ -73,6 +73,10 @@ func TestReadStackImage(t *testing.T) {
 	if diff := cmp.Diff(want, kinds(s.Lower)); diff != "" {
 		t.Errorf("all layers (-want +got):\n%s", diff)
 	}
+	// /etc is held again by layer 1, as the parent of /etc/hosts: changed.
+	if diff := cmp.Diff([]layers.Counts{{Added: 4}, {Added: 2, Changed: 2}}, s.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
 	n, ok := s.Lower.Lookup("/etc/hosts")
 	if !ok || n.Layer != 1 {
 		t.Fatalf("/etc/hosts: %+v", n)

@@ -88,12 +88,15 @@ func (m Model) layerList() string {
 	}
 	b.WriteString(all)
 	for i, name := range m.stack.Names {
-		c := m.counts[i]
+		var c Counts
+		if i < len(m.counts) {
+			c = m.counts[i]
+		}
 		size := ""
 		if i < len(m.stack.Sizes) {
 			size = fmt.Sprintf("%8s ", HumanSize(m.stack.Sizes[i]))
 		}
-		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c[0], c[1], c[2], safe(name))
+		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, safe(name))
 		if i == m.layer {
 			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
 		}
