@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"minidocker/overlay"
+	"minidocker/internal/human"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
@@ -115,7 +115,7 @@ func (m Model) View() string {
 		lw = max(lw, len(f.Label))
 	}
 	for i, f := range m.fields {
-		val := overlay.SafeName(f.Value)
+		val := human.Visible(f.Value)
 		if i == m.focus {
 			val = m.th.Selected.Render(val + "█")
 		} else if val == "" {

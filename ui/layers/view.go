@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui/theme"
 )
@@ -94,7 +95,7 @@ func (m Model) layerList() string {
 		}
 		size := ""
 		if i < len(m.stack.Sizes) {
-			size = fmt.Sprintf("%8s ", HumanSize(m.stack.Sizes[i]))
+			size = fmt.Sprintf("%8s ", human.Size(m.stack.Sizes[i]))
 		}
 		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, safe(name))
 		if i == m.layer {
@@ -104,11 +105,11 @@ func (m Model) layerList() string {
 	}
 	e := m.stack.Efficiency
 	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
-	b.WriteString("\nwasted " + HumanSize(e.Wasted) + " of " + HumanSize(e.Stored))
+	b.WriteString("\nwasted " + human.Size(e.Wasted) + " of " + human.Size(e.Stored))
 	for _, f := range e.Files {
-		b.WriteString(fmt.Sprintf("\n %8s %s", HumanSize(f.Wasted), safe(f.Path)))
+		b.WriteString(fmt.Sprintf("\n %8s %s", human.Size(f.Wasted), safe(f.Path)))
 	}
 	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
 }
 
-func safe(s string) string { return overlay.SafeName(s) }
+func safe(s string) string { return human.Visible(s) }

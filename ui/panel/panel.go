@@ -9,7 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"minidocker/overlay"
+	"minidocker/internal/human"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
@@ -214,7 +214,7 @@ func (m Model) View() string {
 		if m.filtering {
 			cur = "█"
 		}
-		title += " /" + overlay.SafeName(m.filter) + cur
+		title += " /" + human.Visible(m.filter) + cur
 	}
 	if len(m.items) > m.height && m.height > 0 {
 		title += fmt.Sprintf(" %d/%d", m.cursor+1, len(m.items))
