@@ -90,6 +90,8 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		d = d.resize(d.width, d.height)
 	case tea.KeyPressMsg:
 		return d.key(msg, m)
+	case tea.PasteMsg:
+		return d.paste(msg)
 	case tea.MouseMsg:
 		return d.mouse(msg)
 	default:
@@ -158,6 +160,20 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 	case "Stats":
 	default:
 		d.text, cmd = d.text.Update(msg)
+	}
+	return d, cmd
+}
+
+// paste hands a paste to the focused shell or the layer view's filter line.
+func (d detail) paste(msg tea.PasteMsg) (detail, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case d.shellFocused():
+		s, cmd := d.shell.Update(msg)
+		d.shell = &s
+		return d, cmd
+	case d.layersShown() && d.layers.Filtering():
+		d.layers, cmd = d.layers.Update(msg)
 	}
 	return d, cmd
 }

@@ -97,6 +97,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.resize(msg.Width, msg.Height), nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case spinner.TickMsg:
@@ -111,7 +113,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
-		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + a.n.Name()}})
+		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + safe(a.n.Name())}})
 		return m, nil
 	}
 	return m.routeDetail(msg)

@@ -238,3 +238,40 @@ func TestQuitKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPaste checks a bracketed paste reaches what takes typed text: the
+// home panel's filter line, a form's field, the layer view's filter line
+// and a focused shell; elsewhere it is ignored.
+func TestPaste(t *testing.T) {
+	paste := func(m Model, s string) Model { return send(t, m, tea.PasteMsg{Content: s}) }
+
+	m, _, _ := newTest(t, 120, 40, false)
+	m = paste(m, "ignored")
+	m = paste(press(t, m, "/"), "evil")
+	if n := m.panels[imagesPanel].Len(); n != 1 {
+		t.Errorf("the images filter pasted: %d images, want 1", n)
+	}
+
+	m, fc, _ := newTest(t, 120, 40, false)
+	m = paste(press(t, m, "r"), "/bin/echo hi")
+	press(t, m, "enter")
+	if want := []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/echo hi "}; !slices.Equal(fc.calls, want) {
+		t.Errorf("calls %q, want %q", fc.calls, want)
+	}
+
+	m, _, _ = newTest(t, 120, 40, false)
+	m = paste(press(t, m, "enter", "/"), "pass")
+	m = press(t, m, "enter")
+	if !m.detail.layers.HasFilter() || !strings.Contains(ansi.Strip(m.render()), "filter: pass") {
+		t.Errorf("the layer view's filter did not take the paste:\n%s", ansi.Strip(m.render()))
+	}
+
+	m, fc, _ = newTest(t, 120, 40, false)
+	p := newFakePty("# ")
+	fc.pty = p
+	m = paste(press(t, m, "2", "enter", "2"), "ls -l")
+	defer m.detail.close()
+	if got := p.Typed("ls -l"); got != "ls -l" {
+		t.Errorf("the shell got %q, want the paste", got)
+	}
+}

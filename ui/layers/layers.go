@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"minidocker/overlay"
+	"minidocker/ui/input"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 	"minidocker/ui/tree"
@@ -67,18 +68,18 @@ type Model struct {
 	opts   tree.Options
 	counts []Counts // per lower layer
 
-	compact   bool // upper and merged only, beside a shell
-	filtering bool
-	flash     map[string]bool
-	last      string // the last change seen, for the upper pane's title
-	flashGen  int
+	compact  bool        // upper and merged only, beside a shell
+	filter   input.Model // the filter line; m.opts.Filter follows it
+	flash    map[string]bool
+	last     string // the last change seen, for the upper pane's title
+	flashGen int
 
 	width, height int
 }
 
 // New returns the view of s.
 func New(th theme.Theme, km keys.Map, s Stack) Model {
-	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}}
+	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}, filter: input.New(th, "")}
 	m.opts.Hide = map[overlay.DiffKind]bool{}
 	m.panes[lowerPane].title = "lower"
 	m.panes[upperPane].title = "upper"
@@ -112,6 +113,7 @@ func (m Model) Init() tea.Cmd { return nil }
 // SetSize gives the view w×h cells.
 func (m Model) SetSize(w, h int) Model {
 	m.width, m.height = w, h
+	m.filter = m.filter.SetWidth(max(w/3, 10))
 	m.layout()
 	m.refresh()
 	return m
@@ -140,7 +142,7 @@ func (m Model) shown() []int {
 func (m Model) HasFilter() bool { return m.opts.Filter != "" }
 
 // Filtering reports whether the filter line takes the keys.
-func (m Model) Filtering() bool { return m.filtering }
+func (m Model) Filtering() bool { return m.filter.Focused() }
 
 func (m *Model) refresh() {
 	for i := range m.panes {
@@ -182,10 +184,14 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.flash = map[string]bool{}
 		}
 	case tea.KeyPressMsg:
-		if m.filtering {
-			return m.filterKey(msg), nil
+		if m.Filtering() {
+			return m.filterUpdate(msg)
 		}
 		return m.key(msg), nil
+	case tea.PasteMsg:
+		if m.Filtering() {
+			return m.filterUpdate(msg)
+		}
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
 	case tea.MouseWheelMsg:
@@ -199,23 +205,25 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyPressMsg) Model {
+// filterUpdate edits the filter line: enter keeps the filter, esc drops
+// it, anything else (keys, pastes) goes to the input. The rows are
+// flattened again only when the text changed.
+func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	k, isKey := msg.(tea.KeyPressMsg)
 	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.filtering, m.opts.Filter = false, ""
-	case key.Matches(msg, m.keys.Enter):
-		m.filtering = false
-	case msg.Code == tea.KeyBackspace:
-		if r := []rune(m.opts.Filter); len(r) > 0 {
-			m.opts.Filter = string(r[:len(r)-1])
-		}
-	case msg.Text != "":
-		m.opts.Filter += msg.Text
+	case isKey && key.Matches(k, m.keys.Back):
+		m.filter = m.filter.SetValue("").Blur()
+	case isKey && key.Matches(k, m.keys.Enter):
+		m.filter = m.filter.Blur()
 	default:
-		return m
+		m.filter, cmd = m.filter.Update(msg)
 	}
-	m.refresh()
-	return m
+	if v := m.filter.Value(); v != m.opts.Filter {
+		m.opts.Filter = v
+		m.refresh()
+	}
+	return m, cmd
 }
 
 func (m Model) key(msg tea.KeyPressMsg) Model {
@@ -247,8 +255,9 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 	case key.Matches(msg, k.PrevPane):
 		m.cycle(-1)
 	case key.Matches(msg, k.Filter):
-		m.filtering = true
+		m.filter = m.filter.Focus()
 	case key.Matches(msg, k.Back) && m.opts.Filter != "":
+		m.filter = m.filter.SetValue("")
 		m.opts.Filter = ""
 		m.refresh()
 	case key.Matches(msg, k.ChangedOnly):
@@ -381,7 +390,7 @@ func (m *Model) click(ms tea.Mouse) {
 // ShortHelp returns the bindings the footer shows for the view.
 func (m Model) ShortHelp() []key.Binding {
 	k := m.keys
-	if m.filtering {
+	if m.Filtering() {
 		return []key.Binding{k.Enter, k.Back}
 	}
 	b := []key.Binding{k.Up, k.Down, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}

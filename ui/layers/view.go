@@ -43,12 +43,8 @@ func (m Model) View() string {
 // header shows the filter, the toggles and the sort order.
 func (m Model) header() string {
 	var parts []string
-	if m.filtering || m.opts.Filter != "" {
-		cur := ""
-		if m.filtering {
-			cur = "█"
-		}
-		parts = append(parts, m.th.Bold.Render("filter: ")+safe(m.opts.Filter)+cur)
+	if m.Filtering() || m.opts.Filter != "" {
+		parts = append(parts, m.th.Bold.Render("filter: ")+m.filter.View())
 	}
 	show := func(label string, k overlay.DiffKind) string {
 		if m.opts.Hide[k] {
