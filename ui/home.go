@@ -176,7 +176,7 @@ func (m Model) homeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Enter):
 		return m.open()
 	case key.Matches(msg, k.Refresh):
-		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers), loadMounts(m.src.Mounts))
+		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts))
 	case m.focus == mainPanel:
 		var cmd tea.Cmd
 		m.main, cmd = m.main.Update(msg)

@@ -56,12 +56,17 @@ type Options struct {
 
 // New returns the UI over src.
 func New(src Sources, o Options) Model {
+	src = src.resolved()
 	th := theme.New(o.Dark, o.NoColor)
 	km := keys.Default()
-	if src.Containers == nil {
-		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove, &km.Exec, &km.Attach} {
+	if src.Lifecycle == nil {
+		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove} {
 			b.SetEnabled(false)
 		}
+	}
+	if src.Terminals == nil {
+		km.Exec.SetEnabled(false)
+		km.Attach.SetEnabled(false)
 	}
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
@@ -87,7 +92,7 @@ func New(src Sources, o Options) Model {
 
 // Init loads the lists.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers), loadMounts(m.src.Mounts), refreshTick())
+	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick())
 }
 
 // Update routes a message to whatever has the keys or owns the stream.

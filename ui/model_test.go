@@ -17,15 +17,17 @@ import (
 func newTest(t *testing.T, w, h int, noRun bool) (Model, *fakeContainers, *fakeImages) {
 	t.Helper()
 	fc, fi := &fakeContainers{}, &fakeImages{}
-	src := Sources{Images: fi, Containers: fc, Mounts: fakeMounts{}}
+	src := Sources{Images: fi, Mounts: fakeMounts{}}
 	if noRun {
-		src.Containers, src.NoRun = nil, "containers need root: run minidocker as root to start them"
+		src.NoRun = "containers need root: run minidocker as root to start them"
+	} else {
+		src.SetContainers(fc)
 	}
 	m := New(src, Options{Dark: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	m = send(t, m, loadImages(src.Images)())
-	if src.Containers != nil {
-		m = send(t, m, loadContainers(src.Containers)())
+	if src.ContainerList != nil {
+		m = send(t, m, loadContainers(src.ContainerList)())
 	}
 	m = send(t, m, loadMounts(src.Mounts)())
 	return m, fc, fi
@@ -124,11 +126,12 @@ func TestHomeGoldenANSI(t *testing.T) {
 		{"home_nocolor_120x40.ansi", Options{NoColor: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			src := Sources{Images: &fakeImages{}, Containers: &fakeContainers{}, Mounts: fakeMounts{}}
+			src := Sources{Images: &fakeImages{}, Mounts: fakeMounts{}}
+			src.SetContainers(&fakeContainers{})
 			m := New(src, tt.o)
 			m = send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
 			m = send(t, m, loadImages(src.Images)())
-			m = send(t, m, loadContainers(src.Containers)())
+			m = send(t, m, loadContainers(src.ContainerList)())
 			uitest.Golden(t, tt.name, m.render())
 		})
 	}
@@ -146,7 +149,9 @@ func TestPreviewText(t *testing.T) {
 
 func TestNoColor(t *testing.T) {
 	fc := &fakeContainers{}
-	m := New(Sources{Images: &fakeImages{}, Containers: fc, Mounts: fakeMounts{}}, Options{Dark: true, NoColor: true})
+	src := Sources{Images: &fakeImages{}, Mounts: fakeMounts{}}
+	src.SetContainers(fc)
+	m := New(src, Options{Dark: true, NoColor: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = send(t, m, loadImages(m.src.Images)())
 	out := m.render()
