@@ -16,8 +16,11 @@ import (
 	"minidocker/ui/theme"
 )
 
-// Model is one input line.
-type Model struct{ ti textinput.Model }
+// Model is one input line. The textinput it wraps is large (its styles
+// and key map): it is kept behind a pointer and copied on each change, so
+// that models holding an input stay cheap to copy — the root model is
+// copied at every message — and a copy never sees another's edits.
+type Model struct{ ti *textinput.Model }
 
 // New returns an empty, unfocused input showing placeholder while empty.
 func New(th theme.Theme, placeholder string) Model {
@@ -28,7 +31,16 @@ func New(th theme.Theme, placeholder string) Model {
 	// read the clipboard through a tool a server rarely has.
 	ti.KeyMap.Paste.SetEnabled(false)
 	ti.SetStyles(th.Input())
-	return Model{ti: ti}
+	return Model{ti: &ti}
+}
+
+// edit returns a copy of the input for a change.
+func (m Model) edit() (Model, *textinput.Model) {
+	if m.ti == nil {
+		m.ti = new(textinput.New())
+	}
+	ti := *m.ti
+	return Model{ti: &ti}, &ti
 }
 
 // Init does nothing: the cursor does not blink.
@@ -36,49 +48,68 @@ func (m Model) Init() tea.Cmd { return nil }
 
 // Focus gives the input the keys and shows its cursor.
 func (m Model) Focus() Model {
-	_ = m.ti.Focus() // a steady cursor: no blink command
+	m, ti := m.edit()
+	_ = ti.Focus() // a steady cursor: no blink command
 	return m
 }
 
 // Blur takes the keys away and hides the cursor.
 func (m Model) Blur() Model {
-	m.ti.Blur()
+	if !m.Focused() {
+		return m
+	}
+	m, ti := m.edit()
+	ti.Blur()
 	return m
 }
 
 // Focused reports whether the input takes the keys.
-func (m Model) Focused() bool { return m.ti.Focused() }
+func (m Model) Focused() bool { return m.ti != nil && m.ti.Focused() }
 
 // Value returns the text.
-func (m Model) Value() string { return m.ti.Value() }
+func (m Model) Value() string {
+	if m.ti == nil {
+		return ""
+	}
+	return m.ti.Value()
+}
 
 // SetValue replaces the text, made safe as typed text is, and puts the
 // cursor at its end.
 func (m Model) SetValue(s string) Model {
-	m.ti.SetValue(strings.Map(keep, s))
-	m.ti.CursorEnd()
+	m, ti := m.edit()
+	ti.SetValue(strings.Map(keep, s))
+	ti.CursorEnd()
 	return m
 }
 
 // SetWidth shows at most w cells of text; a longer text scrolls with the
 // cursor. 0 shows it all.
 func (m Model) SetWidth(w int) Model {
-	m.ti.SetWidth(max(w, 0))
+	if m.ti != nil && m.ti.Width() == max(w, 0) {
+		return m
+	}
+	m, ti := m.edit()
+	ti.SetWidth(max(w, 0))
 	return m
 }
 
 // Update edits the text on keys and pastes while focused.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if !m.Focused() {
+		return m, nil
+	}
+	m, ti := m.edit()
 	var cmd tea.Cmd
-	m.ti, cmd = m.ti.Update(msg)
-	if v := m.ti.Value(); strings.ContainsFunc(v, human.NeedsEscape) {
+	*ti, cmd = ti.Update(msg)
+	if v := ti.Value(); strings.ContainsFunc(v, human.NeedsEscape) {
 		// textinput drops control characters; the invisible ones that
 		// reorder or hide text go too, the cursor staying after what it
 		// was after.
 		r := []rune(v)
-		pos := min(m.ti.Position(), len(r))
-		m.ti.SetValue(strings.Map(keep, v))
-		m.ti.SetCursor(len([]rune(strings.Map(keep, string(r[:pos])))))
+		pos := min(ti.Position(), len(r))
+		ti.SetValue(strings.Map(keep, v))
+		ti.SetCursor(len([]rune(strings.Map(keep, string(r[:pos])))))
 	}
 	return m, cmd
 }
@@ -91,4 +122,9 @@ func keep(r rune) rune {
 }
 
 // View draws the text and the cursor, without the padding up to the width.
-func (m Model) View() string { return strings.TrimRight(m.ti.View(), " ") }
+func (m Model) View() string {
+	if m.ti == nil {
+		return ""
+	}
+	return strings.TrimRight(m.ti.View(), " ")
+}
