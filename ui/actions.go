@@ -28,7 +28,6 @@ const (
 func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	k := m.keys
 	it, sel := m.panels[m.focus].Selected()
-	c := m.src.Containers
 	switch {
 	case key.Matches(msg, k.Load) && m.focus == imagesPanel:
 		m.dialog = dialog.Form(m.th, k, askLoad, "Load an image", "An image archive: docker save, OCI layout or tar.", []dialog.Field{{Label: "file", Hint: "/path/to/image.tar"}})
@@ -45,7 +44,9 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		})
 	case !key.Matches(msg, k.Start, k.Stop, k.Remove, k.Exec):
 		return m, nil, false
-	case c == nil:
+	case key.Matches(msg, k.Exec) && m.src.Terminals == nil:
+		m.status = m.src.NoRun
+	case !key.Matches(msg, k.Exec) && m.src.Lifecycle == nil:
 		m.status = m.src.NoRun
 	case m.focus != containersPanel || !sel:
 	case key.Matches(msg, k.Start, k.Stop, k.Remove):
@@ -66,7 +67,7 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 // containerAction starts the container id, or asks before stopping or
 // removing it.
 func (m Model) containerAction(msg tea.KeyPressMsg, id, label string) (Model, tea.Cmd) {
-	k, c := m.keys, m.src.Containers
+	k, c := m.keys, m.src.Lifecycle
 	switch {
 	case c == nil:
 		m.status = m.src.NoRun
@@ -86,7 +87,7 @@ func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	what, id, _ := strings.Cut(d.ID, ":")
-	c, is := m.src.Containers, m.src.Images
+	c, is := m.src.Lifecycle, m.src.Images
 	switch what {
 	case askLoad:
 		p := strings.TrimSpace(d.Values[0])
@@ -169,7 +170,7 @@ func (m Model) open() (Model, tea.Cmd) {
 		d = newDetail(m, kindImage, it.ID, strings.SplitN(it.Text, " ", 2)[0], false)
 		load = func() (layers.Stack, error) { return s.ImageStack(it.ID) }
 	case containersPanel:
-		s := m.src.Containers
+		s := m.src.ContainerStacks
 		if s == nil {
 			m.status = m.src.NoRun
 			return m, nil

@@ -23,10 +23,11 @@ func (bigContainers) ContainerStack(id string) (layers.Stack, error) {
 // rendered frame, on a container whose merged view holds 100,000 entries,
 // at 200×60.
 func BenchmarkUpdateView(b *testing.B) {
-	src := Sources{Images: &fakeImages{}, Containers: &bigContainers{}, Mounts: fakeMounts{}}
+	src := Sources{Images: &fakeImages{}, Mounts: fakeMounts{}}
+	src.SetContainers(&bigContainers{})
 	m := New(src, Options{Dark: true})
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
-	next, _ = next.Update(loadContainers(src.Containers)())
+	next, _ = next.Update(loadContainers(src.ContainerList)())
 	next, _ = next.Update(uitest.Key("2"))
 	next, cmd := next.Update(uitest.Key("enter"))
 	for _, c := range cmd().(tea.BatchMsg) {

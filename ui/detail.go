@@ -176,7 +176,7 @@ func (d detail) view(m Model) string {
 
 func (d detail) shellNote(m Model) string {
 	switch {
-	case m.src.Containers == nil:
+	case m.src.Terminals == nil:
 		return m.src.NoRun
 	case !d.running:
 		return "the container is not running: " + m.keys.Start.Help().Key + " starts it"

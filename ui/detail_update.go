@@ -26,8 +26,8 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		d.loaded = true
 		d = d.resize(d.width, d.height)
 		switch {
-		case d.kind == kindContainer && d.running && m.src.Containers != nil:
-			return d, watch(d.ctx, m.src.Containers, d.id)
+		case d.kind == kindContainer && d.running && m.src.ContainerStacks != nil:
+			return d, watch(d.ctx, m.src.ContainerStacks, d.id)
 		case d.kind == kindMount && d.layers.Container():
 			for _, mt := range m.mounts {
 				if mt.Point == d.id {
@@ -79,7 +79,7 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 			d.stats = d.stats.Add(msg.sample)
 		}
 		if d.ctx.Err() == nil && d.running {
-			return d, readStats(d.ctx, m.src.Containers, d.id, StatsEvery)
+			return d, readStats(d.ctx, m.src.Stats, d.id, StatsEvery)
 		}
 	case previewMsg:
 		if msg.err != nil {
@@ -90,6 +90,8 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		d = d.resize(d.width, d.height)
 	case tea.KeyPressMsg:
 		return d.key(msg, m)
+	case tea.PasteMsg:
+		return d.paste(msg)
 	case tea.MouseMsg:
 		return d.mouse(msg)
 	default:
@@ -137,10 +139,10 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 		return d, nil
 	case key.Matches(msg, k.Attach) && d.shell != nil:
 		return d, d.shell.Attach()
-	case key.Matches(msg, k.Exec) && d.kind == kindContainer && d.running && m.src.Containers != nil:
+	case key.Matches(msg, k.Exec) && d.kind == kindContainer && d.running && m.src.Terminals != nil:
 		d.tab = 1
 		d = d.resize(d.width, d.height)
-		return d, attach(m.src.Containers, d.id, true)
+		return d, attach(m.src.Terminals, d.id, true)
 	case key.Matches(msg, k.Preview) && d.loaded && d.layersShown():
 		if n, ok := d.layers.Selected(); ok && n.Mode.IsRegular() {
 			return d, readPreview(d.layers.Open(), n)
@@ -162,6 +164,20 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 	return d, cmd
 }
 
+// paste hands a paste to the focused shell or the layer view's filter line.
+func (d detail) paste(msg tea.PasteMsg) (detail, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case d.shellFocused():
+		s, cmd := d.shell.Update(msg)
+		d.shell = &s
+		return d, cmd
+	case d.layersShown() && d.layers.Filtering():
+		d.layers, cmd = d.layers.Update(msg)
+	}
+	return d, cmd
+}
+
 func (d detail) layersShown() bool { return d.current() == "Layers" || d.current() == "Shell" }
 
 // switchTab shows tab i and starts what it streams the first time.
@@ -171,21 +187,21 @@ func (d detail) switchTab(i int, m Model) (detail, tea.Cmd) {
 	}
 	d.tab = i
 	d = d.resize(d.width, d.height)
-	c := m.src.Containers
+	src := m.src
 	switch d.current() {
 	case "Shell":
-		if d.shell == nil && d.running && c != nil {
-			return d, attach(c, d.id, false)
+		if d.shell == nil && d.running && src.Terminals != nil {
+			return d, attach(src.Terminals, d.id, false)
 		}
 	case "Logs":
-		if !d.logsOn && c != nil {
+		if !d.logsOn && src.Logs != nil {
 			d.logsOn = true
-			return d, followLogs(d.ctx, c, d.id)
+			return d, followLogs(d.ctx, src.Logs, d.id)
 		}
 	case "Stats":
-		if d.running && c != nil && !d.statsOn {
+		if d.running && src.Stats != nil && !d.statsOn {
 			d.statsOn = true
-			return d, readStats(d.ctx, c, d.id, 0)
+			return d, readStats(d.ctx, src.Stats, d.id, 0)
 		}
 	case "Inspect", "History", "Config":
 		d.text = d.text.SetText(m.itemText(d.kind, d.id, d.current()))
@@ -228,9 +244,9 @@ func (d detail) mouse(msg tea.MouseMsg) (detail, tea.Cmd) {
 // directory is watched.
 func (d detail) setRunning(m Model, r bool) (detail, tea.Cmd) {
 	d.running = r
-	if r && d.loaded && !d.watching && m.src.Containers != nil {
+	if r && d.loaded && !d.watching && m.src.ContainerStacks != nil {
 		d.watching = true
-		return d, watch(d.ctx, m.src.Containers, d.id)
+		return d, watch(d.ctx, m.src.ContainerStacks, d.id)
 	}
 	return d, nil
 }

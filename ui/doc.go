@@ -10,7 +10,8 @@
 // keys, and tree is the file tree the layer views draw.
 //
 // The UI reads the engine, the image store and the host's mounts through
-// the small interfaces of source.go (ImageSource, ContainerSource,
-// MountSource), so every view can be tested over in-memory stand-ins;
-// the adapters to the real packages are in package main (cmd_ui.go).
+// the small interfaces of source.go, one a role (ImageSource, MountSource,
+// ContainerLister, StackWatcher, Lifecycle, Terminals, LogReader,
+// StatsReader), gathered in Sources, so every view can be tested over
+// in-memory stand-ins; the application layer implements them.
 package ui

@@ -35,6 +35,19 @@ func (f *fakeImages) Load(p string) ([]string, error) {
 }
 func (f *fakeImages) Prune() (string, error) { return "freed 1.0 MB", nil }
 
+// The fakes stand in for every role of Sources.
+var (
+	_ ImageSource     = (*fakeImages)(nil)
+	_ MountSource     = fakeMounts{}
+	_ ContainerLister = (*fakeContainers)(nil)
+	_ StackWatcher    = (*fakeContainers)(nil)
+	_ Lifecycle       = (*fakeContainers)(nil)
+	_ Terminals       = (*fakeContainers)(nil)
+	_ LogReader       = (*fakeContainers)(nil)
+	_ StatsReader     = (*fakeContainers)(nil)
+	_ ContainerSource = (*fakeContainers)(nil)
+)
+
 // fakeContainers is an in-memory engine.
 type fakeContainers struct {
 	calls  []string

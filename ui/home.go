@@ -9,13 +9,12 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"minidocker/overlay"
-	"minidocker/ui/layers"
+	"minidocker/internal/human"
 	"minidocker/ui/panel"
 	"minidocker/ui/theme"
 )
 
-func safe(s string) string { return overlay.SafeName(s) }
+func safe(s string) string { return human.Visible(s) }
 
 func imageItems(imgs []Image) []panel.Item {
 	items := make([]panel.Item, len(imgs))
@@ -24,7 +23,7 @@ func imageItems(imgs []Image) []panel.Item {
 		if len(img.Names) > 0 {
 			name = strings.Join(img.Names, ",")
 		}
-		items[i] = panel.Item{ID: img.ID, Text: fmt.Sprintf("%s %s %s", safe(name), img.ShortID, layers.HumanSize(img.Size))}
+		items[i] = panel.Item{ID: img.ID, Text: fmt.Sprintf("%s %s %s", safe(name), img.ShortID, human.Size(img.Size))}
 	}
 	return items
 }
@@ -177,7 +176,7 @@ func (m Model) homeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Enter):
 		return m.open()
 	case key.Matches(msg, k.Refresh):
-		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers), loadMounts(m.src.Mounts))
+		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts))
 	case m.focus == mainPanel:
 		var cmd tea.Cmd
 		m.main, cmd = m.main.Update(msg)

@@ -54,7 +54,7 @@ func loadImages(s ImageSource) tea.Cmd {
 	}
 }
 
-func loadContainers(s ContainerSource) tea.Cmd {
+func loadContainers(s ContainerLister) tea.Cmd {
 	if s == nil {
 		return nil
 	}
@@ -106,12 +106,12 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.setErr(msg.err)
 		m.panels[mountsPanel] = m.panels[mountsPanel].SetItems(mountItems(msg.items))
 	case refreshMsg:
-		return m, tea.Batch(loadContainers(m.src.Containers), refreshTick()), true
+		return m, tea.Batch(loadContainers(m.src.ContainerList), refreshTick()), true
 	case doneMsg:
 		m.busy = ""
 		m.status = msg.what
 		m.setErr(msg.err)
-		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers)), true
+		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList)), true
 	default:
 		return m, nil, false
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"minidocker/ui/layers"
+	"minidocker/internal/human"
 )
 
 // mainText is the content of the main panel's tab for the selection.
@@ -61,11 +61,11 @@ func imageText(img Image, tab string) string {
 	case "Config":
 		return img.Config
 	}
-	fmt.Fprintf(&b, "ID       %s\nNames    %s\nCreated  %s\nSize     %s\n\n", img.ID, strings.Join(img.Names, ", "), date(img.Created), layers.HumanSize(img.Size))
+	fmt.Fprintf(&b, "ID       %s\nNames    %s\nCreated  %s\nSize     %s\n\n", img.ID, strings.Join(img.Names, ", "), date(img.Created), human.Size(img.Size))
 	fmt.Fprintf(&b, "%3s %-12s %9s  %s\n", "#", "LAYER", "SIZE", "CREATED BY")
 	for i, l := range img.Layers {
 		id := strings.TrimPrefix(l.DiffID, "sha256:")
-		fmt.Fprintf(&b, "%3d %-12.12s %9s  %s\n", i, id, layers.HumanSize(l.Size), l.CreatedBy)
+		fmt.Fprintf(&b, "%3d %-12.12s %9s  %s\n", i, id, human.Size(l.Size), l.CreatedBy)
 	}
 	b.WriteString("\nenter: layers, trees, efficiency · r: run a container")
 	return b.String()

@@ -56,12 +56,17 @@ type Options struct {
 
 // New returns the UI over src.
 func New(src Sources, o Options) Model {
+	src = src.resolved()
 	th := theme.New(o.Dark, o.NoColor)
 	km := keys.Default()
-	if src.Containers == nil {
-		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove, &km.Exec, &km.Attach} {
+	if src.Lifecycle == nil {
+		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove} {
 			b.SetEnabled(false)
 		}
+	}
+	if src.Terminals == nil {
+		km.Exec.SetEnabled(false)
+		km.Attach.SetEnabled(false)
 	}
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
@@ -87,7 +92,7 @@ func New(src Sources, o Options) Model {
 
 // Init loads the lists.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.Containers), loadMounts(m.src.Mounts), refreshTick())
+	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick())
 }
 
 // Update routes a message to whatever has the keys or owns the stream.
@@ -97,6 +102,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.resize(msg.Width, msg.Height), nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case spinner.TickMsg:
@@ -111,7 +118,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
-		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + a.n.Name()}})
+		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + safe(a.n.Name())}})
 		return m, nil
 	}
 	return m.routeDetail(msg)

@@ -17,15 +17,17 @@ import (
 func newTest(t *testing.T, w, h int, noRun bool) (Model, *fakeContainers, *fakeImages) {
 	t.Helper()
 	fc, fi := &fakeContainers{}, &fakeImages{}
-	src := Sources{Images: fi, Containers: fc, Mounts: fakeMounts{}}
+	src := Sources{Images: fi, Mounts: fakeMounts{}}
 	if noRun {
-		src.Containers, src.NoRun = nil, "containers need root: run minidocker as root to start them"
+		src.NoRun = "containers need root: run minidocker as root to start them"
+	} else {
+		src.SetContainers(fc)
 	}
 	m := New(src, Options{Dark: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	m = send(t, m, loadImages(src.Images)())
-	if src.Containers != nil {
-		m = send(t, m, loadContainers(src.Containers)())
+	if src.ContainerList != nil {
+		m = send(t, m, loadContainers(src.ContainerList)())
 	}
 	m = send(t, m, loadMounts(src.Mounts)())
 	return m, fc, fi
@@ -124,11 +126,12 @@ func TestHomeGoldenANSI(t *testing.T) {
 		{"home_nocolor_120x40.ansi", Options{NoColor: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			src := Sources{Images: &fakeImages{}, Containers: &fakeContainers{}, Mounts: fakeMounts{}}
+			src := Sources{Images: &fakeImages{}, Mounts: fakeMounts{}}
+			src.SetContainers(&fakeContainers{})
 			m := New(src, tt.o)
 			m = send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
 			m = send(t, m, loadImages(src.Images)())
-			m = send(t, m, loadContainers(src.Containers)())
+			m = send(t, m, loadContainers(src.ContainerList)())
 			uitest.Golden(t, tt.name, m.render())
 		})
 	}
@@ -146,7 +149,9 @@ func TestPreviewText(t *testing.T) {
 
 func TestNoColor(t *testing.T) {
 	fc := &fakeContainers{}
-	m := New(Sources{Images: &fakeImages{}, Containers: fc, Mounts: fakeMounts{}}, Options{Dark: true, NoColor: true})
+	src := Sources{Images: &fakeImages{}, Mounts: fakeMounts{}}
+	src.SetContainers(fc)
+	m := New(src, Options{Dark: true, NoColor: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = send(t, m, loadImages(m.src.Images)())
 	out := m.render()
@@ -236,5 +241,42 @@ func TestQuitKeys(t *testing.T) {
 		if _, ok := cmd().(tea.QuitMsg); !ok {
 			t.Errorf("%s does not quit", k)
 		}
+	}
+}
+
+// TestPaste checks a bracketed paste reaches what takes typed text: the
+// home panel's filter line, a form's field, the layer view's filter line
+// and a focused shell; elsewhere it is ignored.
+func TestPaste(t *testing.T) {
+	paste := func(m Model, s string) Model { return send(t, m, tea.PasteMsg{Content: s}) }
+
+	m, _, _ := newTest(t, 120, 40, false)
+	m = paste(m, "ignored")
+	m = paste(press(t, m, "/"), "evil")
+	if n := m.panels[imagesPanel].Len(); n != 1 {
+		t.Errorf("the images filter pasted: %d images, want 1", n)
+	}
+
+	m, fc, _ := newTest(t, 120, 40, false)
+	m = paste(press(t, m, "r"), "/bin/echo hi")
+	press(t, m, "enter")
+	if want := []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/echo hi "}; !slices.Equal(fc.calls, want) {
+		t.Errorf("calls %q, want %q", fc.calls, want)
+	}
+
+	m, _, _ = newTest(t, 120, 40, false)
+	m = paste(press(t, m, "enter", "/"), "pass")
+	m = press(t, m, "enter")
+	if !m.detail.layers.HasFilter() || !strings.Contains(ansi.Strip(m.render()), "filter: pass") {
+		t.Errorf("the layer view's filter did not take the paste:\n%s", ansi.Strip(m.render()))
+	}
+
+	m, fc, _ = newTest(t, 120, 40, false)
+	p := newFakePty("# ")
+	fc.pty = p
+	m = paste(press(t, m, "2", "enter", "2"), "ls -l")
+	defer m.detail.close()
+	if got := p.Typed("ls -l"); got != "ls -l" {
+		t.Errorf("the shell got %q, want the paste", got)
 	}
 }

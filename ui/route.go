@@ -54,6 +54,23 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m.homeKey(msg)
 }
 
+// paste routes a bracketed paste to what takes typed text: the dialog, a
+// focused shell or filter line of the opened item, or a home panel's
+// filter line. Elsewhere a paste means nothing.
+func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case m.dialog.Active():
+		m.dialog, cmd = m.dialog.Update(msg)
+	case m.detail != nil && m.detail.takesKeys():
+		return m.routeDetail(msg)
+	case m.detail == nil && m.focus < mainPanel && m.panels[m.focus].Filtering():
+		m.panels[m.focus], cmd = m.panels[m.focus].Update(msg)
+		m.main = m.main.SetText(m.mainText())
+	}
+	return m, cmd
+}
+
 // quit ends the program, closing the opened item's streams.
 func (m Model) quit() tea.Cmd {
 	if m.detail != nil {
@@ -191,7 +208,7 @@ func overlayCenter(screen, box string, w, h int) string {
 func (m Model) helpColumns(w int) string {
 	var rows, row []string
 	used := 0
-	for _, g := range m.keys.Groups() {
+	for _, g := range m.keys.FullHelp() {
 		col := m.help.FullHelpView([][]key.Binding{g})
 		cw := lipgloss.Width(col) + 3
 		if used+cw > w && len(row) > 0 {

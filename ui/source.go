@@ -86,25 +86,57 @@ type ImageSource interface {
 	Prune() (string, error)
 }
 
-// ContainerSource lists and drives containers.
-type ContainerSource interface {
+// ContainerLister lists containers, for the home panel and its refresh.
+type ContainerLister interface {
 	Containers() ([]Container, error)
-	// ContainerStack gives the image's layers, the upper directory and the
-	// merged view; Watch streams the upper directory's changes until ctx
-	// ends.
+}
+
+// StackWatcher reads a container's layers for the layer view: the image's
+// layers, the upper directory and the merged view (ContainerStack), then
+// the upper directory's changes until ctx ends (Watch).
+type StackWatcher interface {
 	ContainerStack(id string) (layers.Stack, error)
 	Watch(ctx context.Context, id string) (<-chan []tree.Node, error)
+}
+
+// Lifecycle runs a container from the run form, and starts, stops and
+// removes one.
+type Lifecycle interface {
 	Run(spec RunSpec) (id string, err error)
 	Start(id string) error
 	Stop(id string) error
 	Remove(id string) error
-	// Attach connects to the container's terminal; Exec starts a shell in
-	// it with a terminal of its own.
+}
+
+// Terminals connects the shell tab to a container: Attach to its own
+// terminal, Exec to a shell started in it with a terminal of its own.
+type Terminals interface {
 	Attach(id string) (terminal.Pty, error)
 	Exec(id string) (terminal.Pty, error)
-	// Logs writes the container's output to w, following it until ctx ends.
+}
+
+// LogReader feeds the logs tab.
+type LogReader interface {
+	// Logs writes the container's output to w, following it until ctx
+	// ends.
 	Logs(ctx context.Context, id string, w io.Writer) error
+}
+
+// StatsReader feeds the stats tab: one reading of the counters a call.
+type StatsReader interface {
 	Stats(id string) (Stats, error)
+}
+
+// ContainerSource is every container role at once, as one adapter of the
+// application layer implements them; Sources.SetContainers spreads it over
+// the roles. No view takes it whole.
+type ContainerSource interface {
+	ContainerLister
+	StackWatcher
+	Lifecycle
+	Terminals
+	LogReader
+	StatsReader
 }
 
 // MountSource lists the host's overlay mounts and reads their layers.
@@ -115,11 +147,64 @@ type MountSource interface {
 	WatchMount(ctx context.Context, m Mount) (<-chan []tree.Node, error)
 }
 
-// Sources are what the UI shows. Containers is nil when containers cannot
-// run here; NoRun then says why in one line.
+// Sources are what the UI shows and drives, one field a role; the
+// application layer fills them, most simply with SetContainers for the
+// container roles. A nil role disables what needs it: without Lifecycle
+// nothing runs, starts, stops or removes, without Terminals there is no
+// shell, and so on; NoRun then says why in one line.
 type Sources struct {
-	Images     ImageSource
+	Images ImageSource
+	Mounts MountSource
+
+	ContainerList   ContainerLister
+	ContainerStacks StackWatcher
+	Lifecycle       Lifecycle
+	Terminals       Terminals
+	Logs            LogReader
+	Stats           StatsReader
+
+	NoRun string
+
+	// Containers fills every container role not set otherwise.
+	//
+	// Deprecated: for the CLI until it moves; use SetContainers.
 	Containers ContainerSource
-	Mounts     MountSource
-	NoRun      string
+}
+
+// SetContainers fills every container role with c; a nil c leaves them
+// as they are.
+func (s *Sources) SetContainers(c ContainerSource) {
+	if c == nil {
+		return
+	}
+	s.ContainerList, s.ContainerStacks, s.Lifecycle, s.Terminals, s.Logs, s.Stats = c, c, c, c, c, c
+}
+
+// resolved returns s with the deprecated Containers field spread over
+// the roles it leaves unset.
+func (s Sources) resolved() Sources {
+	c := s.Containers
+	s.Containers = nil
+	if c == nil {
+		return s
+	}
+	if s.ContainerList == nil {
+		s.ContainerList = c
+	}
+	if s.ContainerStacks == nil {
+		s.ContainerStacks = c
+	}
+	if s.Lifecycle == nil {
+		s.Lifecycle = c
+	}
+	if s.Terminals == nil {
+		s.Terminals = c
+	}
+	if s.Logs == nil {
+		s.Logs = c
+	}
+	if s.Stats == nil {
+		s.Stats = c
+	}
+	return s
 }

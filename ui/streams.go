@@ -49,7 +49,7 @@ func openStack(ref string, load func() (layers.Stack, error)) tea.Cmd {
 	}
 }
 
-func watch(ctx context.Context, s ContainerSource, id string) tea.Cmd {
+func watch(ctx context.Context, s StackWatcher, id string) tea.Cmd {
 	return func() tea.Msg {
 		ch, err := s.Watch(ctx, id)
 		return watchMsg{ch, err}
@@ -63,7 +63,7 @@ func watchMount(ctx context.Context, s MountSource, m Mount) tea.Cmd {
 	}
 }
 
-func attach(s ContainerSource, id string, exec bool) tea.Cmd {
+func attach(s Terminals, id string, exec bool) tea.Cmd {
 	return func() tea.Msg {
 		var p terminal.Pty
 		var err error
@@ -93,7 +93,7 @@ func (w chanWriter) Write(p []byte) (int, error) {
 
 // followLogs starts copying the logs into a channel and waits for the
 // first chunk.
-func followLogs(ctx context.Context, s ContainerSource, id string) tea.Cmd {
+func followLogs(ctx context.Context, s LogReader, id string) tea.Cmd {
 	ch := make(chan []byte, 64)
 	go func() {
 		defer close(ch)
@@ -131,7 +131,7 @@ func waitLogs(ch <-chan []byte) tea.Cmd {
 }
 
 // readStats reads the counters after wait.
-func readStats(ctx context.Context, s ContainerSource, id string, wait time.Duration) tea.Cmd {
+func readStats(ctx context.Context, s StatsReader, id string, wait time.Duration) tea.Cmd {
 	return tea.Tick(wait, func(time.Time) tea.Msg {
 		if ctx.Err() != nil {
 			return nil

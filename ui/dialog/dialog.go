@@ -5,21 +5,26 @@ package dialog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"minidocker/overlay"
+	"minidocker/ui/input"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
 
-// Field is one line of a form.
+// Field is one line of a form: its label, the text it starts with, and a
+// hint shown while it is empty.
 type Field struct {
 	Label, Value, Hint string
 }
+
+// formWidth is the width of a form's box, border included.
+const formWidth = 64
 
 // DoneMsg is the answer of the dialog ID: OK for yes or submit, with the
 // form's values in field order.
@@ -36,7 +41,8 @@ type Model struct {
 	id     string
 	title  string
 	text   string
-	fields []Field
+	labels []string
+	inputs []input.Model
 	focus  int
 	active bool
 	style  lipgloss.Style // the theme's dialog box at this dialog's width
@@ -47,9 +53,23 @@ func Confirm(th theme.Theme, km keys.Map, id, title, question string) Model {
 	return Model{th: th, keys: km, id: id, title: title, text: question, active: true, style: th.Dialog.Width(56)}
 }
 
-// Form opens a form of fields.
+// Form opens a form of fields, the first one focused.
 func Form(th theme.Theme, km keys.Map, id, title, text string, fields []Field) Model {
-	return Model{th: th, keys: km, id: id, title: title, text: text, fields: fields, active: true, style: th.Dialog.Width(64)}
+	m := Model{th: th, keys: km, id: id, title: title, text: text, active: true, style: th.Dialog.Width(formWidth)}
+	lw := 0
+	for _, f := range fields {
+		lw = max(lw, len(f.Label))
+	}
+	for _, f := range fields {
+		m.labels = append(m.labels, fmt.Sprintf("%-*s ", lw, f.Label))
+		// The box's border and padding take 4 cells, the label lw+1, the
+		// cursor after the text 1.
+		m.inputs = append(m.inputs, input.New(th, f.Hint).SetValue(f.Value).SetWidth(formWidth-4-lw-1-1))
+	}
+	if len(m.inputs) > 0 {
+		m.inputs[0] = m.inputs[0].Focus()
+	}
+	return m
 }
 
 // Active reports whether the dialog is open.
@@ -60,11 +80,17 @@ func (m Model) Init() tea.Cmd { return nil }
 
 // Update edits the fields and answers on yes, no, enter or esc.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok || !m.active {
+	if !m.active {
 		return m, nil
 	}
-	if len(m.fields) == 0 {
+	if p, ok := msg.(tea.PasteMsg); ok && len(m.inputs) > 0 {
+		return m.edit(p)
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	if len(m.inputs) == 0 {
 		switch {
 		case key.Matches(k, m.keys.Yes), key.Matches(k, m.keys.Enter):
 			return m.done(true)
@@ -73,30 +99,41 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	f := &m.fields[m.focus]
 	switch {
 	case key.Matches(k, m.keys.Back):
 		return m.done(false)
 	case key.Matches(k, m.keys.Enter):
 		return m.done(true)
 	case key.Matches(k, m.keys.NextPane), k.Code == tea.KeyDown:
-		m.focus = (m.focus + 1) % len(m.fields)
+		m.focusField((m.focus + 1) % len(m.inputs))
 	case key.Matches(k, m.keys.PrevPane), k.Code == tea.KeyUp:
-		m.focus = (m.focus + len(m.fields) - 1) % len(m.fields)
-	case k.Code == tea.KeyBackspace:
-		if r := []rune(f.Value); len(r) > 0 {
-			f.Value = string(r[:len(r)-1])
-		}
-	case k.Text != "":
-		f.Value += k.Text
+		m.focusField((m.focus + len(m.inputs) - 1) % len(m.inputs))
+	default:
+		return m.edit(k)
 	}
 	return m, nil
 }
 
+// edit hands a key or a paste to the focused field.
+func (m Model) edit(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	m.inputs = slices.Clone(m.inputs) // the old model's fields stay its own
+	m.inputs[m.focus], cmd = m.inputs[m.focus].Update(msg)
+	return m, cmd
+}
+
+// focusField moves the cursor to field i.
+func (m *Model) focusField(i int) {
+	m.inputs = slices.Clone(m.inputs) // the old model's fields stay its own
+	m.inputs[m.focus] = m.inputs[m.focus].Blur()
+	m.focus = i
+	m.inputs[i] = m.inputs[i].Focus()
+}
+
 func (m Model) done(ok bool) (Model, tea.Cmd) {
-	vals := make([]string, len(m.fields))
-	for i, f := range m.fields {
-		vals[i] = f.Value
+	vals := make([]string, len(m.inputs))
+	for i, in := range m.inputs {
+		vals[i] = in.Value()
 	}
 	id := m.id
 	m.active = false
@@ -110,21 +147,15 @@ func (m Model) View() string {
 	if m.text != "" {
 		b.WriteString("\n" + m.text)
 	}
-	lw := 0
-	for _, f := range m.fields {
-		lw = max(lw, len(f.Label))
-	}
-	for i, f := range m.fields {
-		val := overlay.SafeName(f.Value)
+	for i, in := range m.inputs {
+		label := m.labels[i]
 		if i == m.focus {
-			val = m.th.Selected.Render(val + "█")
-		} else if val == "" {
-			val = m.th.Subtle.Render(f.Hint)
+			label = m.th.Key.Render(label)
 		}
-		b.WriteString(fmt.Sprintf("\n%-*s %s", lw, f.Label, val))
+		b.WriteString("\n" + label + in.View())
 	}
 	b.WriteString("\n\n")
-	if len(m.fields) == 0 {
+	if len(m.inputs) == 0 {
 		b.WriteString(m.th.Key.Render("y") + " yes  " + m.th.Key.Render("n") + " no")
 	} else {
 		b.WriteString(m.th.Key.Render("enter") + " ok  " + m.th.Key.Render("tab") + " next field  " + m.th.Key.Render("esc") + " cancel")

@@ -80,9 +80,14 @@ func Default() Map {
 	}
 }
 
-// Groups returns the bindings for the help overlay, one column a group,
-// each short enough for two rows of columns to fit in 80×24.
-func (m Map) Groups() [][]key.Binding {
+// ShortHelp returns the bindings that apply everywhere; with FullHelp it
+// makes Map a help.KeyMap.
+func (m Map) ShortHelp() []key.Binding { return []key.Binding{m.Help, m.Quit} }
+
+// FullHelp returns the bindings for the help overlay, one column a group,
+// each short enough for two rows of columns to fit in 80×24. Disabled
+// bindings (running, without root) are left out by bubbles/help.
+func (m Map) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},

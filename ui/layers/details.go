@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 )
 
@@ -30,7 +31,7 @@ func (m Model) details() (string, string) {
 	}
 	line := fmt.Sprintf("%s %s %s %d:%d", typeName(n.Mode), p, n.Mode.String(), n.UID, n.GID)
 	if n.Mode.IsRegular() {
-		line += " " + HumanSize(n.Size)
+		line += " " + human.Size(n.Size)
 	}
 	if n.Link != "" {
 		line += " → " + safe(n.Link)

@@ -2,6 +2,10 @@
 // of one layer or of all of them (dive's two modes); for a container, three
 // panes side by side — the image's layers below, what the container changed
 // above, and the merged view it sees — updated live as the container runs.
+//
+// The view reads its own data: ReadStack reads layer directories (and a
+// container's upper directory) into a Stack, and WatchUpper follows an
+// upper directory, sending the EventsMsg nodes the view applies in place.
 package layers
 
 import (
@@ -13,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"minidocker/overlay"
+	"minidocker/ui/input"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 	"minidocker/ui/tree"
@@ -25,6 +30,9 @@ type Stack struct {
 	Names []string
 	// Sizes are the layers' sizes in bytes, when known.
 	Sizes []int64
+	// Counts are what each lower layer adds, changes and deletes;
+	// ReadStack fills them, and New counts the trees of Layers when nil.
+	Counts []Counts
 	// Layers holds each lower layer alone, with kinds relative to the
 	// layers beneath it.
 	Layers []*tree.Tree
@@ -58,20 +66,20 @@ type Model struct {
 	panes  [3]pane
 	focus  int
 	opts   tree.Options
-	counts [][4]int // per lower layer: added, modified, removed, total
+	counts []Counts // per lower layer
 
-	compact   bool // upper and merged only, beside a shell
-	filtering bool
-	flash     map[string]bool
-	last      string // the last change seen, for the upper pane's title
-	flashGen  int
+	compact  bool        // upper and merged only, beside a shell
+	filter   input.Model // the filter line; m.opts.Filter follows it
+	flash    map[string]bool
+	last     string // the last change seen, for the upper pane's title
+	flashGen int
 
 	width, height int
 }
 
 // New returns the view of s.
 func New(th theme.Theme, km keys.Map, s Stack) Model {
-	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}}
+	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}, filter: input.New(th, "")}
 	m.opts.Hide = map[overlay.DiffKind]bool{}
 	m.panes[lowerPane].title = "lower"
 	m.panes[upperPane].title = "upper"
@@ -79,20 +87,12 @@ func New(th theme.Theme, km keys.Map, s Stack) Model {
 	if !m.Container() {
 		m.panes[lowerPane].title = "all layers"
 	}
-	for _, l := range s.Layers {
-		var c [4]int
-		for k, n := range l.CountKinds() {
-			switch tree.Coarse(k) {
-			case overlay.Added:
-				c[0] += n
-			case overlay.Modified:
-				c[1] += n
-			case overlay.Removed:
-				c[2] += n
-			}
-			c[3] += n
+	m.counts = s.Counts
+	if len(m.counts) != len(s.Layers) {
+		m.counts = make([]Counts, len(s.Layers))
+		for i, l := range s.Layers {
+			m.counts[i] = count(treeChanges(l))
 		}
-		m.counts = append(m.counts, c)
 	}
 	m.panes[lowerPane].tree = s.Lower
 	m.panes[upperPane].tree = s.Upper
@@ -113,6 +113,7 @@ func (m Model) Init() tea.Cmd { return nil }
 // SetSize gives the view w×h cells.
 func (m Model) SetSize(w, h int) Model {
 	m.width, m.height = w, h
+	m.filter = m.filter.SetWidth(max(w/3, 10))
 	m.layout()
 	m.refresh()
 	return m
@@ -141,7 +142,7 @@ func (m Model) shown() []int {
 func (m Model) HasFilter() bool { return m.opts.Filter != "" }
 
 // Filtering reports whether the filter line takes the keys.
-func (m Model) Filtering() bool { return m.filtering }
+func (m Model) Filtering() bool { return m.filter.Focused() }
 
 func (m *Model) refresh() {
 	for i := range m.panes {
@@ -183,10 +184,14 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.flash = map[string]bool{}
 		}
 	case tea.KeyPressMsg:
-		if m.filtering {
-			return m.filterKey(msg), nil
+		if m.Filtering() {
+			return m.filterUpdate(msg)
 		}
 		return m.key(msg), nil
+	case tea.PasteMsg:
+		if m.Filtering() {
+			return m.filterUpdate(msg)
+		}
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
 	case tea.MouseWheelMsg:
@@ -200,23 +205,25 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyPressMsg) Model {
+// filterUpdate edits the filter line: enter keeps the filter, esc drops
+// it, anything else (keys, pastes) goes to the input. The rows are
+// flattened again only when the text changed.
+func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	k, isKey := msg.(tea.KeyPressMsg)
 	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.filtering, m.opts.Filter = false, ""
-	case key.Matches(msg, m.keys.Enter):
-		m.filtering = false
-	case msg.Code == tea.KeyBackspace:
-		if r := []rune(m.opts.Filter); len(r) > 0 {
-			m.opts.Filter = string(r[:len(r)-1])
-		}
-	case msg.Text != "":
-		m.opts.Filter += msg.Text
+	case isKey && key.Matches(k, m.keys.Back):
+		m.filter = m.filter.SetValue("").Blur()
+	case isKey && key.Matches(k, m.keys.Enter):
+		m.filter = m.filter.Blur()
 	default:
-		return m
+		m.filter, cmd = m.filter.Update(msg)
 	}
-	m.refresh()
-	return m
+	if v := m.filter.Value(); v != m.opts.Filter {
+		m.opts.Filter = v
+		m.refresh()
+	}
+	return m, cmd
 }
 
 func (m Model) key(msg tea.KeyPressMsg) Model {
@@ -248,8 +255,9 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 	case key.Matches(msg, k.PrevPane):
 		m.cycle(-1)
 	case key.Matches(msg, k.Filter):
-		m.filtering = true
+		m.filter = m.filter.Focus()
 	case key.Matches(msg, k.Back) && m.opts.Filter != "":
+		m.filter = m.filter.SetValue("")
 		m.opts.Filter = ""
 		m.refresh()
 	case key.Matches(msg, k.ChangedOnly):
@@ -382,7 +390,7 @@ func (m *Model) click(ms tea.Mouse) {
 // ShortHelp returns the bindings the footer shows for the view.
 func (m Model) ShortHelp() []key.Binding {
 	k := m.keys
-	if m.filtering {
+	if m.Filtering() {
 		return []key.Binding{k.Enter, k.Back}
 	}
 	b := []key.Binding{k.Up, k.Down, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"minidocker/overlay"
+	"minidocker/internal/human"
 	"minidocker/ui/theme"
 	"minidocker/ui/tree"
 )
@@ -152,7 +152,7 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 			fold = "▸ "
 		}
 	}
-	name := overlay.SafeName(r.Name())
+	name := safe(r.Name())
 	switch {
 	case r.Whiteout:
 		name += " ⊘ whiteout"
@@ -161,11 +161,11 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	case r.IsDir():
 		name += "/"
 	case r.Link != "":
-		name += " → " + overlay.SafeName(r.Link)
+		name += " → " + safe(r.Link)
 	}
 	size := ""
 	if r.Mode.IsRegular() && !r.Whiteout {
-		size = HumanSize(r.Size)
+		size = human.Size(r.Size)
 	}
 	indent := min(depth*2, w/2)
 	left := theme.Marker(r.Kind) + " " + strings.Repeat(" ", indent) + fold + name
@@ -192,16 +192,7 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	return st.Render(text)
 }
 
-// HumanSize prints n bytes in the units docker uses (powers of 1000).
-func HumanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, u := float64(n), 0
-	units := []string{"kB", "MB", "GB", "TB"}
-	for f /= unit; f >= unit && u < len(units)-1; f /= unit {
-		u++
-	}
-	return fmt.Sprintf("%.1f %s", f, units[u])
-}
+// HumanSize writes n bytes as human.Size does.
+//
+// Deprecated: for the CLI until it moves; use human.Size.
+func HumanSize(n int64) string { return human.Size(n) }

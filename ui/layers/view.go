@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui/theme"
 )
@@ -42,12 +43,8 @@ func (m Model) View() string {
 // header shows the filter, the toggles and the sort order.
 func (m Model) header() string {
 	var parts []string
-	if m.filtering || m.opts.Filter != "" {
-		cur := ""
-		if m.filtering {
-			cur = "█"
-		}
-		parts = append(parts, m.th.Bold.Render("filter: ")+safe(m.opts.Filter)+cur)
+	if m.Filtering() || m.opts.Filter != "" {
+		parts = append(parts, m.th.Bold.Render("filter: ")+m.filter.View())
 	}
 	show := func(label string, k overlay.DiffKind) string {
 		if m.opts.Hide[k] {
@@ -88,12 +85,15 @@ func (m Model) layerList() string {
 	}
 	b.WriteString(all)
 	for i, name := range m.stack.Names {
-		c := m.counts[i]
+		var c Counts
+		if i < len(m.counts) {
+			c = m.counts[i]
+		}
 		size := ""
 		if i < len(m.stack.Sizes) {
-			size = fmt.Sprintf("%8s ", HumanSize(m.stack.Sizes[i]))
+			size = fmt.Sprintf("%8s ", human.Size(m.stack.Sizes[i]))
 		}
-		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c[0], c[1], c[2], safe(name))
+		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, safe(name))
 		if i == m.layer {
 			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
 		}
@@ -101,11 +101,11 @@ func (m Model) layerList() string {
 	}
 	e := m.stack.Efficiency
 	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
-	b.WriteString("\nwasted " + HumanSize(e.Wasted) + " of " + HumanSize(e.Stored))
+	b.WriteString("\nwasted " + human.Size(e.Wasted) + " of " + human.Size(e.Stored))
 	for _, f := range e.Files {
-		b.WriteString(fmt.Sprintf("\n %8s %s", HumanSize(f.Wasted), safe(f.Path)))
+		b.WriteString(fmt.Sprintf("\n %8s %s", human.Size(f.Wasted), safe(f.Path)))
 	}
 	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
 }
 
-func safe(s string) string { return overlay.SafeName(s) }
+func safe(s string) string { return human.Visible(s) }

@@ -9,7 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"minidocker/overlay"
+	"minidocker/ui/input"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
@@ -33,8 +33,7 @@ type Model struct {
 	Number         int
 	all            []Item // every item; items are those the filter keeps
 	items          []Item
-	filter         string
-	filtering      bool
+	filter         input.Model
 	empty          string
 	cursor, offset int
 	width, height  int // inside the frame
@@ -43,7 +42,7 @@ type Model struct {
 
 // New returns an empty panel titled title, jumped to with number.
 func New(th theme.Theme, km keys.Map, number int, title, empty string) Model {
-	return Model{th: th, keys: km, Title: title, Number: number, empty: empty}
+	return Model{th: th, keys: km, Title: title, Number: number, empty: empty, filter: input.New(th, "")}
 }
 
 // Init does nothing.
@@ -63,8 +62,7 @@ func (m Model) apply() Model {
 		id = it.ID
 	}
 	m.items = m.all
-	if m.filter != "" {
-		f := strings.ToLower(m.filter)
+	if f := strings.ToLower(m.filter.Value()); f != "" {
 		m.items = nil
 		for _, it := range m.all {
 			if strings.Contains(strings.ToLower(it.Text), f) {
@@ -82,14 +80,16 @@ func (m Model) apply() Model {
 }
 
 // Filtering reports whether the filter line takes the keys.
-func (m Model) Filtering() bool { return m.filtering }
+func (m Model) Filtering() bool { return m.filter.Focused() }
 
 // HasFilter reports whether a filter is set.
-func (m Model) HasFilter() bool { return m.filter != "" }
+func (m Model) HasFilter() bool { return m.filter.Value() != "" }
 
 // SetSize gives the panel w×h cells, frame included.
 func (m Model) SetSize(w, h int) Model {
 	m.width, m.height = max(w-2, 1), max(h-2, 0)
+	// The filter shares the title line with "[n] Title /" and a count.
+	m.filter = m.filter.SetWidth(max(m.width-len(m.Title)-16, 4))
 	m.clamp()
 	return m
 }
@@ -120,17 +120,17 @@ func (m *Model) clamp() {
 // Update moves the cursor on keys and clicks; y of a click is relative to
 // the panel's top edge.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if m.filter.Focused() {
+		return m.filterUpdate(msg)
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		k := m.keys
-		if m.filtering {
-			return m.filterKey(msg), nil
-		}
 		switch {
 		case key.Matches(msg, k.Filter):
-			m.filtering = true
-		case key.Matches(msg, k.Back) && m.filter != "":
-			m.filter = ""
+			m.filter = m.filter.Focus()
+		case key.Matches(msg, k.Back) && m.HasFilter():
+			m.filter = m.filter.SetValue("")
 			return m.apply(), nil
 		case key.Matches(msg, k.Up):
 			m.cursor--
@@ -160,20 +160,28 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyPressMsg) Model {
+// filterUpdate edits the filter line: enter keeps the filter, esc drops
+// it, anything else (keys, pastes) goes to the input.
+func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
+	k, isKey := msg.(tea.KeyPressMsg)
 	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.filtering, m.filter = false, ""
-	case key.Matches(msg, m.keys.Enter):
-		m.filtering = false
-	case msg.Code == tea.KeyBackspace:
-		if r := []rune(m.filter); len(r) > 0 {
-			m.filter = string(r[:len(r)-1])
-		}
-	case msg.Text != "":
-		m.filter += msg.Text
+	case isKey && key.Matches(k, m.keys.Back):
+		m.filter = m.filter.SetValue("").Blur()
+	case isKey && key.Matches(k, m.keys.Enter):
+		m.filter = m.filter.Blur()
+	case isKey, isPaste(msg):
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		return m.apply(), cmd
+	default:
+		return m, nil
 	}
-	return m.apply()
+	return m.apply(), nil
+}
+
+func isPaste(msg tea.Msg) bool {
+	_, ok := msg.(tea.PasteMsg)
+	return ok
 }
 
 // SetFocus says whether the panel has the keys; it is then framed in the
@@ -209,12 +217,8 @@ func (m Model) View() string {
 		b.WriteString(line)
 	}
 	title := fmt.Sprintf("[%d] %s", m.Number, m.Title)
-	if m.filtering || m.filter != "" {
-		cur := ""
-		if m.filtering {
-			cur = "█"
-		}
-		title += " /" + overlay.SafeName(m.filter) + cur
+	if m.Filtering() || m.HasFilter() {
+		title += " /" + m.filter.View()
 	}
 	if len(m.items) > m.height && m.height > 0 {
 		title += fmt.Sprintf(" %d/%d", m.cursor+1, len(m.items))

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/theme"
 )
 
@@ -74,9 +75,9 @@ func (m Model) View() string {
 		return m.th.Subtle.Render("waiting for the first reading…")
 	}
 	rows := max((m.height-3)/3, 1)
-	mem := fmt.Sprintf("memory %s", bytes(m.last.Memory))
+	mem := fmt.Sprintf("memory %s", human.BinarySize(m.last.Memory))
 	if m.limit > 0 && m.limit < 1<<50 { // no limit reads as the largest page-aligned number
-		mem += " of " + bytes(m.limit)
+		mem += " of " + human.BinarySize(m.limit)
 	}
 	return strings.Join([]string{
 		m.th.Bold.Render(mem), m.plot(m.mem, rows),
@@ -112,17 +113,4 @@ func (m Model) plot(xs []float64, rows int) string {
 		lines[r] = m.th.Plot.Render(b.String())
 	}
 	return strings.Join(lines, "\n")
-}
-
-func bytes(n int64) string {
-	const k = 1024
-	switch {
-	case n >= k*k*k:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(k*k*k))
-	case n >= k*k:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(k*k))
-	case n >= k:
-		return fmt.Sprintf("%.1f KiB", float64(n)/k)
-	}
-	return fmt.Sprintf("%d B", n)
 }

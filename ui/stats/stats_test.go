@@ -18,7 +18,7 @@ func TestCPUShareAndPlot(t *testing.T) {
 	m = m.Add(stats.Sample{At: t0, Memory: 1 << 20, CPUNanos: 0, Pids: 1})
 	m = m.Add(stats.Sample{At: t0.Add(time.Second), Memory: 2 << 20, MemoryLimit: 4 << 20, CPUNanos: 5e8, Pids: 2})
 	got := ansi.Strip(m.View())
-	for _, want := range []string{"memory 2.0 MiB of 4.0 MiB", "cpu 50.0%", "pids 2", " █\n██"} {
+	for _, want := range []string{"memory 2MiB of 4MiB", "cpu 50.0%", "pids 2", " █\n██"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("view lacks %q:\n%s", want, got)
 		}

@@ -9,7 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"minidocker/overlay"
+	"minidocker/internal/human"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
 )
@@ -124,5 +124,5 @@ func (m Model) View() string {
 // clean makes a line of output safe to print: tabs become spaces, a
 // trailing carriage return goes, other control characters are shown.
 func clean(l string) string {
-	return overlay.SafeName(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", "    "))
+	return human.Visible(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", "    "))
 }

@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"os"
 
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"minidocker/overlay"
@@ -164,4 +166,12 @@ func Marker(k overlay.DiffKind) string {
 		return "W"
 	}
 	return " "
+}
+
+// Input returns the styles of a one-line text input: plain text, a faint
+// placeholder and a steady block cursor in the key colour.
+func (t Theme) Input() textinput.Styles {
+	st := textinput.StyleState{Text: lipgloss.NewStyle(), Placeholder: t.Subtle, Suggestion: t.Subtle, Prompt: t.Bold}
+	return textinput.Styles{Focused: st, Blurred: st,
+		Cursor: textinput.CursorStyle{Color: t.Key.GetForeground(), Shape: tea.CursorBlock}}
 }

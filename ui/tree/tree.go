@@ -401,17 +401,6 @@ func (t *Tree) walk(i int32, p string, fn func(Node)) {
 	}
 }
 
-// CountKinds returns how many paths, the root left out, are of each kind.
-func (t *Tree) CountKinds() map[overlay.DiffKind]int {
-	out := map[overlay.DiffKind]int{}
-	for i := 1; i < len(t.ents); i++ {
-		if t.ents[i].flags&flagDead == 0 {
-			out[t.ents[i].kind]++
-		}
-	}
-	return out
-}
-
 // SetCollapsed folds or unfolds the directory at p.
 func (t *Tree) SetCollapsed(p string, c bool) {
 	i := t.find(Clean(p))
