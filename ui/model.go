@@ -56,7 +56,6 @@ type Options struct {
 
 // New returns the UI over src.
 func New(src Sources, o Options) Model {
-	src = src.resolved()
 	th := theme.New(o.Dark, o.NoColor)
 	km := keys.Default()
 	if src.Lifecycle == nil {

@@ -164,11 +164,6 @@ type Sources struct {
 	Stats           StatsReader
 
 	NoRun string
-
-	// Containers fills every container role not set otherwise.
-	//
-	// Deprecated: for the CLI until it moves; use SetContainers.
-	Containers ContainerSource
 }
 
 // SetContainers fills every container role with c; a nil c leaves them
@@ -178,33 +173,4 @@ func (s *Sources) SetContainers(c ContainerSource) {
 		return
 	}
 	s.ContainerList, s.ContainerStacks, s.Lifecycle, s.Terminals, s.Logs, s.Stats = c, c, c, c, c, c
-}
-
-// resolved returns s with the deprecated Containers field spread over
-// the roles it leaves unset.
-func (s Sources) resolved() Sources {
-	c := s.Containers
-	s.Containers = nil
-	if c == nil {
-		return s
-	}
-	if s.ContainerList == nil {
-		s.ContainerList = c
-	}
-	if s.ContainerStacks == nil {
-		s.ContainerStacks = c
-	}
-	if s.Lifecycle == nil {
-		s.Lifecycle = c
-	}
-	if s.Terminals == nil {
-		s.Terminals = c
-	}
-	if s.Logs == nil {
-		s.Logs = c
-	}
-	if s.Stats == nil {
-		s.Stats = c
-	}
-	return s
 }

@@ -44,17 +44,3 @@ func TestPartialRoles(t *testing.T) {
 	}
 	m.detail.close()
 }
-
-// TestDeprecatedContainers checks that the one field the CLI still sets
-// fills every role.
-func TestDeprecatedContainers(t *testing.T) {
-	fc := &fakeContainers{}
-	m := New(Sources{Containers: fc}, Options{})
-	s := m.src
-	if s.ContainerList == nil || s.ContainerStacks == nil || s.Lifecycle == nil || s.Terminals == nil || s.Logs == nil || s.Stats == nil {
-		t.Errorf("roles left unset: %+v", s)
-	}
-	if s.Containers != nil {
-		t.Error("the deprecated field is still read after New")
-	}
-}

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +14,7 @@ import (
 
 	"minidocker/engine"
 	"minidocker/images"
+	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui"
 	"minidocker/ui/layers"
@@ -39,7 +38,7 @@ func (a *App) UISources() ui.Sources {
 	} else if e, err := a.Engine(); err != nil {
 		why = append(why, "containers unavailable: "+err.Error())
 	} else {
-		src.Containers = &uiContainers{a: a, e: e}
+		src.SetContainers(&uiContainers{a: a, e: e})
 	}
 	src.NoRun = strings.Join(why, "; ")
 	return src
@@ -95,7 +94,7 @@ func (u uiImages) ImageStack(id string) (layers.Stack, error) {
 		return layers.Stack{}, err
 	}
 	names, sizes := u.layerNames(img)
-	st, err := stackOf(dirs, "", names)
+	st, err := layers.ReadStack(dirs, "", names)
 	st.Sizes = sizes
 	return st, err
 }
@@ -124,7 +123,7 @@ func (u uiImages) Load(p string) ([]string, error) {
 
 func (u uiImages) Prune() (string, error) {
 	r, err := u.s.GC()
-	return fmt.Sprintf("pruned %d blobs, %d layers, %s", len(r.Blobs), len(r.Layers), layers.HumanSize(r.Bytes)), err
+	return fmt.Sprintf("pruned %d blobs, %d layers, %s", len(r.Blobs), len(r.Layers), human.Size(r.Bytes)), err
 }
 
 func shortDigest(d string) string {
@@ -172,7 +171,7 @@ func (u *uiContainers) ContainerStack(id string) (layers.Stack, error) {
 			names, sizes = uiImages{s}.layerNames(img)
 		}
 	}
-	stack, err := stackOf(st.Rootfs.Lower, st.Rootfs.Upper, names)
+	stack, err := layers.ReadStack(st.Rootfs.Lower, st.Rootfs.Upper, names)
 	stack.Sizes = sizes
 	return stack, err
 }
@@ -182,67 +181,7 @@ func (u *uiContainers) Watch(ctx context.Context, id string) (<-chan []tree.Node
 	if err != nil {
 		return nil, err
 	}
-	evs, err := overlay.Watch(ctx, st.Rootfs.Upper)
-	if err != nil {
-		return nil, err
-	}
-	return watchNodes(st.Rootfs.Upper, st.Rootfs.Lower, evs), nil
-}
-
-// watchNodes turns the watcher's events into the nodes the layer view
-// takes (layers.EventsMsg), reading each entry from the upper directory
-// and comparing it with the lower layers (bottom first) as a fresh read
-// would. A change inside a directory changes the directory's own
-// modification time, which the watcher does not report: the parent of
-// each path is read again too.
-func watchNodes(upper string, lower []string, evs <-chan []overlay.Event) <-chan []tree.Node {
-	out := make(chan []tree.Node, 1)
-	go func() {
-		defer close(out)
-		for batch := range evs {
-			out <- changedNodes(upper, lower, batch)
-		}
-	}()
-	return out
-}
-
-// changedNodes reads the paths of a batch of events, parents first.
-func changedNodes(upper string, lower []string, batch []overlay.Event) []tree.Node {
-	kinds := map[string]overlay.DiffKind{}
-	for _, ev := range batch {
-		if ev.Err != nil {
-			continue
-		}
-		p := tree.Clean(ev.Path)
-		kinds[p] = ev.Kind
-		if d := path.Dir(p); d != "/" {
-			if _, ok := kinds[d]; !ok {
-				kinds[d] = overlay.Unmodified // read again, not changed itself
-			}
-		}
-	}
-	paths := slices.Sorted(maps.Keys(kinds))
-	nodes := make([]tree.Node, 0, len(paths))
-	for _, p := range paths {
-		c, ok, err := overlay.ChangeAt(upper, lower, p)
-		switch {
-		case err != nil:
-			continue
-		case !ok:
-			if kinds[p] != overlay.Unmodified {
-				nodes = append(nodes, tree.Node{Path: p, Kind: overlay.Removed})
-			}
-			continue
-		}
-		n := c.Node
-		tn := tree.Node{Path: p, Mode: n.Mode, UID: n.UID, GID: n.GID, Size: n.Size, Link: n.Link,
-			Kind: c.Kind, Whiteout: n.Whiteout, Opaque: n.Opaque}
-		if n.Whiteout {
-			tn.Kind = overlay.Whiteout
-		}
-		nodes = append(nodes, tn)
-	}
-	return nodes
+	return layers.WatchUpper(ctx, st.Rootfs.Upper, st.Rootfs.Lower)
 }
 
 func (u *uiContainers) Run(s ui.RunSpec) (string, error) {
@@ -388,102 +327,14 @@ func (uiMounts) MountStack(m ui.Mount) (layers.Stack, error) {
 		lower[len(lower)-1-i] = d
 		names[len(lower)-1-i] = d
 	}
-	return stackOf(lower, m.Upper, names)
+	return layers.ReadStack(lower, m.Upper, names)
 }
 
 func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node, error) {
 	if m.Upper == "" {
 		return nil, nil
 	}
-	evs, err := overlay.Watch(ctx, m.Upper)
-	if err != nil {
-		return nil, err
-	}
 	lower := slices.Clone(m.Lower) // top first → bottom first
 	slices.Reverse(lower)
-	return watchNodes(m.Upper, lower, evs), nil
-}
-
-// stackOf reads layer directories (bottom first) and an upper directory
-// ("" for an image) into the trees the layer view shows.
-func stackOf(lower []string, upper string, names []string) (layers.Stack, error) {
-	trees := make([]*overlay.Tree, len(lower))
-	for i, d := range lower {
-		t, err := overlay.ReadDir(d)
-		if err != nil {
-			return layers.Stack{}, fmt.Errorf("read layer %d: %w", i, err)
-		}
-		trees[i] = t
-	}
-	s := layers.Stack{Names: names, Layers: make([]*tree.Tree, len(trees))}
-	for i, t := range trees {
-		s.Layers[i] = changesTree(overlay.Merge(trees[:i]), t, i)
-	}
-	below := overlay.Merge(trees)
-	s.Lower = mergedTree(below, len(trees), upper == "")
-	s.Efficiency = below.Efficiency()
-	dirs := append([]string{}, lower...)
-	if upper != "" {
-		ut, err := overlay.ReadDir(upper)
-		if err != nil {
-			return layers.Stack{}, fmt.Errorf("read upper dir: %w", err)
-		}
-		s.Upper = changesTree(below, ut, len(trees))
-		s.Merged = mergedTree(overlay.Merge(append(trees, ut)), len(trees), false)
-		dirs = append(dirs, upper)
-	}
-	s.Open = func(n tree.Node) (io.ReadCloser, error) {
-		if n.Layer < 0 || n.Layer >= len(dirs) {
-			return nil, fmt.Errorf("open %s: no layer %d", n.Path, n.Layer)
-		}
-		// OpenInRoot refuses a path that leaves the layer, even through a
-		// symlink a running container just made.
-		return os.OpenInRoot(dirs[n.Layer], strings.TrimPrefix(tree.Clean(n.Path), "/"))
-	}
-	return s, nil
-}
-
-// changesTree is what layer (number idx) changes over the view below it.
-func changesTree(below *overlay.Merged, layer *overlay.Tree, idx int) *tree.Tree {
-	changes := overlay.Diff(below, layer)
-	t := tree.New(nil)
-	t.Grow(len(changes))
-	for _, c := range changes {
-		n := tree.Node{Path: c.Path, Kind: c.Kind, Size: c.Size, Layer: idx}
-		ln, ok := layer.Lookup(c.Path)
-		if !ok {
-			if e, found := below.Lookup(c.Path); found {
-				ln = e.Node
-			}
-		}
-		n.Mode, n.UID, n.GID, n.Link = ln.Mode, ln.UID, ln.GID, ln.Link
-		n.Whiteout, n.Opaque = ln.Whiteout, ln.Opaque
-		if c.Lower >= 0 {
-			n.Shadows = []int{c.Lower}
-		}
-		t.Set(n)
-	}
-	return t
-}
-
-// mergedTree is the merged view of layers below top. For an image every
-// entry keeps its kind (dive's aggregated view: what the layers above the
-// first changed); for a container only what layer top (the upper dir)
-// provides does, and the rest reads as unmodified.
-func mergedTree(m *overlay.Merged, top int, image bool) *tree.Tree {
-	t := tree.New(nil)
-	t.Grow(m.Len())
-	_ = m.Walk(func(e overlay.Entry) error {
-		if e.Path == "/" {
-			return nil
-		}
-		k := overlay.Unmodified
-		if image && e.Layer > 0 || !image && e.Layer == top {
-			k = e.Kind
-		}
-		t.Set(tree.Node{Path: e.Path, Mode: e.Node.Mode, UID: e.Node.UID, GID: e.Node.GID, Size: e.Node.Size,
-			Link: e.Node.Link, Kind: k, Layer: e.Layer, Shadows: e.Shadows, Opaque: e.Opaque && e.Layer == top})
-		return nil
-	})
-	return t
+	return layers.WatchUpper(ctx, m.Upper, lower)
 }

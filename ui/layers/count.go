@@ -6,35 +6,13 @@ import (
 )
 
 // Counts is what one layer adds, changes and deletes, as docker diff
-// counts paths.
-type Counts struct{ Added, Changed, Deleted int }
+// counts paths: overlay's one rule, the same the CLI's "layers" and "diff"
+// print.
+type Counts = overlay.Counts
 
 // count folds a layer's changes (overlay.Diff's list) into docker's A, C
-// and D. It must be the same rule as the CLI's "minidocker layers" and
-// "minidocker diff", so that the view and the command show the same
-// numbers for a layer: when overlay.Count lands, this body becomes a call
-// to it.
-//
-// Docker's rule, through overlay.DiffKind.Letter: a path the layers below
-// do not show is added (A); a path they show that the layer holds again is
-// changed (C), whether modified, touched, made opaque or only copied up as
-// the parent of a change; a path the layer hides (a whiteout, an opaque
-// directory, a file over a directory) is deleted (D). A whiteout that
-// hides nothing, and an unmodified path, is no change.
-func count(changes []overlay.Change) Counts {
-	var c Counts
-	for _, ch := range changes {
-		switch ch.Kind.Letter() {
-		case "A":
-			c.Added++
-		case "C":
-			c.Changed++
-		case "D":
-			c.Deleted++
-		}
-	}
-	return c
-}
+// and D by overlay's rule.
+func count(changes []overlay.Change) Counts { return overlay.Count(changes) }
 
 // treeChanges lists the changes a layer's tree holds, for a stack read
 // elsewhere than ReadStack, which counts overlay.Diff's list itself.

@@ -191,8 +191,3 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	}
 	return st.Render(text)
 }
-
-// HumanSize writes n bytes as human.Size does.
-//
-// Deprecated: for the CLI until it moves; use human.Size.
-func HumanSize(n int64) string { return human.Size(n) }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minidocker/internal/testutil"
+	"minidocker/overlay"
 	"minidocker/ui/keys"
 	"minidocker/ui/layers"
 	"minidocker/ui/theme"
@@ -178,5 +180,94 @@ func TestWatchUpperEndsWithContext(t *testing.T) {
 		case <-timeout:
 			t.Fatal("the stream did not close after its context ended")
 		}
+	}
+}
+
+// TestReadStackUpper checks ReadStack on real layer directories: a
+// whiteout and an opaque directory in the upper directory, a file copied
+// up and one made new.
+func TestReadStackUpper(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	l0, l1, up := filepath.Join(dir, "l0"), filepath.Join(dir, "l1"), filepath.Join(dir, "up")
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(l0, "etc/hosts"), "127.0.0.1 localhost\n")
+	write(filepath.Join(l0, "bin/ls"), "ls")
+	write(filepath.Join(l0, "doc/old"), "old")
+	write(filepath.Join(l1, "app/main.py"), "print(1)\n")
+	write(filepath.Join(up, "etc/hosts"), "127.0.0.1 localhost\n10.0.0.1 db\n")
+	write(filepath.Join(up, "root/new"), "new")
+	write(filepath.Join(up, "doc/fresh"), "fresh")
+	// The upper directory's forms, as overlayfs writes them: a 0:0
+	// character device for a whiteout, trusted.overlay.opaque for a
+	// directory made again.
+	if err := unix.Mknod(filepath.Join(up, "bin/ls"), unix.S_IFCHR, 0); err != nil {
+		if err := os.MkdirAll(filepath.Join(up, "bin"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mknod(filepath.Join(up, "bin/ls"), unix.S_IFCHR, 0); err != nil {
+			t.Fatalf("mknod whiteout: %v", err)
+		}
+	}
+	if err := unix.Setxattr(filepath.Join(up, "doc"), "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+		t.Fatalf("set opaque: %v", err)
+	}
+	s, err := layers.ReadStack([]string{l0, l1}, up, []string{"l0", "l1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := s.Upper.Lookup("/bin/ls"); !ok || !n.Whiteout {
+		t.Errorf("upper /bin/ls: %+v, want a whiteout", n)
+	}
+	if n, ok := s.Upper.Lookup("/doc"); !ok || !n.Opaque {
+		t.Errorf("upper /doc: %+v, want opaque", n)
+	}
+	if _, ok := s.Merged.Lookup("/bin/ls"); ok {
+		t.Error("merged shows the whited-out /bin/ls")
+	}
+	if _, ok := s.Merged.Lookup("/doc/old"); ok {
+		t.Error("merged shows /doc/old beneath the opaque /doc")
+	}
+	for p, want := range map[string]overlay.DiffKind{
+		"/etc/hosts":   overlay.Modified,
+		"/root/new":    overlay.Added,
+		"/app/main.py": overlay.Unmodified,
+		"/doc/fresh":   overlay.Added,
+	} {
+		if n, ok := s.Merged.Lookup(p); !ok || n.Kind != want {
+			t.Errorf("merged %s: kind %v (present %v), want %v", p, n.Kind, ok, want)
+		}
+	}
+	if n, _ := s.Merged.Lookup("/etc/hosts"); n.Layer != 2 || len(n.Shadows) == 0 || n.Shadows[0] != 0 {
+		t.Errorf("merged /etc/hosts from layer %d shadowing %v, want upper over layer 0", n.Layer, n.Shadows)
+	}
+	if n, ok := s.Layers[1].Lookup("/app/main.py"); !ok || n.Kind != overlay.Added {
+		t.Errorf("layer 1 /app/main.py: %+v", n)
+	}
+	r, err := s.Open(tree.Node{Path: "/etc/hosts", Layer: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	if !strings.Contains(string(b), "10.0.0.1 db") {
+		t.Errorf("open /etc/hosts read %q from the wrong layer", b)
+	}
+	// A symlink a container makes in its upper dir must not lead the
+	// preview out of the layer.
+	if err := os.Symlink("/", filepath.Join(up, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Open(tree.Node{Path: "/escape/etc/passwd", Layer: 2}); err == nil {
+		r.Close()
+		t.Error("open followed a symlink out of the layer")
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/term"
 	"github.com/muesli/cancelreader"
+	"golang.org/x/term"
 )
 
 // DetachKey is the byte that ends a full-screen attach: ctrl+], as telnet.
@@ -46,14 +46,16 @@ func (a *attach) Run() error {
 	if a.stdout == nil {
 		a.stdout = os.Stdout
 	}
-	if f, ok := a.stdin.(term.File); ok && term.IsTerminal(f.Fd()) {
-		st, err := term.MakeRaw(f.Fd())
+	// The one raw-terminal path, golang.org/x/term, as the CLI's run and
+	// exec use it.
+	if f, ok := a.stdin.(fder); ok && term.IsTerminal(int(f.Fd())) {
+		st, err := term.MakeRaw(int(f.Fd()))
 		if err == nil {
-			defer term.Restore(f.Fd(), st)
+			defer term.Restore(int(f.Fd()), st)
 		}
 	}
-	if f, ok := a.stdout.(term.File); ok {
-		if w, h, err := term.GetSize(f.Fd()); err == nil {
+	if f, ok := a.stdout.(fder); ok {
+		if w, h, err := term.GetSize(int(f.Fd())); err == nil {
 			a.m.emu.Resize(w, h)
 			_ = a.m.pty.Resize(w, h)
 		}
@@ -100,3 +102,6 @@ func (a *attach) Run() error {
 		}
 	}
 }
+
+// fder is a file with a descriptor, such as *os.File.
+type fder interface{ Fd() uintptr }

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/creack/pty"
 
+	"minidocker/internal/testutil"
 	"minidocker/ui/internal/uitest"
 	"minidocker/ui/keys"
 	"minidocker/ui/terminal"
@@ -41,7 +42,7 @@ func startShell(t *testing.T, script string) hostPty {
 	cmd.Env = []string{"PS1=$ ", "TERM=xterm-256color", "PATH=/usr/bin:/bin"}
 	f, err := pty.Start(cmd)
 	if err != nil {
-		t.Skipf("no pty: %v", err)
+		testutil.Unavailable(t, "no pty: "+err.Error())
 	}
 	p := hostPty{f, cmd}
 	t.Cleanup(func() { _ = p.Close() })
