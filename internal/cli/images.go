@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"minidocker/images"
 	"minidocker/internal/app"
 	"minidocker/internal/human"
 )
@@ -58,7 +58,7 @@ func createBaseCmd(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", images.BaseName, img.ID)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", app.BaseName, img.ID)
 			return nil
 		},
 	}
@@ -67,33 +67,24 @@ func createBaseCmd(a *app.App) *cobra.Command {
 }
 
 func listImages(a *app.App, w io.Writer) error {
-	s, err := a.Images()
-	if err != nil {
-		return err
-	}
-	imgs, err := s.List()
+	rows, err := a.ImageRows()
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
-	for _, img := range imgs {
-		created := ""
-		if img.Config.Created != nil {
-			created = human.Ago(time.Since(*img.Config.Created))
-		}
-		n, _ := s.Size(img) // a layer not unpacked counts 0
-		size := human.Size(n)
-		names := img.Names
-		if len(names) == 0 {
-			names = []string{"<none>:<none>"}
-		}
-		for _, n := range names {
-			repo, tag := images.SplitName(n)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, img.ShortID(), created, size)
-		}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", human.Visible(r.Repo), human.Visible(r.Tag), r.ShortID, ago(r.Created), human.Size(r.Size))
 	}
 	return tw.Flush()
+}
+
+// ago is how long ago t was, "" when it is not known.
+func ago(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return human.Ago(time.Since(*t))
 }
 
 // inspectCmd prints images as JSON; with containersToo, a name that is no
@@ -106,43 +97,13 @@ func inspectCmd(a *app.App, containersToo bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "inspect NAME...", Short: short, Args: minArgs(1, "an image or container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.Images()
-			if err != nil {
-				return err
-			}
-			type inspected struct {
-				ID             string   `json:"Id"`
-				RepoTags       []string `json:"RepoTags"`
-				ManifestDigest string   `json:"ManifestDigest"`
-				Size           int64    `json:"Size"`
-				LayerDirs      []string `json:"LayerDirs"`
-				Manifest       any      `json:"Manifest"`
-				Config         any      `json:"Config"`
-			}
 			var out []any
 			for _, ref := range args {
-				img, err := s.Get(ref)
-				if errors.Is(err, images.ErrNotFound) && containersToo {
-					e, cerr := a.Engine()
-					if cerr != nil {
-						return cerr
-					}
-					st, cerr := e.Get(ref)
-					if cerr != nil {
-						return fmt.Errorf("no image or container %s", human.Visible(ref))
-					}
-					out = append(out, st)
-					continue
-				}
+				v, err := a.Inspect(ref, containersToo)
 				if err != nil {
 					return err
 				}
-				dirs, _ := s.LayerDirs(img)
-				size, _ := s.Size(img)
-				out = append(out, inspected{
-					ID: string(img.ID), RepoTags: orEmpty(img.Names), ManifestDigest: string(img.ManifestDigest),
-					Size: size, LayerDirs: orEmpty(dirs), Manifest: img.Manifest, Config: img.Config,
-				})
+				out = append(out, v)
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "    ")
@@ -151,49 +112,27 @@ func inspectCmd(a *app.App, containersToo bool) *cobra.Command {
 	}
 }
 
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 func historyCmd(a *app.App) *cobra.Command {
 	var noTrunc bool
 	c := &cobra.Command{
 		Use: "history IMAGE", Short: "Show how an image's layers were made", Args: exactArgs(1, "one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.Images()
-			if err != nil {
-				return err
-			}
-			img, err := s.Get(args[0])
+			rows, err := a.History(args[0])
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 3, ' ', 0)
 			fmt.Fprintln(tw, "LAYER\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
-			infos, _ := s.LayerInfo(img) // a layer not unpacked shows 0B
-			// Newest first, as docker prints it; empty layers take no diffID.
-			type row struct{ layer, created, by, size, comment string }
-			var rows []row
-			for i, l := range images.HistoryLayers(img.Config) {
-				e := img.Config.History[i]
-				r := row{layer: "<missing>", by: human.Visible(e.CreatedBy), size: "0B", comment: human.Visible(e.Comment)}
+			// Newest first, as docker prints it.
+			for _, r := range slices.Backward(rows) {
+				layer, by, comment := r.Layer, human.Visible(r.CreatedBy), human.Visible(r.Comment)
+				if layer == "" {
+					layer = "<missing>"
+				}
 				if !noTrunc {
-					r.by, r.comment = human.Truncate(r.by, 60), human.Truncate(r.comment, 40)
+					by, comment = human.Truncate(by, 60), human.Truncate(comment, 40)
 				}
-				if e.Created != nil {
-					r.created = human.Ago(time.Since(*e.Created))
-				}
-				if l >= 0 {
-					r.layer, r.size = infos[l].DiffID.Encoded()[:12], human.Size(infos[l].ContentSize)
-				}
-				rows = append(rows, r)
-			}
-			for i := len(rows) - 1; i >= 0; i-- {
-				r := rows[i]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.layer, r.created, r.by, r.size, r.comment)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", layer, ago(r.Created), by, human.Size(r.Size), comment)
 			}
 			return tw.Flush()
 		},
@@ -252,16 +191,7 @@ func loadCmd(a *app.App) *cobra.Command {
 	c := &cobra.Command{
 		Use: "load [-i FILE]", Short: "Load images from a docker-archive or OCI archive (file, directory or standard input)", Args: exactArgs(0, "no arguments (use -i FILE)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.Images()
-			if err != nil {
-				return err
-			}
-			var imgs []images.Image
-			if input == "" || input == "-" {
-				imgs, err = s.LoadReader(cmd.InOrStdin())
-			} else {
-				imgs, err = s.Load(input)
-			}
+			imgs, err := a.Load(input, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -290,25 +220,14 @@ func saveCmd(a *app.App) *cobra.Command {
 	c := &cobra.Command{
 		Use: "save -o FILE IMAGE...", Short: "Save images to an OCI archive (or --format docker-archive)", Args: minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := images.ParseFormat(format)
-			if err != nil {
-				return usageError{err}
+			if (output == "" || output == "-") && isTerminal(os.Stdout) {
+				return usageError{errors.New("save: refusing to write an archive to a terminal; use -o FILE")}
 			}
-			s, err := a.Images()
-			if err != nil {
-				return err
-			}
-			if output == "" || output == "-" {
-				if isTerminal(os.Stdout) {
-					return usageError{errors.New("save: refusing to write an archive to a terminal; use -o FILE")}
-				}
-				return s.Save(cmd.OutOrStdout(), args, f)
-			}
-			return s.SaveFile(output, args, f)
+			return a.Save(cmd.OutOrStdout(), output, args, format)
 		},
 	}
 	c.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
-	c.Flags().StringVar(&format, "format", string(images.OCIArchive), "oci-archive or docker-archive")
+	c.Flags().StringVar(&format, "format", app.DefaultFormat, "oci-archive or docker-archive")
 	return c
 }
 
