@@ -14,8 +14,6 @@ import (
 	"minidocker/ui/theme"
 )
 
-func safe(s string) string { return human.Visible(s) }
-
 func imageItems(imgs []Image) []panel.Item {
 	items := make([]panel.Item, len(imgs))
 	for i, img := range imgs {
@@ -23,7 +21,7 @@ func imageItems(imgs []Image) []panel.Item {
 		if len(img.Names) > 0 {
 			name = strings.Join(img.Names, ",")
 		}
-		items[i] = panel.Item{ID: img.ID, Text: fmt.Sprintf("%s %s %s", safe(name), img.ShortID, human.Size(img.Size))}
+		items[i] = panel.Item{ID: img.ID, Text: fmt.Sprintf("%s %s %s", human.Visible(name), img.ShortID, human.Size(img.Size))}
 	}
 	return items
 }
@@ -35,7 +33,7 @@ func containerItems(cs []Container) []panel.Item {
 		if c.Running {
 			dot = "●"
 		}
-		items[i] = panel.Item{ID: c.ID, Text: fmt.Sprintf("%s %s %s %s", dot, safe(c.Name), c.Status, safe(c.Image)), Faint: !c.Running}
+		items[i] = panel.Item{ID: c.ID, Text: fmt.Sprintf("%s %s %s %s", dot, human.Visible(c.Name), c.Status, human.Visible(c.Image)), Faint: !c.Running}
 	}
 	return items
 }
@@ -47,7 +45,7 @@ func mountItems(ms []Mount) []panel.Item {
 		if mt.Upper != "" {
 			rw = "rw"
 		}
-		items[i] = panel.Item{ID: mt.Point, Text: fmt.Sprintf("%d lower %s %s", len(mt.Lower), rw, safe(mt.Point)), Tail: true}
+		items[i] = panel.Item{ID: mt.Point, Text: fmt.Sprintf("%d lower %s %s", len(mt.Lower), rw, human.Visible(mt.Point)), Tail: true}
 	}
 	return items
 }
@@ -81,16 +79,16 @@ func (m Model) resize(w, h int) Model {
 func (m Model) header() string {
 	left := m.th.Title.Render("minidocker") + m.th.Subtle.Render(fmt.Sprintf(" · %d images · %d containers · %d mounts", len(m.images), len(m.containers), len(m.mounts)))
 	if m.detail != nil {
-		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render(safe(m.detail.title))
+		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render(human.Visible(m.detail.title))
 	}
 	right := ""
 	switch {
 	case m.busy != "":
 		right = m.spin.View() + " " + m.busy
 	case strings.HasPrefix(m.status, "error"):
-		right = m.th.Error.Render(safe(m.status))
+		right = m.th.Error.Render(human.Visible(m.status))
 	case m.status != "":
-		right = m.th.Warn.Render(safe(m.status))
+		right = m.th.Warn.Render(human.Visible(m.status))
 	}
 	room := m.width - ansi.StringWidth(left) - 1
 	if room < 10 {

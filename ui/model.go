@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
 	"minidocker/ui/panel"
@@ -117,7 +118,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
-		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", safe(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + safe(a.n.Name())}})
+		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", human.Visible(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + human.Visible(a.n.Name())}})
 		return m, nil
 	}
 	return m.routeDetail(msg)

@@ -18,15 +18,15 @@ func (m Model) details() (string, string) {
 	if !ok {
 		return "", ""
 	}
-	p := safe(n.Path)
+	p := human.Visible(n.Path)
 	from := m.layerName(n.Layer)
 	switch {
 	case n.Whiteout:
 		dir, name := path.Split(n.Path)
-		return fmt.Sprintf("whiteout %s · overlay: c--------- 0,0 %s in upper · OCI: %s", p, safe(name), safe(dir+".wh."+name)),
+		return fmt.Sprintf("whiteout %s · overlay: c--------- 0,0 %s in upper · OCI: %s", p, human.Visible(name), human.Visible(dir+".wh."+name)),
 			"Kernel rule: a whiteout hides this name in every lower layer."
 	case n.Opaque:
-		return fmt.Sprintf("opaque dir %s · overlay: trusted.overlay.opaque=y · OCI: %s", p, safe(path.Join(n.Path, ".wh..wh..opq"))),
+		return fmt.Sprintf("opaque dir %s · overlay: trusted.overlay.opaque=y · OCI: %s", p, human.Visible(path.Join(n.Path, ".wh..wh..opq"))),
 			"Kernel rule: an opaque dir hides what lower layers hold beneath it."
 	}
 	line := fmt.Sprintf("%s %s %s %d:%d", typeName(n.Mode), p, n.Mode.String(), n.UID, n.GID)
@@ -34,7 +34,7 @@ func (m Model) details() (string, string) {
 		line += " " + human.Size(n.Size)
 	}
 	if n.Link != "" {
-		line += " → " + safe(n.Link)
+		line += " → " + human.Visible(n.Link)
 	}
 	line += " · " + n.Kind.String() + " · from " + from
 	if len(n.Shadows) > 0 {
@@ -71,7 +71,7 @@ func (m Model) layerName(i int) string {
 	case i < 0:
 		return "-"
 	case i < len(m.stack.Names):
-		return fmt.Sprintf("layer %d (%s)", i, safe(m.stack.Names[i]))
+		return fmt.Sprintf("layer %d (%s)", i, human.Visible(m.stack.Names[i]))
 	case i == len(m.stack.Layers) && m.Container():
 		return "upper"
 	}

@@ -6,6 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui/theme"
 	"minidocker/ui/tree"
@@ -78,7 +79,7 @@ func (m *Model) apply(evs []tree.Node) {
 			continue
 		}
 		m.flash[ev.Path] = true
-		m.last = theme.Marker(ev.Kind) + " " + safe(ev.Path)
+		m.last = theme.Marker(ev.Kind) + " " + human.Visible(ev.Path)
 		switch {
 		case ev.Kind == overlay.Removed:
 			lv.removed(ev.Path)

@@ -152,7 +152,7 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 			fold = "▸ "
 		}
 	}
-	name := safe(r.Name())
+	name := human.Visible(r.Name())
 	switch {
 	case r.Whiteout:
 		name += " ⊘ whiteout"
@@ -161,7 +161,7 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	case r.IsDir():
 		name += "/"
 	case r.Link != "":
-		name += " → " + safe(r.Link)
+		name += " → " + human.Visible(r.Link)
 	}
 	size := ""
 	if r.Mode.IsRegular() && !r.Whiteout {

@@ -93,7 +93,7 @@ func (m Model) layerList() string {
 		if i < len(m.stack.Sizes) {
 			size = fmt.Sprintf("%8s ", human.Size(m.stack.Sizes[i]))
 		}
-		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, safe(name))
+		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, human.Visible(name))
 		if i == m.layer {
 			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
 		}
@@ -103,9 +103,7 @@ func (m Model) layerList() string {
 	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
 	b.WriteString("\nwasted " + human.Size(e.Wasted) + " of " + human.Size(e.Stored))
 	for _, f := range e.Files {
-		b.WriteString(fmt.Sprintf("\n %8s %s", human.Size(f.Wasted), safe(f.Path)))
+		b.WriteString(fmt.Sprintf("\n %8s %s", human.Size(f.Wasted), human.Visible(f.Path)))
 	}
 	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
 }
-
-func safe(s string) string { return human.Visible(s) }
