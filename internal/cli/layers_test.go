@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,7 +164,8 @@ func TestTreeChangedShowsDeletions(t *testing.T) {
 	if code, _, errs := cli(t, root, "tree", "base", "/etc/passwd"); code != 0 {
 		t.Fatalf("base has no /etc/passwd to delete: %s", errs)
 	}
-	if code, _, errs := cli(t, root, "run", "--name", "chg", "base", "sh", "-c", "rm /etc/passwd && echo hi > /added"); code != 0 {
+	// chmod to the mode it has copies /etc/group up without changing it.
+	if code, _, errs := cli(t, root, "run", "--name", "chg", "base", "sh", "-c", "rm /etc/passwd && echo hi > /added && chmod 644 /etc/group"); code != 0 {
 		t.Fatal(errs)
 	}
 	t.Cleanup(func() { cli(t, root, "rm", "-f", "chg") })
@@ -183,5 +186,27 @@ func TestTreeChangedShowsDeletions(t *testing.T) {
 	code, out, _ = cli(t, root, "tree", "--changed", "chg", "/etc")
 	if code != 0 || !strings.Contains(out, "passwd") {
 		t.Errorf("tree --changed chg /etc does not show the deleted passwd:\n%s", out)
+	}
+	// diff lists every path of the upper directory as docker does, the
+	// copied-up /etc/group too; the layers row counts no fewer.
+	code, out, _ = cli(t, root, "diff", "chg")
+	letters := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		letters[l[:1]]++
+	}
+	for _, want := range []string{"C /etc", "C /etc/group", "D /etc/passwd", "A /added"} {
+		if !slices.Contains(strings.Split(out, "\n"), want) {
+			t.Errorf("diff: no %q in\n%s", want, out)
+		}
+	}
+	_, lay, _ := cli(t, root, "layers", "chg")
+	row := strings.Fields(lineWith(lay, "upper"))
+	if len(row) < 6 {
+		t.Fatalf("layers chg: no upper row in\n%s", lay)
+	}
+	for i, k := range []string{"A", "C", "D"} {
+		if n, _ := strconv.Atoi(row[3+i]); n < letters[k] {
+			t.Errorf("layers counts %s %s for the upper dir, diff lists %d:\n%s\n%s", row[3+i], k, letters[k], lay, out)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 
 // TestSameSizesEverywhere checks that images, history, layers and the UI
 // give the same sizes for the same image: each layer's content, as docker
-// and dive show it, and the image as their sum.
+// and dive show it, and the image as their sum; and that layers and the
+// UI count the same changes in each layer.
 func TestSameSizesEverywhere(t *testing.T) {
 	testutil.RequireRoot(t)
 	root := filepath.Join(t.TempDir(), "store")
@@ -48,6 +50,19 @@ func TestSameSizesEverywhere(t *testing.T) {
 				}
 				if hr := lineWith(hist, short); !slices.Contains(strings.Fields(hr), human.Size(l.Size)) {
 					t.Errorf("layer %d: history row %q, the UI %s", i, hr, human.Size(l.Size))
+				}
+			}
+			// The layer view's counts are the layers command's.
+			st, err := src.Images.ImageStack(img.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, l := range img.Layers {
+				short := strings.TrimPrefix(l.DiffID, "sha256:")[:12]
+				lr := strings.Fields(lineWith(out, short))
+				c := st.Counts[i]
+				if want := []string{strconv.Itoa(c.Added), strconv.Itoa(c.Changed), strconv.Itoa(c.Deleted)}; len(lr) < 6 || !slices.Equal(lr[3:6], want) {
+					t.Errorf("layer %d: layers row %q, the UI's counts %v", i, lr, want)
 				}
 			}
 			if sum != img.Size {
