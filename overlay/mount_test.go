@@ -79,17 +79,28 @@ func TestCommonDir(t *testing.T) {
 func inMountNamespace(fn func() error) error {
 	done := make(chan error)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		// CLONE_FS too: the legacy mount changes the working directory.
+		// Never unlocked: the thread's working directory is its own now
+		// (CLONE_FS: the legacy mount changes it), so the thread must die
+		// with the goroutine. If it is the main thread, Go parks it instead:
+		// it goes back to the test's mount namespace first (setns(2)), or
+		// /proc/self would show the private one for the rest of the run.
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/mnt")
+		if err != nil {
+			done <- err
+			return
+		}
+		defer orig.Close()
 		if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
 			done <- fmt.Errorf("unshare: %w", err)
 			return
 		}
-		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			done <- fmt.Errorf("make / private: %w", err)
+		defer func() { done <- errors.Join(err, unix.Setns(int(orig.Fd()), unix.CLONE_NEWNS)) }()
+		if err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			err = fmt.Errorf("make / private: %w", err)
 			return
 		}
-		done <- fn()
+		err = fn()
 	}()
 	return <-done
 }

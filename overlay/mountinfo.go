@@ -41,7 +41,10 @@ func (m Mount) IsOverlay() bool { return m.FSType == "overlay" }
 
 // Mounts returns the overlay mounts of this process's mount namespace.
 func Mounts() ([]Mount, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	// The calling thread's table: a mount namespace belongs to a thread,
+	// and the main thread may sit in another one (a goroutine locked to it
+	// that unshared), which /proc/self would show.
+	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("list overlay mounts: %w", err)
 	}
