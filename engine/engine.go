@@ -35,7 +35,7 @@ type Options struct {
 	// CgroupRoot is where the cgroup file systems are mounted.
 	CgroupRoot string
 	// Mountinfo is the mount table to find cgroups in; empty reads
-	// /proc/self/mountinfo.
+	// the calling thread's /proc/thread-self/mountinfo.
 	Mountinfo string
 	// CgroupParent is the directory, in each cgroup hierarchy, of the
 	// containers' cgroups: one name, "minidocker" when empty.
@@ -58,7 +58,7 @@ func Open(o Options) (*Engine, error) {
 		o.CgroupRoot = "/sys/fs/cgroup"
 	}
 	if o.Mountinfo == "" {
-		b, err := os.ReadFile("/proc/self/mountinfo")
+		b, err := os.ReadFile("/proc/thread-self/mountinfo")
 		if err != nil {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}

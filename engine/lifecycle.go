@@ -129,7 +129,7 @@ func removeFiles(st State) error {
 
 // mountsUnder lists the host's mount points at or below dir.
 func mountsUnder(dir string) []string {
-	b, _ := os.ReadFile("/proc/self/mountinfo")
+	b, _ := os.ReadFile("/proc/thread-self/mountinfo")
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
