@@ -102,12 +102,12 @@ func (u uiImages) ImageStack(id string) (layers.Stack, error) {
 // layerNames labels an image's layers with their short diffID and the
 // history line that made them, and gives their sizes.
 func (u uiImages) layerNames(img images.Image) ([]string, []int64) {
-	ui := u.image(img)
-	names := make([]string, len(ui.Layers))
-	sizes := make([]int64, len(ui.Layers))
-	for i, l := range ui.Layers {
-		names[i] = shortDigest(l.DiffID) + " " + l.CreatedBy
-		sizes[i] = l.Size
+	infos, _ := u.s.LayerInfo(img) // a layer not unpacked shows 0
+	names := make([]string, len(infos))
+	sizes := make([]int64, len(infos))
+	for i, l := range infos {
+		names[i] = l.DiffID.Encoded()[:12] + " " + l.CreatedBy
+		sizes[i] = l.ContentSize
 	}
 	return names, sizes
 }
@@ -124,11 +124,6 @@ func (u uiImages) Load(p string) ([]string, error) {
 func (u uiImages) Prune() (string, error) {
 	r, err := u.s.GC()
 	return fmt.Sprintf("pruned %d blobs, %d layers, %s", len(r.Blobs), len(r.Layers), human.Size(r.Bytes)), err
-}
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	return d[:min(12, len(d))]
 }
 
 // uiContainers is the engine as the UI sees it.
