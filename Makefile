@@ -5,38 +5,51 @@
 
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN := bin/minidocker
+# What the build needs, and the Debian packages that bring it: cgo's C
+# compiler (without it Go silently builds a minidocker that cannot exec or
+# prefork), and libseccomp's headers for the seccomp filter.
+BUILD_DEPS := gcc:gcc pkg-config:pkg-config /usr/include/seccomp.h:libseccomp-dev
 # Programs the tests drive, and the Debian packages that bring them.
 TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time
 FUZZTIME ?= 10s
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: all build run test deps vet unit fuzz bench clean screenshots
+.PHONY: all build builddeps run test deps vet unit fuzz bench clean screenshots
 
 all: build
 
-build:
-	$(GO) build -o $(BIN) .
-
-run: build
-	./$(BIN) image create-base --if-missing >/dev/null
-	./$(BIN)
-
-# deps installs the test tools that are missing: apt-get update once, then one install.
-deps:
-	@missing=""; for t in $(TOOLS); do \
-		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+# install installs the Debian packages of the NAME:PACKAGE pairs whose NAME
+# (a command, or a file's path) is missing: apt-get update once, then one install.
+define install
+	@missing=""; for t in $(1); do \
+		n=$${t%%:*}; command -v $$n >/dev/null 2>&1 || test -e $$n || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+builddeps:
+	$(call install,$(BUILD_DEPS))
+
+build: builddeps
+	CGO_ENABLED=1 $(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN) image create-base --if-missing >/dev/null
+	./$(BIN)
+
+# deps installs what the build and the tests need and is missing.
+deps:
+	$(call install,$(BUILD_DEPS) $(TOOLS))
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -count=1 -timeout 20m ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -timeout 20m ./...
 
 # Short fuzz runs of every fuzz target; the seeds live in each package's testdata/.
 fuzz:

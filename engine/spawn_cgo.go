@@ -296,6 +296,10 @@ import (
 	"syscall"
 )
 
+// WithCgo reports whether this build has cgo, which exec and the early
+// start of a run need.
+const WithCgo = true
+
 // earlyEnv carries the early cgroups' parent directories to a monitor.
 const earlyEnv = "_MINIDOCKER_EARLY_CGROUPS"
 

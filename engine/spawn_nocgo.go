@@ -4,6 +4,10 @@ package engine
 
 import "os"
 
+// WithCgo reports whether this build has cgo, which exec and the early
+// start of a run need; see spawn_cgo.go.
+const WithCgo = false
+
 // earlyEnv carries the early cgroups' parent directories to a monitor.
 const earlyEnv = "_MINIDOCKER_EARLY_CGROUPS"
 
