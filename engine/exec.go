@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+
+	"minidocker/internal/human"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -49,6 +52,9 @@ func (e *Engine) Exec(ref string, p Process, stdio Stdio) (int, error) {
 	}
 	if len(p.Args) == 0 {
 		return 0, fmt.Errorf("exec in %s: %w: no command", st.Name(), ErrInvalid)
+	}
+	if c := p.Cwd; c != "" && !filepath.IsAbs(c) { // as run -w: see validate
+		return 0, fmt.Errorf(`exec in %s: %w: working directory "%s" is not absolute`, st.Name(), ErrInvalid, human.Visible(c))
 	}
 	p.Env = processEnv(append(slices.Clone(st.Spec.Process.Env), p.Env...), st.Spec.Hostname, p.Tty)
 	if p.Cwd == "" {

@@ -37,9 +37,10 @@ type runFlags struct {
 func runCmd(a *app.App) *cobra.Command {
 	var o runFlags
 	c := &cobra.Command{
-		Use:   "run [OPTIONS] IMAGE [COMMAND [ARG...]]",
-		Short: "Run a command in a new container",
-		Args:  minArgs(1, "an image"),
+		Annotations: map[string]string{startsContainer: "yes"},
+		Use:         "run [OPTIONS] IMAGE [COMMAND [ARG...]]",
+		Short:       "Run a command in a new container",
+		Args:        minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(cmd, a, o, args[0], args[1:])
 		},
@@ -51,9 +52,10 @@ func runCmd(a *app.App) *cobra.Command {
 func createCmd(a *app.App) *cobra.Command {
 	var o runFlags
 	c := &cobra.Command{
-		Use:   "create [OPTIONS] IMAGE [COMMAND [ARG...]]",
-		Short: "Create a container without starting it",
-		Args:  minArgs(1, "an image"),
+		Annotations: map[string]string{startsContainer: "yes"},
+		Use:         "create [OPTIONS] IMAGE [COMMAND [ARG...]]",
+		Short:       "Create a container without starting it",
+		Args:        minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.Engine()
 			if err != nil {
@@ -102,6 +104,11 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 }
 
 func run(cmd *cobra.Command, a *app.App, o runFlags, ref string, args []string) error {
+	if !o.detach {
+		if err := checkTTY(cmd.InOrStdin(), o.Interactive, o.Tty); err != nil {
+			return err
+		}
+	}
 	e, err := engine.Open(engine.Options{Root: a.Root})
 	if err != nil {
 		return err
@@ -183,7 +190,8 @@ func eachContainer(a *app.App, cmd *cobra.Command, args []string, fn func(*engin
 func startCmd(a *app.App) *cobra.Command {
 	var attach bool
 	c := &cobra.Command{
-		Use: "start [-a] CONTAINER...", Short: "Start stopped containers", Args: minArgs(1, "a container"),
+		Annotations: map[string]string{startsContainer: "yes"},
+		Use:         "start [-a] CONTAINER...", Short: "Start stopped containers", Args: minArgs(1, "a container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if attach {
 				if len(args) != 1 {

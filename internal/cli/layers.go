@@ -89,7 +89,7 @@ func treeCmd(a *app.App) *cobra.Command {
 		Short: "Show the merged tree with where each path comes from",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usageError{fmt.Errorf("%s: want an image, container or mount point, and an optional path", cmd.CommandPath())}
+				return usageError{fmt.Errorf("%s: want an image, container or mount point, and an optional path", cmdName(cmd))}
 			}
 			return nil
 		},

@@ -77,8 +77,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"save", "--format", "zip", "x"}, `format "zip"`},
 	} {
 		code, _, stderr := cli(t, root, tc.args...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.msg) {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and one line naming %q", tc.args, code, stderr, tc.msg)
+		if code != 125 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("%q: exit %d, stderr %q; want 125 and one line naming %q", tc.args, code, stderr, tc.msg)
 		}
 	}
 }

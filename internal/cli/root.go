@@ -15,11 +15,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"minidocker/engine"
 	"minidocker/internal/app"
 	"minidocker/internal/human"
 )
 
-// usageError marks an error in how the command was called: exit code 2.
+// usageError marks an error in how the command was called: exit code 125,
+// as docker gives.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -38,7 +40,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	err := cmd.Execute()
+	ran, err := cmd.ExecuteC()
 	if err == nil {
 		return 0
 	}
@@ -47,15 +49,27 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintf(stderr, "minidocker: %s\n", human.Line(err.Error()))
-	return exitCode(err)
+	return exitCode(err, ran != nil && ran.Annotations[startsContainer] != "")
 }
 
-// exitCode is the code an error ends the command with: 2 for a usage
-// error, a container's or docker's start code, 1 otherwise.
-func exitCode(err error) int {
+// Exit codes, as docker gives them.
+const (
+	exitFailure = 1   // a command that failed
+	exitEngine  = 125 // a usage error, or the engine failed to run a container
+)
+
+// startsContainer annotates the commands that run a process in a container
+// (run, create, start, exec): an error of theirs that is not the
+// process's own exit is the engine's, 125, as docker reports it.
+const startsContainer = "starts-container"
+
+// exitCode is the code an error ends the command with: 125 for a usage
+// error or, for a command that starts a container, an engine error; 126
+// or 127 when the command cannot be run or is not found; 1 otherwise.
+func exitCode(err error, starts bool) int {
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, app.ErrInvalid) || isCobraUsage(err) {
-		return 2
+	if errors.As(err, &ue) || errors.Is(err, app.ErrInvalid) || errors.Is(err, engine.ErrInvalid) || isCobraUsage(err) {
+		return exitEngine
 	}
 	var sf *app.StartFailure
 	if errors.As(err, &sf) {
@@ -65,7 +79,16 @@ func exitCode(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	return 1
+	if starts {
+		return exitEngine
+	}
+	return exitFailure
+}
+
+// cmdName is a command's path without the program's name ("ps",
+// "image ls"), for messages that "minidocker: " already starts.
+func cmdName(c *cobra.Command) string {
+	return strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), c.Root().Name()), " ")
 }
 
 // isCobraUsage recognises cobra's own errors for unknown commands.
@@ -82,6 +105,9 @@ func newRootCmd(a *app.App) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("root") && a.Root == "" {
+				return usageError{errors.New(`--root "": want a store directory`)}
+			}
 			if a.Root == "" {
 				a.Root = os.Getenv("MINIDOCKER_ROOT")
 			}
@@ -93,7 +119,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.Root, "root", "", "store directory (env MINIDOCKER_ROOT, default "+app.DefaultRoot+")")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
+		return usageError{fmt.Errorf("%s: %w", cmdName(c), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
 	root.AddCommand(layerCommands(a)...)
@@ -119,7 +145,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args))}
+			return usageError{fmt.Errorf("%s: want %s, got %d arguments", cmdName(cmd), what, len(args))}
 		}
 		return nil
 	}
@@ -129,7 +155,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 func minArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageError{fmt.Errorf("%s: want %s", cmd.CommandPath(), what)}
+			return usageError{fmt.Errorf("%s: want %s", cmdName(cmd), what)}
 		}
 		return nil
 	}

@@ -125,10 +125,14 @@ func execCmd(a *app.App) *cobra.Command {
 	var env []string
 	var workdir, user string
 	c := &cobra.Command{
-		Use: "exec [-it] [-u USER] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: minArgs(2, "a container and a command"),
+		Annotations: map[string]string{startsContainer: "yes"},
+		Use:         "exec [-it] [-u USER] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: minArgs(2, "a container and a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.Engine()
 			if err != nil {
+				return err
+			}
+			if err := checkTTY(cmd.InOrStdin(), interactive, tty); err != nil {
 				return err
 			}
 			stdio := engine.Stdio{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr()}

@@ -19,6 +19,18 @@ import (
 // isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
+// checkTTY refuses -it when the input is no terminal, as docker does,
+// rather than leaving a shell waiting on a pipe for a terminal it lacks.
+func checkTTY(in io.Reader, interactive, tty bool) error {
+	if !interactive || !tty {
+		return nil
+	}
+	if f, ok := in.(*os.File); ok && isTerminal(f) {
+		return nil
+	}
+	return usageError{errors.New("the input device is not a TTY")}
+}
+
 // makeRaw puts the terminal fd in raw mode, as cfmakeraw(3) does, and
 // returns how to restore it.
 func makeRaw(fd int) (restore func(), err error) {
