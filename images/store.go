@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"minidocker/internal/human"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,6 +55,30 @@ type UnpackLimits struct {
 	MaxEntries int64
 }
 
+// ErrUnsafeStore is a store directory others could write to: anyone who
+// can replace a layer there can change what containers run.
+var ErrUnsafeStore = errors.New("store directory is writable by others")
+
+// checkPrivate refuses a store directory that is not a directory, not
+// owned by this user, or writable by its group or others. It is refused
+// rather than changed: a loose mode there may be someone's mistake to see.
+func checkPrivate(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("open store %s: not a directory", human.Visible(dir))
+	case ok && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("open store %s: %w: owned by uid %d, not %d", human.Visible(dir), ErrUnsafeStore, st.Uid, os.Geteuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("open store %s: %w (mode %#o); chmod go-w it or give another --root", human.Visible(dir), ErrUnsafeStore, fi.Mode().Perm())
+	}
+	return nil
+}
+
 // Open opens the store at root, creating it (mode 0700) when missing. When no
 // writer holds the store, leftovers of interrupted writes are removed.
 func Open(root string) (*Store, error) {
@@ -66,8 +93,8 @@ func Open(root string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if err := os.Chmod(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if err := checkPrivate(abs); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{"oci/blobs/sha256", "layers", "l", "holds", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {

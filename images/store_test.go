@@ -310,3 +310,30 @@ func TestParseName(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRefusesLooseStore checks that a store directory others can write
+// to is refused, not silently made private.
+func TestOpenRefusesLooseStore(t *testing.T) {
+	for _, mode := range []os.FileMode{0o777, 0o770, 0o702} {
+		dir := filepath.Join(t.TempDir(), "store")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(dir)
+		if !errors.Is(err, ErrUnsafeStore) || !strings.Contains(err.Error(), dir) {
+			t.Errorf("Open of a %#o store: %v, want ErrUnsafeStore naming it", mode, err)
+		}
+		if fi, _ := os.Stat(dir); fi.Mode().Perm() != mode {
+			t.Errorf("the store's mode changed to %#o", fi.Mode().Perm())
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("Open wrote into a refused store: %v", ents)
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "new")); err != nil {
+		t.Errorf("Open of a new store: %v", err)
+	}
+}
