@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -117,6 +118,7 @@ func monitorMain(args []string) int {
 		early = startEarly(f[2], init, join)
 	}
 	Trace("monitor: told its container")
+	retitle("minidocker-monitor " + shortID(filepath.Base(dir)))
 	// What the monitor itself has to say (a crash, most likely) goes to
 	// one log of all the monitors of the store, so that a container costs
 	// no file for it.
@@ -556,4 +558,21 @@ func (m *monitor) closeLog() error {
 		return fmt.Errorf("container log: %w", err)
 	}
 	return nil
+}
+
+// shortID is the first 12 characters of a container's ID.
+func shortID(id string) string { return id[:min(12, len(id))] }
+
+// retitle makes ps show the monitor as title: it writes over the
+// process's argument area in place, which is what /proc/PID/cmdline reads
+// (setting the area anew would need CAP_SYS_RESOURCE). os.Args[0] starts
+// that area; what does not fit is cut, and the rest is zeroed.
+func retitle(title string) {
+	b, err := os.ReadFile("/proc/self/cmdline")
+	if err != nil || len(b) < 2 || len(os.Args) == 0 || os.Args[0] == "" {
+		return
+	}
+	area := unsafe.Slice(unsafe.StringData(os.Args[0]), len(b)-1) // the last NUL stays
+	n := copy(area, title)
+	clear(area[n:])
 }

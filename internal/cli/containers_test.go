@@ -115,8 +115,8 @@ func TestCLIOutputEndsWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := strconv.Itoa(st.MonitorPid)
-	if b, _ := os.ReadFile("/proc/" + pid + "/cmdline"); !strings.HasPrefix(string(b), "minidocker-monitor\x00") {
-		t.Errorf("monitor's command line %q, want minidocker-monitor", b)
+	if b, _ := os.ReadFile("/proc/" + pid + "/cmdline"); !strings.HasPrefix(string(b), "minidocker-monitor "+st.ShortID()+"\x00") {
+		t.Errorf("monitor's command line %q, want minidocker-monitor %s", b, st.ShortID())
 	}
 	if env, _ := os.ReadFile("/proc/" + pid + "/environ"); !bytes.Contains(env, []byte(cliEnv+"=1\x00")) {
 		t.Errorf("monitor's environment has no %s: not the preforked monitor", cliEnv)
