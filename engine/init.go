@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+
 	"golang.org/x/sys/unix"
 
 	"minidocker/internal/human"
@@ -213,14 +216,7 @@ func (c initConfig) start(wait io.Reader) error {
 // working directory, HOME, no_new_privs, docker's capabilities, the
 // user's ids, no inherited fds above 2.
 func execProcess(p Process, u execUser) error {
-	cwd := p.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		return fmt.Errorf("working directory %s: %w", cwd, err)
-	}
-	if err := chdir(cwd); err != nil {
+	if err := enterWorkdir(p.Cwd); err != nil {
 		return err
 	}
 	path, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
@@ -249,6 +245,39 @@ func execProcess(p Process, u execUser) error {
 		code = 127
 	}
 	return &StartError{Code: code, Msg: fmt.Sprintf(`exec "%s": %v`, human.Visible(p.Args[0]), err)}
+}
+
+// enterWorkdir makes the working directory and enters it, resolved inside
+// the container's root (this process's root, after pivot_root) as docker
+// does: a symlink on the way, such as an image's /w → /data/w, leads
+// within the root even when where it leads is not made yet, and what is
+// missing is made there. The link is followed lexically first (docker's
+// FollowSymlinkInScope: a dangling link cannot be opened); the directories
+// are then made and opened through handles (openat2 with RESOLVE_IN_ROOT
+// where the kernel has it), so a link changed meanwhile still cannot lead
+// out of the root.
+func enterWorkdir(cwd string) error {
+	if cwd == "" || cwd == "/" {
+		return chdir("/")
+	}
+	root, err := os.Open("/")
+	if err != nil {
+		return fmt.Errorf("working directory %s: %w", human.Visible(cwd), err)
+	}
+	defer root.Close()
+	resolved, err := securejoin.SecureJoin("/", cwd)
+	if err != nil {
+		return fmt.Errorf("working directory %s: %w", human.Visible(cwd), err)
+	}
+	dir, err := pathrs.MkdirAllHandle(root, resolved, 0o755)
+	if err != nil {
+		return fmt.Errorf("working directory %s: %w", human.Visible(cwd), err)
+	}
+	defer dir.Close()
+	if err := unix.Fchdir(int(dir.Fd())); err != nil {
+		return fmt.Errorf("fchdir %s: %w", human.Visible(cwd), err)
+	}
+	return nil
 }
 
 // lookPath finds cmd as execvp(3) would, in the container's PATH.

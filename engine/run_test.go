@@ -135,3 +135,39 @@ func TestIsolation(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkdirThroughSymlink runs with a working directory beneath a
+// symbolic link of the image that leads to a directory not made yet: the
+// link is followed inside the container's root and the directory made
+// there, as docker does, never on the host.
+func TestWorkdirThroughSymlink(t *testing.T) {
+	f := newFixture(t)
+	top := filepath.Join(filepath.Dir(f.layers[1]), "l2")
+	if err := os.MkdirAll(top, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Absolute, as images have them: on the host it would lead to /data.
+	if err := os.Symlink("/data/w", filepath.Join(top, "w")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../escape", filepath.Join(top, "up")); err != nil {
+		t.Fatal(err)
+	}
+	f.layers = append(f.layers, top)
+	e := f.open(t)
+	for _, tc := range []struct{ cwd, want string }{
+		{"/w/newdir", "/data/w/newdir\n"},
+		{"/up/d", "/escape/d\n"},
+	} {
+		r := f.run(t, e, Spec{Process: Process{Args: []string{"sh", "-c", "cd -P . && pwd"}, Cwd: tc.cwd}}, "")
+		if r.code != 0 || r.out != tc.want {
+			t.Errorf("-w %s: exit %d, output %q; want %q", tc.cwd, r.code, r.out, tc.want)
+		}
+	}
+	if _, err := os.Lstat("/data/w"); err == nil {
+		t.Error("the working directory was made on the host")
+	}
+	if _, err := os.Lstat(filepath.Join(filepath.Dir(f.root), "escape")); err == nil {
+		t.Error("a relative link led the working directory out of the root")
+	}
+}
