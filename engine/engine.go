@@ -150,11 +150,11 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 		st.MonitorPid, st.MonitorStart = m.pid, m.start
 	}
 	st.Settings = st.Cgroup.Settings(spec.Resources)
-	etc, err := etcContents(spec.Hostname, e.resolv)
+	etc, err := etcContents(spec.Hostname, e.resolv, spec.ExtraHosts)
 	if err != nil {
 		return State{}, fmt.Errorf("create container: %w", err)
 	}
-	st.Mounts = rootfsPlan(dir, spec.Volumes, etc)
+	st.Mounts = rootfsPlan(dir, spec.Volumes, etc, len(spec.ExtraHosts) > 0)
 	// The directory keeps others out; upper is the mode of the
 	// container's "/", which every user in it must be able to enter.
 	// The root's mount point and the /etc files are made by the init, in

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"minidocker/internal/human"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -17,17 +19,55 @@ import (
 // bind-mounted from there, so that the container can change them without
 // touching its image or the host.
 //
-// Unlike docker, /etc/hosts is left to the image: the container has only
-// its loopback, which the image's hosts file already names, and a write to
-// /etc/hosts is the classic first demonstration of a copy-up, which a bind
-// mount over it would hide.
+// Unlike docker, /etc/hosts is the image's when it has one and no
+// --add-host asks for more: the container has only its loopback, which the
+// image's hosts file already names, and a write to /etc/hosts is the
+// classic first demonstration of a copy-up, which a bind mount over it
+// would hide. An image without one gets docker's, as does a container
+// given extra hosts.
 const (
 	hostnameFile   = "hostname"
 	resolvConfFile = "resolv.conf"
+	hostsFile      = "hosts"
 )
 
 // etcMountPoints are where those files go in the container.
-var etcMountPoints = []string{"/etc/" + hostnameFile, "/etc/" + resolvConfFile}
+var etcMountPoints = []string{"/etc/" + hostnameFile, "/etc/" + resolvConfFile, "/etc/" + hostsFile}
+
+// ParseHost reads an --add-host value as docker does, HOST:IP or HOST=IP
+// (an IPv6 address may be in brackets), into the line of /etc/hosts it
+// makes: "IP\tHOST".
+func ParseHost(s string) (string, error) {
+	i := strings.IndexAny(s, ":=")
+	if i <= 0 {
+		return "", fmt.Errorf("%w: extra host %q: want HOST:IP", ErrInvalid, human.Visible(s))
+	}
+	host, ip := s[:i], strings.TrimSuffix(strings.TrimPrefix(s[i+1:], "["), "]")
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "", fmt.Errorf("%w: extra host %q: invalid IP address %q", ErrInvalid, human.Visible(s), human.Visible(ip))
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == '#' || r > '~' }) {
+		return "", fmt.Errorf("%w: extra host %q: invalid host name", ErrInvalid, human.Visible(s))
+	}
+	return addr.String() + "\t" + host, nil
+}
+
+// hosts is docker's /etc/hosts for a container with only its loopback:
+// localhost, the IPv6 names, the container's host name on 127.0.1.1 (as
+// Debian names its own), then the extra hosts' lines.
+func hosts(hostname string, extra []string) string {
+	var b strings.Builder
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+	if hostname != "" {
+		b.WriteString("127.0.1.1\t" + hostname + "\n")
+	}
+	for _, l := range extra {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
 
 // defaultNameservers are what docker falls back to when the host has no
 // nameserver a container can reach.
@@ -65,27 +105,38 @@ func resolvConf(host []byte) []byte {
 	return b
 }
 
-// etcContents are the files over the image's /etc, by name, for hostname
-// and the host's resolv.conf at hostResolv (missing counts as empty).
-func etcContents(hostname, hostResolv string) (map[string]string, error) {
+// etcContents are the files over the image's /etc, by name, for hostname,
+// the host's resolv.conf at hostResolv (missing counts as empty) and the
+// extra hosts (HOST:IP, as ParseHost reads them).
+func etcContents(hostname, hostResolv string, extraHosts []string) (map[string]string, error) {
 	host, err := os.ReadFile(hostResolv)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("read %s: %w", hostResolv, err)
 	}
-	return map[string]string{hostnameFile: hostname + "\n", resolvConfFile: string(resolvConf(host))}, nil
+	extra := make([]string, len(extraHosts))
+	for i, h := range extraHosts {
+		if extra[i], err = ParseHost(h); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]string{hostnameFile: hostname + "\n", resolvConfFile: string(resolvConf(host)),
+		hostsFile: hosts(hostname, extra)}, nil
 }
 
 // etcMounts bind-mount the files of etcContents, from dir's scratch, over
 // the image's, except where a volume of the container's own goes (as
-// docker lets -v replace them).
-func etcMounts(dir string, vols []Volume, contents map[string]string) []Mount {
+// docker lets -v replace them). The hosts file goes only where the image
+// has none, unless ownHosts (extra hosts were asked for).
+func etcMounts(dir string, vols []Volume, contents map[string]string, ownHosts bool) []Mount {
 	var ms []Mount
 	for _, target := range etcMountPoints {
 		name := filepath.Base(target)
 		if slices.ContainsFunc(vols, func(v Volume) bool { return filepath.Clean(v.Target) == target }) {
 			continue
 		}
-		ms = append(ms, Mount{Source: filepath.Join(dir, name), Target: target, Flags: unix.MS_BIND, File: true, Content: contents[name]})
+		m := Mount{Source: filepath.Join(dir, name), Target: target, Flags: unix.MS_BIND, File: true, Content: contents[name]}
+		m.IfMissing = name == hostsFile && !ownHosts
+		ms = append(ms, m)
 	}
 	return ms
 }

@@ -11,8 +11,8 @@ import (
 )
 
 func TestRootfsPlan(t *testing.T) {
-	etc := map[string]string{"hostname": "box\n", "resolv.conf": "nameserver 192.0.2.1\n"}
-	plan := rootfsPlan("/c", []Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}}, etc)
+	etc := map[string]string{"hostname": "box\n", "resolv.conf": "nameserver 192.0.2.1\n", "hosts": "127.0.0.1\tlocalhost\n"}
+	plan := rootfsPlan("/c", []Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}, {Source: "/etc/hosts", Target: "/etc/hosts", File: true}}, etc, false)
 	var targets []string
 	for _, m := range plan {
 		targets = append(targets, m.Target)

@@ -27,6 +27,9 @@ type Mount struct {
 	Mask bool `json:"mask,omitempty"`
 	// Optional skips a target that does not exist instead of creating it.
 	Optional bool `json:"optional,omitempty"`
+	// IfMissing mounts only over a target the image does not have: the
+	// engine's /etc/hosts, for an image without one.
+	IfMissing bool `json:"if_missing,omitempty"`
 	// File makes a missing target an empty file rather than a directory.
 	File bool `json:"file,omitempty"`
 	// Content, when set, is written to Source, a file of the scratch
@@ -72,7 +75,7 @@ type Volume struct {
 // /dev, its /etc/hostname and /etc/resolv.conf (files of the scratch over
 // dir, the container's directory, with the contents given by name) and
 // volumes, in order, on top of its overlay root.
-func rootfsPlan(dir string, vols []Volume, etc map[string]string) []Mount {
+func rootfsPlan(dir string, vols []Volume, etc map[string]string, ownHosts bool) []Mount {
 	const nsd = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV
 	ms := []Mount{{Source: "proc", Target: "/proc", FSType: "proc", Flags: nsd}}
 	for _, p := range readonlyPaths {
@@ -90,7 +93,7 @@ func rootfsPlan(dir string, vols []Volume, etc map[string]string) []Mount {
 		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
 		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
 	)
-	ms = append(ms, etcMounts(dir, vols, etc)...)
+	ms = append(ms, etcMounts(dir, vols, etc, ownHosts)...)
 	for _, v := range vols {
 		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
 	}
@@ -115,7 +118,7 @@ func setupRootfs(rootfs string, plan []Mount) error {
 		}
 		fi, err := os.Stat(target)
 		switch {
-		case err != nil && m.Optional:
+		case err != nil && m.Optional, err == nil && m.IfMissing:
 			continue
 		case err != nil:
 			if err := makeTarget(target, m); err != nil {

@@ -22,6 +22,8 @@ type Spec struct {
 	Layers     []string  `json:"layers"`
 	Process    Process   `json:"process"`
 	Hostname   string    `json:"hostname,omitempty"`
+	// ExtraHosts are --add-host's HOST:IP, lines of the engine's /etc/hosts.
+	ExtraHosts []string `json:"extra_hosts,omitempty"`
 	Volumes    []Volume  `json:"volumes,omitempty"`
 	Resources  Resources `json:"resources"`
 	OpenStdin  bool      `json:"open_stdin,omitempty"`

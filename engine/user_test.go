@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,12 @@ func TestEtcAndUser(t *testing.T) {
 		}
 	}
 	f.layers = append(f.layers, users)
+	withHosts := filepath.Join(t.TempDir(), "hosts")
+	os.MkdirAll(filepath.Join(withHosts, "etc"), 0o755)
+	if err := os.WriteFile(filepath.Join(withHosts, "etc", "hosts"), []byte("127.0.0.1 localhost image\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imageHosts := append(slices.Clone(f.layers), withHosts)
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
 	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.53\nnameserver 192.0.2.7\nsearch example.org\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -119,7 +126,11 @@ func TestEtcAndUser(t *testing.T) {
 		code int
 	}{
 		{"hostname file", Spec{Hostname: "box", Process: Process{Args: []string{"sh", "-c", "cat /etc/hostname; hostname"}}}, "box\nbox\n", 0},
-		{"hosts is the image's, not a mount", Spec{Process: Process{Args: []string{"sh", "-c", "grep -c ' /etc/hosts ' /proc/self/mountinfo"}}}, "0\n", 1},
+		{"hosts is the image's, not a mount", Spec{Layers: imageHosts, Process: Process{Args: []string{"sh", "-c", "cat /etc/hosts; grep -c ' /etc/hosts ' /proc/self/mountinfo"}}}, "127.0.0.1 localhost image\n0\n", 1},
+		{"an image without hosts gets docker's", Spec{Hostname: "box", Process: Process{Args: []string{"sh", "-c", "cat /etc/hosts; grep -c ' /etc/hosts ' /proc/self/mountinfo"}}},
+			hosts("box", nil) + "1\n", 0},
+		{"extra hosts, over the image's", Spec{Hostname: "box", Layers: imageHosts, ExtraHosts: []string{"db:192.0.2.9", "v6=[2001:db8::1]"},
+			Process: Process{Args: []string{"sh", "-c", "tail -n 3 /etc/hosts"}}}, "127.0.1.1\tbox\n192.0.2.9\tdb\n2001:db8::1\tv6\n", 0},
 		{"resolv.conf without loopback", Spec{Process: Process{Args: []string{"cat", "/etc/resolv.conf"}}}, "nameserver 192.0.2.7\nsearch example.org\n", 0},
 		{"files are the container's to change", Spec{Process: Process{Args: []string{"sh", "-c", "echo x > /etc/hostname && cat /etc/hostname"}}}, "x\n", 0},
 		{"root by default", Spec{Process: Process{Args: []string{"sh", "-c", "id; echo $HOME"}}}, "uid=0(root) gid=0(root) groups=0(root)\n/root\n", 0},
@@ -134,7 +145,9 @@ func TestEtcAndUser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			spec := tt.spec
-			spec.Layers = f.layers
+			if spec.Layers == nil {
+				spec.Layers = f.layers
+			}
 			st, err := e.Create(spec)
 			if err != nil {
 				t.Fatal(err)

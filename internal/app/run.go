@@ -17,6 +17,7 @@ type Options struct {
 	Name, Workdir, Hostname, User string
 	Interactive, Tty, AutoRemove  bool
 	Volumes, Env                  []string // -v HOST:CTR[:ro], -e K=V or K
+	AddHosts                      []string // --add-host HOST:IP
 	Memory                        string   // docker's units: 256m, 1g
 	CPUs                          float64
 	Pids                          int64
@@ -65,7 +66,7 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		return engine.Spec{}, Invalid(fmt.Errorf("image %s has no command; give one", human.Visible(r.Ref)))
 	}
 	s := engine.Spec{
-		Name: o.Name, Image: r.Ref, ImageID: string(r.Image.ID), Layers: r.Layers, Hostname: o.Hostname,
+		Name: o.Name, Image: r.Ref, ImageID: string(r.Image.ID), Layers: r.Layers, Hostname: o.Hostname, ExtraHosts: o.AddHosts,
 		OpenStdin: o.Interactive, AutoRemove: o.AutoRemove,
 		Process:   engine.Process{Args: argv, Cwd: cfg.WorkingDir, User: cfg.User, Tty: o.Tty},
 		Resources: engine.Resources{CPUs: o.CPUs, Pids: o.Pids},
@@ -87,6 +88,11 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 			return engine.Spec{}, Invalid(err)
 		}
 		s.Volumes = append(s.Volumes, vol)
+	}
+	for _, h := range o.AddHosts {
+		if _, err := engine.ParseHost(h); err != nil {
+			return engine.Spec{}, Invalid(err)
+		}
 	}
 	if o.Memory != "" {
 		m, err := human.ParseRAM(o.Memory)

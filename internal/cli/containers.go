@@ -97,6 +97,7 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
 	f.StringVarP(&o.Hostname, "hostname", "h", "", "container host name")
+	f.StringArrayVar(&o.AddHosts, "add-host", nil, "add a line to /etc/hosts: HOST:IP (the engine then writes the file)")
 	f.StringVarP(&o.Memory, "memory", "m", "", "memory limit (e.g. 256m, 1g, 512MiB)")
 	f.Float64Var(&o.CPUs, "cpus", 0, "number of CPUs")
 	f.Int64Var(&o.Pids, "pids-limit", 0, "tune container pids limit")
