@@ -48,12 +48,12 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 	}
 	name, matched := "", false
 	for _, f := range colonFields(passwd, 7) {
-		id, err := strconv.Atoi(f[2])
-		if err != nil || (uidErr == nil && id != uid) || (uidErr != nil && f[0] != userArg) {
+		id, ok := fileID(f[2])
+		if !ok || (uidErr == nil && id != uid) || (uidErr != nil && f[0] != userArg) {
 			continue
 		}
-		gid, err := strconv.Atoi(f[3])
-		if err != nil {
+		gid, ok := fileID(f[3])
+		if !ok {
 			continue
 		}
 		name, matched = f[0], true
@@ -78,8 +78,8 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 	}
 	found := false
 	for _, f := range colonFields(group, 4) {
-		id, err := strconv.Atoi(f[2])
-		if err != nil {
+		id, ok := fileID(f[2])
+		if !ok {
 			continue
 		}
 		switch {
@@ -98,6 +98,14 @@ func parseUser(spec string, passwd, group io.Reader) (execUser, error) {
 		u.Gid = gid
 	}
 	return u, nil
+}
+
+// fileID reads a uid or gid field of the image's passwd or group file; an
+// entry whose id is not one setuid(2) takes (0 to 2^31-1) is skipped, as a
+// malformed line is.
+func fileID(s string) (int, bool) {
+	id, err := strconv.Atoi(s)
+	return id, err == nil && id >= 0 && id <= maxID
 }
 
 // colonFields reads the lines of a passwd(5) or group(5) file with at

@@ -176,3 +176,25 @@ func TestEtcAndUser(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseUser reads --user against passwd and group files as an image
+// may carry them: it must not panic, and every id it gives is one setuid
+// and setgroups take (0 to 2^31-1).
+func FuzzParseUser(f *testing.F) {
+	f.Add("app", testPasswd, testGroup)
+	f.Add("1001:staff", testPasswd, testGroup)
+	f.Add("x:99999999999", "x:x:-1:4294967296:::\n", "g:x:-7:x\n")
+	f.Add("", "root:x:0:0:root:/root:/bin/sh\n", "")
+	f.Add("x", "x:x:-1:4294967296:::\n", "g:x:-7:x\n")
+	f.Fuzz(func(t *testing.T, spec, passwd, group string) {
+		u, err := parseUser(spec, strings.NewReader(passwd), strings.NewReader(group))
+		if err != nil {
+			return
+		}
+		for _, id := range append([]int{u.Uid, u.Gid}, u.Sgids...) {
+			if id < 0 || id > maxID {
+				t.Fatalf("parseUser(%q) gives id %d (user %+v)", spec, id, u)
+			}
+		}
+	})
+}
