@@ -179,12 +179,13 @@ func (s *Store) readLayer(r io.Reader, want ocispec.Descriptor, wantDiffID diges
 
 // unpackCause returns the cause of the unpack error err. A blob that is not
 // the one its descriptor names is the cause of whatever its reading met; a
-// compressed stream that is corrupt often decompresses to garbage a while
-// before its checksum fails, so a tar error is read past to find whether
-// the decompressor fails further on.
+// compressed stream that is corrupt often decompresses to garbage (a bad
+// tar header, a strange name) a while before its checksum fails, so the
+// stream is read past the error, up to maxDrain, to find whether the
+// decompressor fails further on.
 func unpackCause(err error, dr io.Reader, br io.Reader, bw *blobWriter, want ocispec.Descriptor) error {
 	var se *streamError
-	if !errors.As(err, &se) && errors.Is(err, overlay.ErrMalformed) {
+	if !errors.As(err, &se) {
 		if _, derr := io.CopyN(io.Discard, dr, maxDrain); derr != nil && derr != io.EOF {
 			errors.As(derr, &se)
 		}

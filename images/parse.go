@@ -44,8 +44,9 @@ type parsedImage struct {
 	// manifest is the archive's own OCI manifest, kept byte for byte; nil
 	// when a new one must be written.
 	manifest []byte
-	// where names the description in errors: "manifest sha256:…" or "manifest.json".
-	where string
+	// where names the description in errors: "manifest sha256:…" or
+	// "manifest.json"; configWhere its config.
+	where, configWhere string
 }
 
 // layerSource is a layer blob inside an archive, with what is known of it:
@@ -153,7 +154,7 @@ func parseDockerEntry(a archive, e dockerArchiveEntry, where string) (parsedImag
 	if err != nil {
 		return p, err
 	}
-	p.names, p.where = names, where
+	p.names, p.where, p.configWhere = names, where, cfgWhere
 	return p, nil
 }
 
@@ -237,7 +238,7 @@ func parseManifest(a archive, md ocispec.Descriptor, mb []byte) (parsedImage, er
 	if md.MediaType == ocispec.MediaTypeImageManifest || m.MediaType == ocispec.MediaTypeImageManifest {
 		p.manifest = mb
 	}
-	p.where = where
+	p.where, p.configWhere = where, cfgWhere+" "+string(m.Config.Digest)
 	return p, nil
 }
 
@@ -357,7 +358,7 @@ func reconcile(docker, oci []parsedImage) ([]parsedImage, error) {
 		cd := digest.FromBytes(d.cfg)
 		i, ok := byConfig[cd]
 		if !ok {
-			return nil, fmt.Errorf("%s Config: no image of index.json has config %s: %w", d.where, cd, ErrInconsistentArchive)
+			return nil, fmt.Errorf("%s: no image of index.json has config %s: %w", d.configWhere, cd, ErrInconsistentArchive)
 		}
 		o := oci[i]
 		if len(d.srcs) != len(o.srcs) {
