@@ -185,7 +185,8 @@ func (s *Store) readLayer(r io.Reader, want ocispec.Descriptor, wantDiffID diges
 // decompressor fails further on.
 func unpackCause(err error, dr io.Reader, br io.Reader, bw *blobWriter, want ocispec.Descriptor) error {
 	var se *streamError
-	if !errors.As(err, &se) {
+	fromArchive := want.Digest != "" || want.Size >= 0 // not a layer this process generates
+	if !errors.As(err, &se) && fromArchive {
 		if _, derr := io.CopyN(io.Discard, dr, maxDrain); derr != nil && derr != io.EOF {
 			errors.As(derr, &se)
 		}
