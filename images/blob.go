@@ -93,32 +93,49 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 
 func (w *blobWriter) digest() digest.Digest { return digest.NewDigest(digest.SHA256, w.h) }
 
-// commit checks the content against want (when not empty) and size (when not
-// negative), then renames it into place. A blob already present is kept.
-func (w *blobWriter) commit(s *Store, want digest.Digest, size int64) (digest.Digest, int64, error) {
-	defer w.discard()
-	got := w.digest()
-	if want != "" && got != want {
-		return "", 0, fmt.Errorf("blob %s: content hashes to %s: %w", want, got, ErrDigestMismatch)
+// check compares the content with want (when not empty) and its length
+// with size (when not negative).
+func (w *blobWriter) check(want digest.Digest, size int64) error {
+	if want != "" {
+		if got := w.digest(); got != want {
+			return fmt.Errorf("expected digest %s, found %s: %w", want, got, ErrDigestMismatch)
+		}
 	}
 	if size >= 0 && w.n != size {
-		return "", 0, fmt.Errorf("blob %s: %d bytes, descriptor says %d: %w", got, w.n, size, ErrSizeMismatch)
+		return fmt.Errorf("expected size %d, found %d: %w", size, w.n, ErrSizeMismatch)
 	}
+	return nil
+}
+
+// commit checks the content as check does, then places it.
+func (w *blobWriter) commit(s *Store, want digest.Digest, size int64) (digest.Digest, int64, error) {
+	defer w.discard()
+	if err := w.check(want, size); err != nil {
+		return "", 0, fmt.Errorf("blob %s: %w", w.digest(), err)
+	}
+	d, err := w.place(s)
+	return d, w.n, err
+}
+
+// place renames the content into the store; a blob already present is kept.
+func (w *blobWriter) place(s *Store) (digest.Digest, error) {
+	defer w.discard()
+	got := w.digest()
 	if s.HasBlob(got) {
-		return got, w.n, nil
+		return got, nil
 	}
 	if err := w.f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("write blob %s: %w", got, err)
+		return "", fmt.Errorf("write blob %s: %w", got, err)
 	}
 	if err := w.f.Chmod(0o644); err != nil {
-		return "", 0, fmt.Errorf("write blob %s: %w", got, err)
+		return "", fmt.Errorf("write blob %s: %w", got, err)
 	}
 	dst := s.blobPath(got)
 	if err := os.Rename(w.f.Name(), dst); err != nil {
-		return "", 0, fmt.Errorf("write blob %s: %w", got, err)
+		return "", fmt.Errorf("write blob %s: %w", got, err)
 	}
 	w.done = true
-	return got, w.n, syncDir(filepath.Dir(dst))
+	return got, syncDir(filepath.Dir(dst))
 }
 
 // discard drops the temp file unless it was committed.

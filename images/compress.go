@@ -3,8 +3,8 @@ package images
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -51,23 +51,56 @@ func sniff(br *bufio.Reader) Compression {
 
 // decompress returns a reader of the uncompressed content behind br. Reading
 // it to EOF checks the compression's own checksums (gzip CRC, zstd checksum).
+// The decompressor's errors are *streamError, named by the compression.
 func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 	c := sniff(br)
 	switch c {
 	case Gzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, c, nil, fmt.Errorf("gzip: %w", err)
+			return nil, c, nil, &streamError{c, err}
 		}
-		return zr, c, func() { zr.Close() }, nil
+		return streamReader{zr, c}, c, func() { zr.Close() }, nil
 	case Zstd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
-			return nil, c, nil, fmt.Errorf("zstd: %w", err)
+			return nil, c, nil, &streamError{c, err}
 		}
-		return zr, c, zr.Close, nil
+		return streamReader{zr, c}, c, zr.Close, nil
 	}
 	return br, c, func() {}, nil
+}
+
+// streamError is an error of a decompressor: the compressed stream is
+// corrupt or cut short. Its message starts with the compression's name:
+// "gzip: invalid checksum", "zstd: unexpected EOF".
+type streamError struct {
+	c   Compression
+	err error
+}
+
+func (e *streamError) Error() string {
+	msg := e.err.Error()
+	if strings.HasPrefix(msg, e.c.String()+":") {
+		return msg
+	}
+	return e.c.String() + ": " + msg
+}
+
+func (e *streamError) Unwrap() error { return e.err }
+
+// streamReader names its decompressor's errors.
+type streamReader struct {
+	r io.Reader
+	c Compression
+}
+
+func (s streamReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &streamError{s.c, err}
+	}
+	return n, err
 }
 
 // readAhead reads its source on a goroutine of its own, a few blocks ahead

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -77,9 +75,11 @@ func (s *Store) commitImage(img ocispec.Image, layers []ocispec.Descriptor, name
 	return s.imageByManifest(md)
 }
 
-// ingestGenerated compresses the tar that write produces and ingests it as a layer.
+// ingestGenerated compresses the tar that write produces and ingests it as
+// a layer. When write fails, its error is the one returned.
 func (s *Store) ingestGenerated(write func(io.Writer) error) (layerResult, error) {
 	pr, pw := io.Pipe()
+	done := make(chan error, 1)
 	go func() {
 		zw, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
 		err := write(zw)
@@ -87,41 +87,14 @@ func (s *Store) ingestGenerated(write func(io.Writer) error) (layerResult, error
 			err = cerr
 		}
 		pw.CloseWithError(err)
+		done <- err
 	}()
-	res, err := s.ingestLayer(pr, ocispec.Descriptor{}, "")
+	res, err := s.ingestLayer(pr, ocispec.Descriptor{Size: -1}, "", "")
 	pr.CloseWithError(io.ErrClosedPipe) // stop the writer if ingest failed early
+	if werr := <-done; werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+		return layerResult{}, werr
+	}
 	return res, err
-}
-
-// Import makes a one-layer image named name from the root filesystem tar at
-// p (plain, gzip or zstd), as docker import does.
-func (s *Store) Import(p, name string) (Image, error) {
-	n, err := ParseName(name)
-	if err != nil {
-		return Image{}, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return Image{}, fmt.Errorf("import: %w", err)
-	}
-	defer f.Close()
-	unlock, err := s.lock()
-	if err != nil {
-		return Image{}, err
-	}
-	defer unlock()
-	res, err := s.ingestLayer(f, ocispec.Descriptor{}, "")
-	if err != nil {
-		return Image{}, fmt.Errorf("import %s: %w", p, err)
-	}
-	now := time.Now().UTC()
-	img := ocispec.Image{
-		Created:  &now,
-		Platform: ocispec.Platform{Architecture: runtime.GOARCH, OS: "linux"},
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{res.diffID}},
-		History:  []ocispec.History{{Created: &now, CreatedBy: "minidocker import " + p, Comment: "imported from a root filesystem tar"}},
-	}
-	return s.commitImage(img, []ocispec.Descriptor{res.desc}, []string{n})
 }
 
 // BaseName is the name of the default image made from the host.

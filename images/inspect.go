@@ -11,6 +11,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/internal/human"
 )
 
 // Archive is an image archive opened in place, to read without loading it
@@ -41,7 +43,7 @@ func OpenArchive(p string) (*Archive, error) {
 	parsed, err := parseArchive(a)
 	if err != nil {
 		cleanup()
-		return nil, fmt.Errorf("archive %s: %w", p, err)
+		return nil, fmt.Errorf("archive %s: %w", human.Visible(p), err)
 	}
 	out := &Archive{a: a, cleanup: cleanup}
 	for _, pi := range parsed {
@@ -60,50 +62,80 @@ func (ar *Archive) Close() error {
 func (ai ArchiveImage) DiffIDs() []digest.Digest { return ai.Config.RootFS.DiffIDs }
 
 // OpenLayer returns the uncompressed tar of layer i (bottom first). Reading
-// it to EOF checks its diffID: a mismatch is returned as the final read
-// error instead of io.EOF.
+// it to EOF checks, as Load does, the blob's digest when the archive names
+// it, then the diffID: a mismatch is returned as the final read error
+// instead of io.EOF. A corrupt compressed stream is an error naming its
+// compression ("gzip: invalid checksum").
 func (ai ArchiveImage) OpenLayer(i int) (io.ReadCloser, error) {
 	if i < 0 || i >= len(ai.srcs) {
 		return nil, fmt.Errorf("layer %d: image has %d layers: %w", i+1, len(ai.srcs), ErrNotFound)
 	}
-	rc, size, err := ai.a.open(ai.srcs[i].member)
+	src := ai.srcs[i]
+	rc, size, err := ai.a.open(src.member)
 	if err != nil {
-		return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		return nil, fmt.Errorf("%s: %w", src.where, err)
 	}
-	want := ai.srcs[i].desc
-	if want.Size > 0 && want.Size != size {
+	want := src.desc
+	if want.Size >= 0 && want.Size != size {
 		rc.Close()
-		return nil, fmt.Errorf("layer %s: %d bytes, descriptor says %d: %w", want.Digest, size, want.Size, ErrSizeMismatch)
+		return nil, fmt.Errorf("%s: expected size %d, found %d: %w", src.where, want.Size, size, ErrSizeMismatch)
 	}
-	dr, _, closeDR, err := decompress(bufio.NewReaderSize(rc, 256<<10))
+	v := &verifiedLayer{rc: rc, where: src.where, wantBlob: want.Digest, diffHash: sha256.New(), wantDiff: ai.DiffIDs()[i]}
+	var raw io.Reader = rc
+	if want.Digest != "" {
+		v.blobHash = want.Digest.Algorithm().Hash()
+		raw = io.TeeReader(rc, v.blobHash)
+	}
+	v.br = bufio.NewReaderSize(raw, 256<<10)
+	dr, _, closeDR, err := decompress(v.br)
 	if err != nil {
 		rc.Close()
-		return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		return nil, fmt.Errorf("%s: %w", src.where, err)
 	}
-	v := &verifiedLayer{rc: rc, closeDR: closeDR, diffHash: sha256.New(), wantDiff: ai.DiffIDs()[i]}
+	v.closeDR = closeDR
 	v.ahead = newReadAhead(io.TeeReader(dr, v.diffHash), 8, 256<<10)
 	return v, nil
 }
 
-// verifiedLayer checks the diffID as its reader reaches the end; the
-// decompressing and hashing run ahead on a goroutine of their own.
+// verifiedLayer checks the blob's digest and the diffID as its reader
+// reaches the end; the decompressing and hashing run ahead on a goroutine
+// of their own.
 type verifiedLayer struct {
 	ahead    *readAhead
 	rc       io.Closer
+	br       *bufio.Reader // the raw blob, hashed into blobHash as it is read
 	closeDR  func()
+	where    string
+	wantBlob digest.Digest
+	blobHash hash.Hash
 	diffHash hash.Hash
 	wantDiff digest.Digest
 }
 
 func (v *verifiedLayer) Read(p []byte) (int, error) {
 	n, err := v.ahead.Read(p)
-	if err == io.EOF {
-		// The read-ahead goroutine has finished: the hash is complete.
-		if got := digest.NewDigestFromBytes(digest.SHA256, v.diffHash.Sum(nil)); got != v.wantDiff {
-			return n, fmt.Errorf("layer %s: uncompressed content hashes to %s: %w", v.wantDiff, got, ErrDigestMismatch)
+	if err == nil {
+		return n, nil
+	}
+	// The read-ahead goroutine has finished. A blob that is not the one its
+	// descriptor names comes first, whatever its decompression met.
+	if v.blobHash != nil {
+		_, rerr := io.Copy(io.Discard, v.br)
+		if rerr == nil {
+			if got := digest.NewDigest(v.wantBlob.Algorithm(), v.blobHash); got != v.wantBlob {
+				return n, fmt.Errorf("%s: expected digest %s, found %s: %w", v.where, v.wantBlob, got, ErrDigestMismatch)
+			}
+		} else if err == io.EOF {
+			err = rerr
 		}
 	}
-	return n, err
+	if err != io.EOF {
+		return n, fmt.Errorf("%s: %w", v.where, err)
+	}
+	if got := digest.NewDigest(digest.SHA256, v.diffHash); got != v.wantDiff {
+		return n, fmt.Errorf("%s: uncompressed content: expected diffID %s, found %s: %w", v.where, v.wantDiff, got, ErrDigestMismatch)
+	}
+	return n, io.EOF
 }
 
 func (v *verifiedLayer) Close() error {

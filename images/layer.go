@@ -91,82 +91,140 @@ type layerResult struct {
 	diffID digest.Digest
 }
 
-// ingestLayer stores the layer blob read from r and unpacks it, in one pass.
-// want.Digest and wantDiffID are checked when set, want.Size when positive.
-// The caller holds the lock. On error nothing is left in the store.
-func (s *Store) ingestLayer(r io.Reader, want ocispec.Descriptor, wantDiffID digest.Digest) (layerResult, error) {
-	name := string(want.Digest)
-	if name == "" {
-		name = string(wantDiffID)
+// ingestLayer stores the layer blob read from r and unpacks it, in one pass,
+// as readLayer and commit do; name labels its errors.
+func (s *Store) ingestLayer(r io.Reader, want ocispec.Descriptor, wantDiffID digest.Digest, name string) (layerResult, error) {
+	pl, err := s.readLayer(r, want, wantDiffID, name)
+	if err != nil {
+		return layerResult{}, err
 	}
-	if name == "" {
-		name = "(new layer)"
-	}
-	fail := func(err error) (layerResult, error) {
-		return layerResult{}, fmt.Errorf("layer %s: %w", name, err)
-	}
+	desc, err := pl.commit(s)
+	return layerResult{desc: desc, diffID: pl.meta.DiffID}, err
+}
+
+// pendingLayer is a layer blob read whole, checked, and unpacked in the
+// store's temp area: commit moves it into the store, discard drops it.
+type pendingLayer struct {
+	name string
+	bw   *blobWriter
+	tmp  string // the temp directory holding diff/; "" when the layer was unpacked already
+	meta LayerMeta
+	desc ocispec.Descriptor
+}
+
+// maxDrain bounds how much of a decompressed stream is read past a tar
+// error, to find whether the compression is what is broken.
+const maxDrain = 1 << 30
+
+// readLayer reads the layer blob from r into the temp area, stored and
+// unpacked in one pass. want.Digest and wantDiffID are checked when set,
+// want.Size when not negative: the blob's digest first, then the diffID.
+// The caller holds the lock. On error nothing is left; errors start with
+// name, the layer's descriptor, when it is not empty.
+func (s *Store) readLayer(r io.Reader, want ocispec.Descriptor, wantDiffID digest.Digest, name string) (_ *pendingLayer, err error) {
 	bw, err := s.newBlobWriter()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	defer bw.discard()
+	pl := &pendingLayer{name: name, bw: bw}
+	defer func() {
+		if err != nil {
+			pl.discard()
+			if name != "" {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}()
 	br := bufio.NewReaderSize(io.TeeReader(r, bw), 256<<10)
 	dr, comp, closeDR, err := decompress(br)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	defer closeDR()
 	dh := sha256.New()
 	counted := &countingReader{r: io.TeeReader(dr, dh)}
 
-	unpackDir := ""
 	var stats overlay.UnpackStats
 	if wantDiffID != "" && s.HasLayer(wantDiffID) {
 		// Already unpacked: only the blob is new; still check the diffID.
-		if _, err := io.Copy(io.Discard, counted); err != nil {
-			return fail(err)
-		}
+		_, err = io.Copy(io.Discard, counted)
 	} else {
-		tmp, err := s.tempDir("layer-")
-		if err != nil {
-			return fail(err)
+		if pl.tmp, err = s.tempDir("layer-"); err != nil {
+			return nil, err
 		}
-		defer removeAll(tmp)
-		unpackDir = filepath.Join(tmp, "diff")
+		unpackDir := filepath.Join(pl.tmp, "diff")
 		if err := os.Mkdir(unpackDir, 0o755); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		stats, err = overlay.Unpack(counted, unpackDir, overlay.UnpackOptions{MaxBytes: s.unpack.MaxBytes, MaxEntries: s.unpack.MaxEntries})
-		if err != nil {
-			return fail(err)
-		}
+	}
+	if err != nil {
+		return nil, unpackCause(err, dr, br, bw, want)
 	}
 	// Read what follows the compressed stream, so the blob digest covers it all.
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return fail(err)
+		return nil, err
+	}
+	if err := bw.check(want.Digest, want.Size); err != nil {
+		return nil, err
 	}
 	diffID := digest.NewDigest(digest.SHA256, dh)
 	if wantDiffID != "" && diffID != wantDiffID {
-		return fail(fmt.Errorf("uncompressed content hashes to %s: %w", diffID, ErrDigestMismatch))
+		return nil, fmt.Errorf("uncompressed content: expected diffID %s, found %s: %w", wantDiffID, diffID, ErrDigestMismatch)
 	}
-	size := want.Size
-	if size <= 0 {
-		size = -1
-	}
-	blob, n, err := bw.commit(s, want.Digest, size)
-	if err != nil {
-		return fail(err)
-	}
-	if unpackDir != "" {
-		meta := LayerMeta{DiffID: diffID, TarSize: counted.n, ContentSize: stats.Bytes, Blob: blob, BlobMediaType: comp.mediaType(), Stats: stats, Unpacked: time.Now().UTC()}
-		if err := s.placeLayer(filepath.Dir(unpackDir), meta); err != nil {
-			return fail(err)
+	pl.meta = LayerMeta{DiffID: diffID, TarSize: counted.n, ContentSize: stats.Bytes, Blob: bw.digest(), BlobMediaType: comp.mediaType(), Stats: stats}
+	pl.desc = ocispec.Descriptor{MediaType: comp.mediaType(), Digest: bw.digest(), Size: bw.n}
+	return pl, nil
+}
+
+// unpackCause returns the cause of the unpack error err. A blob that is not
+// the one its descriptor names is the cause of whatever its reading met; a
+// compressed stream that is corrupt often decompresses to garbage (a bad
+// tar header, a strange name) a while before its checksum fails, so the
+// stream is read past the error, up to maxDrain, to find whether the
+// decompressor fails further on.
+func unpackCause(err error, dr io.Reader, br io.Reader, bw *blobWriter, want ocispec.Descriptor) error {
+	var se *streamError
+	fromArchive := want.Digest != "" || want.Size >= 0 // not a layer this process generates
+	if !errors.As(err, &se) && fromArchive {
+		if _, derr := io.CopyN(io.Discard, dr, maxDrain); derr != nil && derr != io.EOF {
+			errors.As(derr, &se)
 		}
 	}
-	return layerResult{
-		desc:   ocispec.Descriptor{MediaType: comp.mediaType(), Digest: blob, Size: n},
-		diffID: diffID,
-	}, nil
+	if want.Digest != "" {
+		if _, rerr := io.Copy(io.Discard, br); rerr == nil {
+			if cerr := bw.check(want.Digest, want.Size); cerr != nil {
+				return cerr
+			}
+		}
+	}
+	if se != nil {
+		return se
+	}
+	return err
+}
+
+// commit moves the layer into the store and returns its blob's descriptor.
+// On error nothing of it is left in the temp area.
+func (pl *pendingLayer) commit(s *Store) (ocispec.Descriptor, error) {
+	defer pl.discard()
+	_, err := pl.bw.place(s)
+	if err == nil && pl.tmp != "" {
+		pl.meta.Unpacked = time.Now().UTC()
+		err = s.placeLayer(pl.tmp, pl.meta)
+	}
+	if err != nil && pl.name != "" {
+		err = fmt.Errorf("%s: %w", pl.name, err)
+	}
+	return pl.desc, err
+}
+
+// discard drops what is left of the layer in the temp area.
+func (pl *pendingLayer) discard() {
+	pl.bw.discard()
+	if pl.tmp != "" {
+		removeAll(pl.tmp)
+	}
 }
 
 // placeLayer renames the finished layer directory tmp (holding diff/) into

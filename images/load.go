@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"runtime"
-	"strings"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"minidocker/internal/human"
 )
 
 // Docker's media types, which docker-archive and some OCI layouts carry.
@@ -26,8 +22,8 @@ const (
 
 // Load imports every image of the archive at p: a docker-archive (docker
 // save, classic or OCI-shaped), or an OCI image layout as a directory or a
-// tar, compressed or not. Every digest, size and diffID is checked; on error
-// the store is left as it was, but for layers that were complete. An image
+// tar, compressed or not. Every descriptor is checked, by size and digest,
+// and every diffID (see parse.go); on error the store is left as it was. An image
 // whose config the store already has is the stored image: its layers are
 // not read again and the archive's names move to it (see ingestImage).
 func (s *Store) Load(p string) ([]Image, error) {
@@ -76,9 +72,30 @@ func (s *Store) loadArchive(a archive) ([]Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	plans, reads, err := s.planLoad(parsed)
+	if err != nil {
+		return nil, err
+	}
+	// Every layer to read is read, checked and unpacked in the temp area
+	// before any enters the store: a bad descriptor anywhere in the archive
+	// leaves the store as it was.
+	pending, err := s.readLayers(a, reads)
+	if err != nil {
+		return nil, err
+	}
+	for i, pl := range pending {
+		desc, err := pl.commit(s)
+		if err != nil {
+			for _, rest := range pending[i+1:] {
+				rest.discard()
+			}
+			return nil, err
+		}
+		reads[i].desc = desc
+	}
 	var out []Image
-	for _, p := range parsed {
-		img, err := s.ingestImage(a, p)
+	for _, pln := range plans {
+		img, err := s.ingestImage(pln, reads)
 		if err != nil {
 			return nil, err
 		}
@@ -87,244 +104,63 @@ func (s *Store) loadArchive(a archive) ([]Image, error) {
 	return out, nil
 }
 
-// parsedImage is an image of an archive whose manifest and config were read
-// and checked, and whose layers are still in the archive.
-type parsedImage struct {
-	names  []string
-	cfg    []byte
-	config ocispec.Image
-	srcs   []layerSource
-	// manifest is the archive's own OCI manifest, kept byte for byte; nil
-	// when a new one must be written.
-	manifest []byte
+// imagePlan is what loading one image of an archive takes: the stored
+// image whose config it has, or each layer's descriptor in the store,
+// already there or to come from reads[read[i]].
+type imagePlan struct {
+	p      parsedImage
+	stored digest.Digest // the manifest of the same image in the store, or ""
+	descs  []ocispec.Descriptor
+	read   []int // per layer, the index in reads or -1
 }
 
-// parseArchive reads the images an archive holds, without their layers.
-func parseArchive(a archive) ([]parsedImage, error) {
-	switch {
-	case a.has("manifest.json"):
-		return parseDocker(a)
-	case a.has("index.json"):
-		return parseOCI(a)
-	}
-	return nil, fmt.Errorf("neither manifest.json (docker save) nor index.json (OCI layout) found: %w", ErrBadArchive)
+// layerRead is a layer of the archive to read into the store.
+type layerRead struct {
+	src    layerSource
+	diffID digest.Digest
+	desc   ocispec.Descriptor // set once stored
 }
 
-// dockerArchiveEntry is one element of a docker-archive's manifest.json.
-type dockerArchiveEntry struct {
-	Config   string   `json:"Config"`
-	RepoTags []string `json:"RepoTags"`
-	Layers   []string `json:"Layers"`
-}
-
-func parseDocker(a archive) ([]parsedImage, error) {
-	b, err := readSmall(a, "manifest.json")
-	if err != nil {
-		return nil, err
-	}
-	var entries []dockerArchiveEntry
-	if err := json.Unmarshal(b, &entries); err != nil {
-		return nil, fmt.Errorf("manifest.json: %w: %w", ErrBadArchive, err)
-	}
-	if len(entries) == 0 {
-		return nil, fmt.Errorf("manifest.json: lists no image: %w", ErrBadArchive)
-	}
-	var out []parsedImage
-	for _, e := range entries {
-		var names []string
-		for _, t := range e.RepoTags {
-			n, err := ParseName(t)
-			if err != nil {
-				return nil, fmt.Errorf("manifest.json: %w", err)
-			}
-			names = append(names, n)
-		}
-		cfg, err := readSmall(a, e.Config)
+// planLoad decides what each image needs: nothing but its names when the
+// store has an image with its config (see ingestImage), else each layer the
+// store does not already hold, each once.
+func (s *Store) planLoad(parsed []parsedImage) ([]imagePlan, []layerRead, error) {
+	var plans []imagePlan
+	var reads []layerRead
+	byDiffID := map[digest.Digest]int{}
+	for _, p := range parsed {
+		pln := imagePlan{p: p}
+		md, ok, err := s.manifestOfConfig(digest.FromBytes(p.cfg))
 		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+			return nil, nil, err
 		}
-		cfgDigest := digest.FromBytes(cfg)
-		// The config's name is its digest: <hex>.json, or blobs/sha256/<hex>.
-		if want := strings.TrimSuffix(path.Base(e.Config), ".json"); len(want) == 64 && want != cfgDigest.Encoded() {
-			return nil, fmt.Errorf("config %s: content hashes to %s: %w", human.Visible(e.Config), cfgDigest, ErrDigestMismatch)
+		if ok {
+			pln.stored = md
+			plans = append(plans, pln)
+			continue
 		}
-		var srcs []layerSource
-		for _, l := range e.Layers {
-			src := layerSource{member: l}
-			// OCI-shaped archives (docker 25+) name layers by blob digest.
-			if hex, ok := strings.CutPrefix(cleanMember(l), "blobs/sha256/"); ok {
-				src.desc.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
-				if err := src.desc.Digest.Validate(); err != nil {
-					return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(l), ErrBadArchive, err)
-				}
-			}
-			srcs = append(srcs, src)
-		}
-		p, err := checkConfig(cfg, srcs)
-		if err != nil {
-			return nil, err
-		}
-		p.names = names
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func parseOCI(a archive) ([]parsedImage, error) {
-	if b, err := readSmall(a, ocispec.ImageLayoutFile); err == nil {
-		var l ocispec.ImageLayout
-		if json.Unmarshal(b, &l) != nil || l.Version != ocispec.ImageLayoutVersion {
-			return nil, fmt.Errorf("oci-layout: unsupported version: %w", ErrBadArchive)
-		}
-	}
-	b, err := readSmall(a, "index.json")
-	if err != nil {
-		return nil, err
-	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("index.json: %w: %w", ErrBadArchive, err)
-	}
-	if len(idx.Manifests) == 0 {
-		return nil, fmt.Errorf("index.json: lists no image: %w", ErrBadArchive)
-	}
-	var out []parsedImage
-	for _, d := range idx.Manifests {
-		var names []string
-		for _, key := range []string{"io.containerd.image.name", ocispec.AnnotationRefName} {
-			if n := d.Annotations[key]; n != "" {
-				pn, err := ParseName(n)
-				if err != nil {
-					return nil, fmt.Errorf("index.json: %w", err)
-				}
-				names = append(names, pn)
-				break
+		pln.descs = make([]ocispec.Descriptor, len(p.srcs))
+		pln.read = make([]int, len(p.srcs))
+		for i, src := range p.srcs {
+			diffID := p.config.RootFS.DiffIDs[i]
+			pln.read[i] = -1
+			if j, ok := byDiffID[diffID]; ok {
+				pln.read[i] = j
+			} else if d, ok := s.storedLayer(src.desc, diffID); ok {
+				pln.descs[i] = d
+			} else {
+				byDiffID[diffID] = len(reads)
+				pln.read[i] = len(reads)
+				reads = append(reads, layerRead{src: src, diffID: diffID})
 			}
 		}
-		md, err := resolvePlatform(a, d, 0)
-		if err != nil {
-			return nil, err
-		}
-		mb, err := readBlob(a, md)
-		if err != nil {
-			return nil, fmt.Errorf("manifest: %w", err)
-		}
-		var m ocispec.Manifest
-		if err := json.Unmarshal(mb, &m); err != nil {
-			return nil, fmt.Errorf("manifest %s: %w: %w", md.Digest, ErrBadArchive, err)
-		}
-		cfg, err := readBlob(a, m.Config)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		var srcs []layerSource
-		for _, l := range m.Layers {
-			switch l.MediaType {
-			case ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageLayerGzip, ocispec.MediaTypeImageLayerZstd, dockerLayer, dockerLayerGzip:
-			default:
-				return nil, fmt.Errorf("layer %s: media type %s: %w", human.Visible(string(l.Digest)), human.Visible(l.MediaType), ErrBadArchive)
-			}
-			if err := l.Digest.Validate(); err != nil {
-				return nil, fmt.Errorf("layer %s: %w: %w", human.Visible(string(l.Digest)), ErrBadArchive, err)
-			}
-			srcs = append(srcs, layerSource{member: blobMember(l.Digest), desc: l})
-		}
-		var keep []byte
-		if md.MediaType == ocispec.MediaTypeImageManifest || m.MediaType == ocispec.MediaTypeImageManifest {
-			keep = mb
-		}
-		p, err := checkConfig(cfg, srcs)
-		if err != nil {
-			return nil, err
-		}
-		p.names, p.manifest = names, keep
-		out = append(out, p)
+		plans = append(plans, pln)
 	}
-	return out, nil
+	return plans, reads, nil
 }
 
-func blobMember(d digest.Digest) string {
-	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
-}
-
-// readBlob reads a small blob of an OCI layout, checking digest and size.
-func readBlob(a archive, d ocispec.Descriptor) ([]byte, error) {
-	if err := d.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("digest %s: %w: %w", human.Visible(string(d.Digest)), ErrBadArchive, err)
-	}
-	b, err := readSmall(a, blobMember(d.Digest))
-	if err != nil {
-		return nil, err
-	}
-	if got := digest.FromBytes(b); got != d.Digest {
-		return nil, fmt.Errorf("blob %s: content hashes to %s: %w", d.Digest, got, ErrDigestMismatch)
-	}
-	if d.Size != int64(len(b)) {
-		return nil, fmt.Errorf("blob %s: %d bytes, descriptor says %d: %w", d.Digest, len(b), d.Size, ErrSizeMismatch)
-	}
-	return b, nil
-}
-
-// resolvePlatform follows image indexes down to the manifest for this machine.
-func resolvePlatform(a archive, d ocispec.Descriptor, depth int) (ocispec.Descriptor, error) {
-	if d.MediaType != ocispec.MediaTypeImageIndex && d.MediaType != dockerManifestList {
-		return d, nil
-	}
-	if depth > 4 {
-		return d, fmt.Errorf("index %s: nested too deep: %w", human.Visible(string(d.Digest)), ErrBadArchive)
-	}
-	b, err := readBlob(a, d)
-	if err != nil {
-		return d, fmt.Errorf("index: %w", err)
-	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return d, fmt.Errorf("index %s: %w: %w", d.Digest, ErrBadArchive, err)
-	}
-	var match []ocispec.Descriptor
-	for _, m := range idx.Manifests {
-		if m.Platform == nil || (m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH) {
-			if !a.has(blobMember(m.Digest)) {
-				continue // a multi-arch index whose other platforms were not copied
-			}
-			match = append(match, m)
-		}
-	}
-	if len(match) == 0 {
-		return d, fmt.Errorf("index %s: no image for linux/%s: %w", d.Digest, runtime.GOARCH, ErrNotFound)
-	}
-	return resolvePlatform(a, match[0], depth+1)
-}
-
-// layerSource is a layer blob inside an archive, with what is known of it.
-type layerSource struct {
-	member string
-	desc   ocispec.Descriptor
-}
-
-// checkConfig decodes an image config and checks it against the layers.
-func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
-	p := parsedImage{cfg: cfg, srcs: srcs}
-	c := &p.config
-	if err := json.Unmarshal(cfg, c); err != nil {
-		return p, fmt.Errorf("config: %w: %w", ErrBadArchive, err)
-	}
-	if c.RootFS.Type != "layers" {
-		return p, fmt.Errorf("config: rootfs type %s: %w", human.Visible(c.RootFS.Type), ErrBadArchive)
-	}
-	if len(c.RootFS.DiffIDs) != len(srcs) {
-		return p, fmt.Errorf("config lists %d diffIDs for %d layers: %w", len(c.RootFS.DiffIDs), len(srcs), ErrBadArchive)
-	}
-	for _, d := range c.RootFS.DiffIDs {
-		if err := d.Validate(); err != nil {
-			return p, fmt.Errorf("config: diffID %s: %w: %w", human.Visible(string(d)), ErrBadArchive, err)
-		}
-	}
-	return p, nil
-}
-
-// ingestImage stores the config and the layers of one image, then its
-// manifest (the archive's when OCI, else a new one), and names it.
+// ingestImage stores the config of one image whose layers are stored, then
+// its manifest (the archive's when OCI, else a new one), and names it.
 //
 // An image is its config, as in docker: when the store already has an
 // image with this config (the same ID), the archive's names move to that
@@ -332,21 +168,20 @@ func checkConfig(cfg []byte, srcs []layerSource) (parsedImage, error) {
 // docker-archive has no manifest and an OCI one may have another (other
 // blobs, other compression, other JSON), and a second manifest of the same
 // config would list the image twice: named, and <none> when the names moved.
-func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
+func (s *Store) ingestImage(pln imagePlan, reads []layerRead) (Image, error) {
+	p := pln.p
+	if pln.stored != "" {
+		if err := s.setNames(pln.stored, p.names); err != nil {
+			return Image{}, err
+		}
+		return s.imageByManifest(pln.stored)
+	}
+	for i, j := range pln.read {
+		if j >= 0 {
+			pln.descs[i] = reads[j].desc
+		}
+	}
 	cfg, manifest := p.cfg, p.manifest
-	if md, ok, err := s.manifestOfConfig(digest.FromBytes(cfg)); err != nil || ok {
-		if err != nil {
-			return Image{}, err
-		}
-		if err := s.setNames(md, p.names); err != nil {
-			return Image{}, err
-		}
-		return s.imageByManifest(md)
-	}
-	descs, err := s.ingestLayers(a, p.srcs, p.config.RootFS.DiffIDs)
-	if err != nil {
-		return Image{}, err
-	}
 	cfgDigest, err := s.putBlob(cfg)
 	if err != nil {
 		return Image{}, err
@@ -356,7 +191,7 @@ func (s *Store) ingestImage(a archive, p parsedImage) (Image, error) {
 			Versioned: specs.Versioned{SchemaVersion: 2},
 			MediaType: ocispec.MediaTypeImageManifest,
 			Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cfgDigest, Size: int64(len(cfg))},
-			Layers:    descs,
+			Layers:    pln.descs,
 		}
 		if manifest, err = json.Marshal(m); err != nil {
 			return Image{}, err
@@ -423,49 +258,31 @@ func (s *Store) imageByManifest(md digest.Digest) (Image, error) {
 	return Image{}, fmt.Errorf("manifest %s: %w", md, ErrNotFound)
 }
 
-// ingestLayers stores and unpacks the layers, several at once, and returns
-// their descriptors. A layer already in the store is not read again.
-func (s *Store) ingestLayers(a archive, srcs []layerSource, diffIDs []digest.Digest) ([]ocispec.Descriptor, error) {
-	descs := make([]ocispec.Descriptor, len(srcs))
-	first := map[digest.Digest]int{}
-	var todo []int
-	for i := range srcs {
-		if _, dup := first[diffIDs[i]]; dup {
-			continue
-		}
-		first[diffIDs[i]] = i
-		if d, ok := s.storedLayer(srcs[i].desc, diffIDs[i]); ok {
-			descs[i] = d
-			continue
-		}
-		todo = append(todo, i)
-	}
-	errs := make([]error, len(srcs))
+// readLayers reads, checks and unpacks the layers into the temp area,
+// several at once. On error nothing of them is left.
+func (s *Store) readLayers(a archive, reads []layerRead) ([]*pendingLayer, error) {
+	pending := make([]*pendingLayer, len(reads))
+	errs := make([]error, len(reads))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	for _, i := range todo {
+	for i, rd := range reads {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			rc, size, err := a.open(srcs[i].member)
+			rc, size, err := a.open(rd.src.member)
 			if err != nil {
-				errs[i] = fmt.Errorf("layer %d: %w", i+1, err)
+				errs[i] = fmt.Errorf("%s: %w", rd.src.where, err)
 				return
 			}
 			defer rc.Close()
-			want := srcs[i].desc
-			if want.Size > 0 && want.Size != size {
-				errs[i] = fmt.Errorf("layer %s: %d bytes, descriptor says %d: %w", want.Digest, size, want.Size, ErrSizeMismatch)
+			want := rd.src.desc
+			if want.Size >= 0 && want.Size != size {
+				errs[i] = fmt.Errorf("%s: expected size %d, found %d: %w", rd.src.where, want.Size, size, ErrSizeMismatch)
 				return
 			}
 			want.Size = size
-			res, err := s.ingestLayer(rc, want, diffIDs[i])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			descs[i] = res.desc
+			pending[i], errs[i] = s.readLayer(rc, want, rd.diffID, rd.src.where)
 		}()
 	}
 	wg.Wait()
@@ -473,15 +290,15 @@ func (s *Store) ingestLayers(a archive, srcs []layerSource, diffIDs []digest.Dig
 	// failed alongside it.
 	for _, err := range errs {
 		if err != nil {
+			for _, pl := range pending {
+				if pl != nil {
+					pl.discard()
+				}
+			}
 			return nil, err
 		}
 	}
-	for i := range srcs {
-		if j := first[diffIDs[i]]; j != i {
-			descs[i] = descs[j]
-		}
-	}
-	return descs, nil
+	return pending, nil
 }
 
 // storedLayer reports whether the layer is already unpacked and its blob

@@ -29,6 +29,10 @@ var (
 	ErrInUse = errors.New("in use")
 	// ErrBadArchive is returned for an archive that is not an image archive we understand.
 	ErrBadArchive = errors.New("bad image archive")
+	// ErrInconsistentArchive is returned for an archive whose two
+	// descriptions, manifest.json and index.json, name other images or
+	// other layers.
+	ErrInconsistentArchive = errors.New("inconsistent archive")
 )
 
 // Store is a content-addressed image store rooted at one directory:

@@ -24,6 +24,7 @@ type entry struct {
 	name, body, link string
 	typ              byte
 	mode             int64
+	major, minor     int64
 }
 
 func file(name, body string) entry {
@@ -46,7 +47,7 @@ func tarOf(t testing.TB, entries ...entry) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Size: int64(len(e.body))}
+		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Size: int64(len(e.body)), Devmajor: e.major, Devminor: e.minor}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatal(err)
 		}

@@ -154,6 +154,28 @@ func (a *App) Load(p string, r io.Reader) ([]Loaded, error) {
 	return out, err
 }
 
+// Imported is the image an import made and what it left out of the tar.
+type Imported struct {
+	ID string
+	// SkippedDevices counts the device nodes left out.
+	SkippedDevices int
+}
+
+// Import makes a one-layer image named name from the root filesystem tar
+// at p. Its device nodes are left out and counted (a container gets its
+// /dev from the engine), or refused with strict.
+func (a *App) Import(p, name string, strict bool) (Imported, error) {
+	s, err := a.Images()
+	if err != nil {
+		return Imported{}, err
+	}
+	img, st, err := s.Import(p, name, images.ImportOptions{Strict: strict})
+	if err != nil {
+		return Imported{}, err
+	}
+	return Imported{ID: string(img.ID), SkippedDevices: st.Devices}, nil
+}
+
 // Save writes the images refs in format (oci-archive or docker-archive)
 // to the file p, or to w when p is "" or "-". The format is checked first.
 func (a *App) Save(w io.Writer, p string, refs []string, format string) error {

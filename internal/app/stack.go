@@ -222,11 +222,14 @@ func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
 	}
 	defer rc.Close()
 	t, err := overlay.ReadTar(rc)
-	if err != nil {
-		return nil, err
+	// ReadTar stops at the tar's end; the rest is read to check the blob's
+	// digest and the diffID. After a tar error too: a blob that is not the
+	// one its descriptor names, or a corrupt compressed stream, is the
+	// cause of what the tar reader met.
+	if _, rerr := io.Copy(io.Discard, rc); rerr != nil {
+		return nil, rerr
 	}
-	// ReadTar stops at the tar's end; the rest is read to check the diffID.
-	if _, err := io.Copy(io.Discard, rc); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -238,22 +238,27 @@ func limitFlags(c *cobra.Command, a *app.App) {
 }
 
 func importCmd(a *app.App) *cobra.Command {
+	var strict bool
 	c := &cobra.Command{
 		Use: "import ROOTFS.tar NAME", Short: "Make a one-layer image from a root filesystem tar", Args: exactArgs(2, "ROOTFS.tar and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.Images()
+			im, err := a.Import(args[0], args[1], strict)
 			if err != nil {
 				return err
 			}
-			img, err := s.Import(args[0], args[1])
-			if err != nil {
-				return err
+			if n := im.SkippedDevices; n > 0 {
+				nodes := "nodes"
+				if n == 1 {
+					nodes = "node"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "import: skipped %d device %s (the container gets its /dev from the engine); --strict refuses them\n", n, nodes)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), img.ID)
+			fmt.Fprintln(cmd.OutOrStdout(), im.ID)
 			return nil
 		},
 	}
 	limitFlags(c, a)
+	c.Flags().BoolVar(&strict, "strict", false, "refuse a tar holding device nodes instead of skipping them")
 	return c
 }
 
