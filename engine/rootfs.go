@@ -32,6 +32,15 @@ type Mount struct {
 	// Content, when set, is written to Source, a file of the scratch
 	// tmpfs over the container's directory, before the mounts.
 	Content string `json:"content,omitempty"`
+	// Propagation is set on Target once mounted (MS_SHARED, MS_SLAVE,
+	// MS_PRIVATE, with MS_REC or not).
+	Propagation uintptr `json:"propagation,omitempty"`
+	// Dev makes /dev's nodes and links in the tmpfs just mounted: only
+	// ever the container's own, never a directory bound from the host.
+	Dev bool `json:"dev,omitempty"`
+	// Seed copies what the image has at Target into Source, a volume's
+	// directory, when that is still empty, before the bind.
+	Seed bool `json:"seed,omitempty"`
 }
 
 // device is a node created in the container's /dev.
@@ -59,15 +68,6 @@ var (
 		"/proc/sched_debug", "/proc/scsi", "/proc/acpi", "/sys/firmware"}
 )
 
-// Volume is a host path bind-mounted into the container.
-type Volume struct {
-	Source   string `json:"source"`
-	Target   string `json:"target"`
-	ReadOnly bool   `json:"readonly,omitempty"`
-	// File is set when Source is not a directory.
-	File bool `json:"file,omitempty"`
-}
-
 // rootfsPlan is the list of mounts that make a container's /proc, /sys,
 // /dev, its /etc/hostname and /etc/resolv.conf (files of the scratch over
 // dir, the container's directory, with the contents given by name) and
@@ -84,17 +84,14 @@ func rootfsPlan(dir string, vols []Volume, etc map[string]string) []Mount {
 		ms = append(ms, Mount{Target: p, Mask: true, Optional: true})
 	}
 	ms = append(ms,
-		Mount{Source: "tmpfs", Target: "/dev", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k"},
+		Mount{Source: "tmpfs", Target: "/dev", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k", Dev: true},
 		Mount{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC,
 			Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
 		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
 	)
 	ms = append(ms, etcMounts(dir, vols, etc)...)
-	for _, v := range vols {
-		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
-	}
-	return ms
+	return append(ms, volumeMounts(vols)...)
 }
 
 // ErrProcSymlink is returned for an image whose /proc is a symbolic link,
@@ -103,7 +100,8 @@ var ErrProcSymlink = errors.New("image's /proc is a symbolic link")
 
 // setupRootfs performs plan under rootfs, each target resolved inside it so
 // that a symbolic link in the image cannot send a mount to the host.
-// /dev's nodes and links are made right after its tmpfs.
+// /dev's nodes and links are made right after its tmpfs (Mount.Dev), a
+// volume is seeded from the image before it covers it (Mount.Seed).
 func setupRootfs(rootfs string, plan []Mount) error {
 	if fi, err := os.Lstat(filepath.Join(rootfs, "proc")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return ErrProcSymlink
@@ -127,6 +125,11 @@ func setupRootfs(rootfs string, plan []Mount) error {
 			}
 			continue
 		}
+		if m.Seed {
+			if err := seedVolume(target, m.Source); err != nil {
+				return err
+			}
+		}
 		src := m.Source
 		if src == "" {
 			src = target
@@ -139,7 +142,12 @@ func setupRootfs(rootfs string, plan []Mount) error {
 				return err
 			}
 		}
-		if m.Target == "/dev" {
+		if m.Propagation != 0 {
+			if err := mount("", target, "", m.Propagation, ""); err != nil {
+				return err
+			}
+		}
+		if m.Dev {
 			if err := populateDev(target); err != nil {
 				return err
 			}
