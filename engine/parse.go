@@ -359,6 +359,7 @@ func ParseTmpfs(s string) (Volume, error) {
 		return Volume{}, specError{fmt.Sprintf(`invalid argument "%s" for "--tmpfs" flag: %s`, human.Visible(s), err)}
 	}
 	v.Options = merged
+	v.ReadOnly = slices.Contains(merged, "ro")
 	v.clean()
 	return v, nil
 }

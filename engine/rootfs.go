@@ -225,12 +225,25 @@ func populateDev(dev string) error {
 // path to the host. The order follows pivot_root(2), "pivot_root(".", ".")":
 // stack the old root under the new one, make it a slave so that unmounting
 // it cannot propagate to the host, detach it, and only then leave ".".
+// After the pivot, "." is still the new root to a lookup (the old root is
+// stacked on it, not entered), so the process first steps into the old
+// root by a descriptor opened before, as runc does: a recursive change
+// of "." would otherwise turn the container's own shared volumes into
+// slaves.
 func pivotInto(rootfs string) error {
+	old, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the old root: %w", err)
+	}
+	defer unix.Close(old)
 	if err := chdir(rootfs); err != nil {
 		return err
 	}
 	if err := pivotRoot(".", "."); err != nil {
 		return err
+	}
+	if err := unix.Fchdir(old); err != nil {
+		return fmt.Errorf("fchdir to the old root: %w", err)
 	}
 	if err := mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return err
