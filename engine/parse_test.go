@@ -131,7 +131,7 @@ func TestParseTmpfs(t *testing.T) {
 	}{
 		{in: "/run", want: Volume{Type: TypeTmpfs, Target: "/run", Options: defaults}},
 		{in: "/run/:size=64m,mode=1777", want: Volume{Type: TypeTmpfs, Target: "/run", Options: []string{"noexec", "nosuid", "nodev", "size=64m", "mode=1777"}}},
-		{in: "/run:exec,ro,size=1m,size=2m", want: Volume{Type: TypeTmpfs, Target: "/run", Options: []string{"nosuid", "nodev", "exec", "ro", "size=2m"}}},
+		{in: "/run:exec,ro,size=1m,size=2m", want: Volume{Type: TypeTmpfs, Target: "/run", ReadOnly: true, Options: []string{"nosuid", "nodev", "exec", "ro", "size=2m"}}},
 		{in: "/run:rshared,uid=1000,gid=1000", want: Volume{Type: TypeTmpfs, Target: "/run", Options: []string{"noexec", "nosuid", "nodev", "rshared", "uid=1000", "gid=1000"}}},
 		{in: "/", wantErr: `invalid argument "/" for "--tmpfs" flag: invalid mount config for type "tmpfs": invalid specification: destination can't be '/'`},
 		{in: "/proc/x", wantErr: "cannot be mounted because it is inside /proc"},
