@@ -81,13 +81,12 @@ func (e *Engine) CreateVolume(name string) (VolumeInfo, error) {
 		return VolumeInfo{}, err
 	}
 	defer unlock()
-	v, _, err := e.ensureVolume(name)
-	return v, err
+	return e.ensureVolume(name)
 }
 
-// ensureVolume returns the volume name, made when missing (fresh), or a
-// new anonymous volume when name is empty.
-func (e *Engine) ensureVolume(name string) (v VolumeInfo, fresh bool, err error) {
+// ensureVolume returns the volume name, made when missing, or a new
+// anonymous volume when name is empty.
+func (e *Engine) ensureVolume(name string) (VolumeInfo, error) {
 	anonymous := name == ""
 	if anonymous {
 		var raw [32]byte
@@ -95,10 +94,10 @@ func (e *Engine) ensureVolume(name string) (v VolumeInfo, fresh bool, err error)
 		name = hex.EncodeToString(raw[:])
 	}
 	if v, err := e.readVolume(name); err == nil {
-		return v, false, nil
+		return v, nil
 	}
 	dir := filepath.Join(volumesDir(e.dir), name)
-	v = VolumeInfo{CreatedAt: time.Now().UTC().Truncate(time.Second), Driver: "local", Labels: map[string]string{},
+	v := VolumeInfo{CreatedAt: time.Now().UTC().Truncate(time.Second), Driver: "local", Labels: map[string]string{},
 		Mountpoint: filepath.Join(dir, volumeData), Name: name, Scope: "local"}
 	if anonymous {
 		v.Labels[anonymousLabel] = ""
@@ -111,9 +110,9 @@ func (e *Engine) ensureVolume(name string) (v VolumeInfo, fresh bool, err error)
 		err = os.WriteFile(filepath.Join(dir, volumeMeta), b, 0o600)
 	}
 	if err != nil {
-		return VolumeInfo{}, false, errors.Join(fmt.Errorf("create volume %s: %w", name, err), os.RemoveAll(dir))
+		return VolumeInfo{}, errors.Join(fmt.Errorf("create volume %s: %w", name, err), os.RemoveAll(dir))
 	}
-	return v, true, nil
+	return v, nil
 }
 
 // readVolume reads one volume's record, without its users.
@@ -309,7 +308,7 @@ func (e *Engine) resolveVolumes(spec *Spec) (made []string, err error) {
 		if v.kind() != TypeVolume {
 			continue
 		}
-		info, _, err := e.ensureVolume(v.Name)
+		info, err := e.ensureVolume(v.Name)
 		if err != nil {
 			return made, err
 		}
