@@ -30,5 +30,6 @@
 // only, a scratch tmpfs covers it with the root's mount point and the
 // /etc files (scratch.go), so nothing is left mounted on the host. The
 // monitors share <root>/containers/monitor.log. Cgroups live under
-// minidocker/<id> in each hierarchy.
+// minidocker/<id> in each hierarchy. Volumes of the store live beside the
+// containers, as docker's: <root>/volumes/<name>/_data (volumes.go).
 package engine

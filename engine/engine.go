@@ -140,6 +140,13 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 			return State{}, fmt.Errorf("create container %q: %w by %s", spec.Name, ErrNameInUse, s.ShortID())
 		}
 	}
+	made, err := e.resolveVolumes(&spec)
+	if err == nil {
+		err = relabelVolumes(spec.Volumes)
+	}
+	if err != nil {
+		return State{}, errors.Join(err, e.dropVolumes(made))
+	}
 	dir := filepath.Join(e.dir, id)
 	st := State{
 		ID: id, Spec: spec, Status: Created, Created: time.Now().UTC(), Dir: dir,
@@ -165,14 +172,14 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	}{{dir, 0o700}, {st.Rootfs.Upper, 0o755}, {st.Rootfs.Work, 0o700}} {
 		if err := os.Mkdir(d.path, d.mode); err != nil {
 			os.RemoveAll(dir)
-			return State{}, fmt.Errorf("create container: %w", err)
+			return State{}, errors.Join(fmt.Errorf("create container: %w", err), e.dropVolumes(made))
 		}
 	}
 	// A container removed when it exits need not survive a crash (its
 	// overlay is volatile too): no fsync for it.
 	if err := writeState(dir, st, !spec.AutoRemove); err != nil {
 		os.RemoveAll(dir)
-		return State{}, err
+		return State{}, errors.Join(err, e.dropVolumes(made))
 	}
 	return st, nil
 }
@@ -215,19 +222,8 @@ func validate(spec *Spec) error {
 	if r.Pids < 0 {
 		return bad("pids limit %d: must be positive", r.Pids)
 	}
-	for i, v := range spec.Volumes {
-		if !filepath.IsAbs(v.Source) {
-			return bad(`volume source "%s" is not an absolute path`, human.Visible(v.Source))
-		}
-		if !filepath.IsAbs(v.Target) {
-			return bad(`volume target "%s" is not an absolute path`, human.Visible(v.Target))
-		}
-		fi, err := os.Stat(v.Source)
-		if err != nil {
-			return bad("volume source %s: %v", human.Visible(v.Source), unwrapPath(err))
-		}
-		spec.Volumes[i].File = !fi.IsDir()
-		spec.Volumes[i].Target = filepath.Clean(v.Target)
+	if err := checkVolumes(spec.Volumes); err != nil {
+		return err
 	}
 	return nil
 }

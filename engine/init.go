@@ -170,8 +170,9 @@ func reportStart(err error) int {
 func (c initConfig) start(wait io.Reader) error {
 	// mount_namespaces(7): the new namespace starts as a copy whose mounts
 	// still propagate to the host's; make every one private before the
-	// first mount so that nothing done here is seen outside.
-	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+	// first mount so that nothing done here is seen outside (slaves when a
+	// volume is to receive the host's mounts: see rootPropagation).
+	if err := mount("", "/", "", rootPropagation(c.Mounts), ""); err != nil {
 		return err
 	}
 	rootfs, closeFds, err := coverWithScratch(filepath.Dir(c.Rootfs.Target), c.Rootfs, c.Mounts)

@@ -519,7 +519,9 @@ func (m *monitor) finish(code int, msg string) error {
 	logErr := m.closeLog()
 	if m.st.Spec.AutoRemove && rmErr == nil && msg == "" {
 		if rmErr = removeFiles(m.st); rmErr == nil {
-			return nil // the log, and what it lost, are gone with it
+			// The log, and what it lost, are gone with it; so are its
+			// anonymous volumes, as docker's --rm removes them.
+			return removeAnonymous(filepath.Dir(m.st.Dir), m.st)
 		}
 	}
 	problems := errors.Join(rmErr, logErr)

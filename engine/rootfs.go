@@ -35,6 +35,15 @@ type Mount struct {
 	// Content, when set, is written to Source, a file of the scratch
 	// tmpfs over the container's directory, before the mounts.
 	Content string `json:"content,omitempty"`
+	// Propagation is set on Target once mounted (MS_SHARED, MS_SLAVE,
+	// MS_PRIVATE, with MS_REC or not).
+	Propagation uintptr `json:"propagation,omitempty"`
+	// Dev makes /dev's nodes and links in the tmpfs just mounted: only
+	// ever the container's own, never a directory bound from the host.
+	Dev bool `json:"dev,omitempty"`
+	// Seed copies what the image has at Target into Source, a volume's
+	// directory, when that is still empty, before the bind.
+	Seed bool `json:"seed,omitempty"`
 }
 
 // device is a node created in the container's /dev.
@@ -62,15 +71,6 @@ var (
 		"/proc/sched_debug", "/proc/scsi", "/proc/acpi", "/sys/firmware"}
 )
 
-// Volume is a host path bind-mounted into the container.
-type Volume struct {
-	Source   string `json:"source"`
-	Target   string `json:"target"`
-	ReadOnly bool   `json:"readonly,omitempty"`
-	// File is set when Source is not a directory.
-	File bool `json:"file,omitempty"`
-}
-
 // rootfsPlan is the list of mounts that make a container's /proc, /sys,
 // /dev, its /etc/hostname and /etc/resolv.conf (files of the scratch over
 // dir, the container's directory, with the contents given by name) and
@@ -87,17 +87,14 @@ func rootfsPlan(dir string, vols []Volume, etc map[string]string, ownHosts bool)
 		ms = append(ms, Mount{Target: p, Mask: true, Optional: true})
 	}
 	ms = append(ms,
-		Mount{Source: "tmpfs", Target: "/dev", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k"},
+		Mount{Source: "tmpfs", Target: "/dev", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k", Dev: true},
 		Mount{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC,
 			Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 		Mount{Source: "shm", Target: "/dev/shm", FSType: "tmpfs", Flags: nsd, Data: "mode=1777,size=65536k"},
 		Mount{Source: "mqueue", Target: "/dev/mqueue", FSType: "mqueue", Flags: nsd},
 	)
 	ms = append(ms, etcMounts(dir, vols, etc, ownHosts)...)
-	for _, v := range vols {
-		ms = append(ms, Mount{Source: v.Source, Target: v.Target, Flags: unix.MS_BIND | unix.MS_REC, ReadOnly: v.ReadOnly, File: v.File})
-	}
-	return ms
+	return append(ms, volumeMounts(vols)...)
 }
 
 // ErrProcSymlink is returned for an image whose /proc is a symbolic link,
@@ -106,7 +103,8 @@ var ErrProcSymlink = errors.New("image's /proc is a symbolic link")
 
 // setupRootfs performs plan under rootfs, each target resolved inside it so
 // that a symbolic link in the image cannot send a mount to the host.
-// /dev's nodes and links are made right after its tmpfs.
+// /dev's nodes and links are made right after its tmpfs (Mount.Dev), a
+// volume is seeded from the image before it covers it (Mount.Seed).
 func setupRootfs(rootfs string, plan []Mount) error {
 	if fi, err := os.Lstat(filepath.Join(rootfs, "proc")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return ErrProcSymlink
@@ -130,6 +128,11 @@ func setupRootfs(rootfs string, plan []Mount) error {
 			}
 			continue
 		}
+		if m.Seed {
+			if err := seedVolume(target, m.Source); err != nil {
+				return err
+			}
+		}
 		src := m.Source
 		if src == "" {
 			src = target
@@ -142,7 +145,12 @@ func setupRootfs(rootfs string, plan []Mount) error {
 				return err
 			}
 		}
-		if m.Target == "/dev" {
+		if m.Propagation != 0 {
+			if err := mount("", target, "", m.Propagation, ""); err != nil {
+				return err
+			}
+		}
+		if m.Dev {
 			if err := populateDev(target); err != nil {
 				return err
 			}
@@ -220,12 +228,25 @@ func populateDev(dev string) error {
 // path to the host. The order follows pivot_root(2), "pivot_root(".", ".")":
 // stack the old root under the new one, make it a slave so that unmounting
 // it cannot propagate to the host, detach it, and only then leave ".".
+// After the pivot, "." is still the new root to a lookup (the old root is
+// stacked on it, not entered), so the process first steps into the old
+// root by a descriptor opened before, as runc does: a recursive change
+// of "." would otherwise turn the container's own shared volumes into
+// slaves.
 func pivotInto(rootfs string) error {
+	old, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the old root: %w", err)
+	}
+	defer unix.Close(old)
 	if err := chdir(rootfs); err != nil {
 		return err
 	}
 	if err := pivotRoot(".", "."); err != nil {
 		return err
+	}
+	if err := unix.Fchdir(old); err != nil {
+		return fmt.Errorf("fchdir to the old root: %w", err)
 	}
 	if err := mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return err

@@ -16,14 +16,14 @@ import (
 // Spec is what a container is made from: the image's layer directories
 // (bottom first) and the process to run, already resolved by the caller.
 type Spec struct {
-	Name       string    `json:"name"`
-	Image      string    `json:"image"`
-	ImageID    string    `json:"image_id,omitempty"`
-	Layers     []string  `json:"layers"`
-	Process    Process   `json:"process"`
-	Hostname   string    `json:"hostname,omitempty"`
+	Name     string   `json:"name"`
+	Image    string   `json:"image"`
+	ImageID  string   `json:"image_id,omitempty"`
+	Layers   []string `json:"layers"`
+	Process  Process  `json:"process"`
+	Hostname string   `json:"hostname,omitempty"`
 	// ExtraHosts are --add-host's HOST:IP, lines of the engine's /etc/hosts.
-	ExtraHosts []string `json:"extra_hosts,omitempty"`
+	ExtraHosts []string  `json:"extra_hosts,omitempty"`
 	Volumes    []Volume  `json:"volumes,omitempty"`
 	Resources  Resources `json:"resources"`
 	OpenStdin  bool      `json:"open_stdin,omitempty"`

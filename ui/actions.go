@@ -176,12 +176,14 @@ func (m Model) open() (Model, tea.Cmd) {
 			return m, nil
 		}
 		running := false
+		var mounts []VolumeMount
 		for _, c := range m.containers {
 			if c.ID == it.ID {
-				running = c.Running
+				running, mounts = c.Running, c.Mounts
 			}
 		}
 		d = newDetail(m, kindContainer, it.ID, it.Text, running)
+		d.mounts = mounts
 		load = func() (layers.Stack, error) { return s.ContainerStack(it.ID) }
 	case mountsPanel:
 		s := m.src.Mounts

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/keys"
 	"minidocker/ui/layers"
 	"minidocker/ui/stats"
@@ -40,6 +41,8 @@ type detail struct {
 	text    text.Model // inspect, history or config
 	stats   stats.Model
 	preview *text.Model
+
+	mounts []VolumeMount // a container's, on a line over its layers
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -102,6 +105,8 @@ func (d detail) resize(w, h int) detail {
 			d.shell = &s
 		}
 		d.layers = d.layers.SetCompact(true).SetSize(w-sw, inner)
+	case "Layers":
+		d.layers = d.layers.SetCompact(false).SetSize(w, inner-d.mountsHeight())
 	default:
 		d.layers = d.layers.SetCompact(false).SetSize(w, inner)
 	}
@@ -156,6 +161,8 @@ func (d detail) view(m Model) string {
 		body = m.th.Box("preview", d.preview.View(), d.width-2, inner-2, true)
 	case !d.loaded && (d.current() == "Layers" || d.current() == "Shell"):
 		body = m.th.Box(d.current(), m.th.Subtle.Render("reading the layers…"), d.width-2, inner-2, false)
+	case d.current() == "Layers" && len(d.mounts) > 0:
+		body = mountsLine(m, d.mounts, d.width) + "\n" + d.layers.View()
 	case d.current() == "Layers":
 		body = d.layers.View()
 	case d.current() == "Shell":
@@ -182,4 +189,36 @@ func (d detail) shellNote(m Model) string {
 		return "the container is not running: " + m.keys.Start.Help().Key + " starts it"
 	}
 	return "connecting…"
+}
+
+// mountsHeight is the lines the container's mounts take over its layers.
+func (d detail) mountsHeight() int {
+	if len(d.mounts) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// mountsLine shows a container's mounts in one line: source → target and
+// mode, a volume by name, a tmpfs as "tmpfs".
+func mountsLine(m Model, ms []VolumeMount, width int) string {
+	items := make([]string, len(ms))
+	for i, v := range ms {
+		src := v.Source
+		switch v.Type {
+		case "volume":
+			src = "volume " + v.Source
+		case "tmpfs":
+			src = "tmpfs"
+		}
+		mode := "rw"
+		if v.ReadOnly {
+			mode = "ro"
+		}
+		if v.Options != "" {
+			mode += "," + v.Options
+		}
+		items[i] = human.Visible(src) + " → " + m.th.Bold.Render(human.Visible(v.Target)) + " " + m.th.Subtle.Render("("+human.Visible(mode)+")")
+	}
+	return theme.Fit(m.th.Subtle.Render("mounts ")+strings.Join(items, m.th.Subtle.Render(" · ")), width)
 }

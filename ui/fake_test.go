@@ -57,7 +57,9 @@ type fakeContainers struct {
 
 func (f *fakeContainers) Containers() ([]Container, error) {
 	return []Container{
-		{ID: "c0ffee0123456789", ShortID: "c0ffee012345", Name: "web", Image: "base:latest", Command: "/bin/sh", Status: "running", Running: true, Created: t0, Inspect: "{\n  \"id\": \"c0ffee0123456789\"\n}"},
+		{ID: "c0ffee0123456789", ShortID: "c0ffee012345", Name: "web", Image: "base:latest", Command: "/bin/sh", Status: "running", Running: true, Created: t0, Inspect: "{\n  \"id\": \"c0ffee0123456789\"\n}",
+			Mounts: []VolumeMount{{Type: "volume", Source: "webdata", Target: "/var/www"}, {Type: "bind", Source: "/srv/conf", Target: "/etc/app", ReadOnly: true, Options: "z,rslave"},
+				{Type: "tmpfs", Target: "/run", Options: "noexec,nosuid,nodev,size=64m"}}},
 		{ID: "dead00beef001122", ShortID: "dead00beef00", Name: "old", Image: "base:latest", Command: "/bin/true", Status: "exited", Created: t0},
 	}, nil
 }

@@ -48,6 +48,18 @@ type Container struct {
 	Created           time.Time
 	// Inspect is the container's state as indented JSON.
 	Inspect string
+	// Mounts are its volumes, binds and tmpfs mounts, shown beside its
+	// layers.
+	Mounts []VolumeMount
+}
+
+// VolumeMount is one mount of a container besides its layers: a host path
+// (bind), a volume of the store by name (volume) or a tmpfs.
+type VolumeMount struct {
+	Type, Source, Target string
+	ReadOnly             bool
+	// Options are the rest of its mode: z, rslave, nocopy, a tmpfs's size.
+	Options string
 }
 
 // Mount is an overlay mount found on the host.
@@ -70,7 +82,7 @@ type RunSpec struct {
 	Image   string
 	Name    string
 	Command []string
-	Volumes []string // HOST:CTR[:ro]
+	Volumes []string // as docker's -v
 	Memory  string   // as docker's --memory
 	CPUs    float64
 	Pids    int64

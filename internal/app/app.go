@@ -90,7 +90,7 @@ func (a *App) Tidy(e *engine.Engine) error {
 	for _, st := range all {
 		ids[st.ID] = true
 		if st.Spec.AutoRemove && st.Status == engine.Exited {
-			if _, err := a.Remove(e, st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			if _, err := a.RemoveWithVolumes(e, st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
 				errs = append(errs, err)
 			}
 		}
@@ -105,9 +105,24 @@ func (a *App) Tidy(e *engine.Engine) error {
 
 // Remove removes a container and lets go of its image.
 func (a *App) Remove(e *engine.Engine, ref string, force bool) (engine.State, error) {
+	return a.remove(e, ref, force, false)
+}
+
+// RemoveWithVolumes is Remove that also removes the container's anonymous
+// volumes, as docker's rm -v and --rm do.
+func (a *App) RemoveWithVolumes(e *engine.Engine, ref string, force bool) (engine.State, error) {
+	return a.remove(e, ref, force, true)
+}
+
+func (a *App) remove(e *engine.Engine, ref string, force, volumes bool) (engine.State, error) {
 	st, err := e.Remove(ref, force)
 	if err != nil {
 		return st, err
+	}
+	if volumes {
+		if err := e.RemoveAnonymousVolumes(st); err != nil {
+			return st, err
+		}
 	}
 	s, err := a.Images()
 	if err != nil {

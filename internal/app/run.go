@@ -16,7 +16,8 @@ import (
 type Options struct {
 	Name, Workdir, Hostname, User string
 	Interactive, Tty, AutoRemove  bool
-	Volumes, Env                  []string // -v HOST:CTR[:ro], -e K=V or K
+	Volumes, Env                  []string // -v SOURCE:TARGET[:MODE] or TARGET, -e K=V or K
+	Mounts, Tmpfs                 []string // --mount type=…,…, --tmpfs PATH[:OPTIONS]
 	AddHosts                      []string // --add-host HOST:IP
 	Memory                        string   // docker's units: 256m, 1g
 	CPUs                          float64
@@ -82,12 +83,8 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		return engine.Spec{}, err
 	}
 	s.Process.Env = append(append([]string{}, cfg.Env...), env...)
-	for _, v := range o.Volumes {
-		vol, err := engine.ParseVolume(v)
-		if err != nil {
-			return engine.Spec{}, Invalid(err)
-		}
-		s.Volumes = append(s.Volumes, vol)
+	if s.Volumes, err = Volumes(o); err != nil {
+		return engine.Spec{}, err
 	}
 	for _, h := range o.AddHosts {
 		if _, err := engine.ParseHost(h); err != nil {
@@ -105,6 +102,37 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		return engine.Spec{}, Invalid(errors.New("--cpus and --pids-limit must not be negative"))
 	}
 	return s, nil
+}
+
+// Volumes reads the -v, --mount and --tmpfs flags of o, in that order.
+func Volumes(o Options) ([]engine.Volume, error) {
+	var vols []engine.Volume
+	for _, f := range []struct {
+		specs []string
+		parse func(string) (engine.Volume, error)
+	}{{o.Volumes, engine.ParseVolume}, {o.Mounts, engine.ParseMount}, {o.Tmpfs, engine.ParseTmpfs}} {
+		for _, spec := range f.specs {
+			v, err := f.parse(spec)
+			if err != nil {
+				return nil, Invalid(err)
+			}
+			vols = append(vols, v)
+		}
+	}
+	return vols, nil
+}
+
+// Notices are what a spec's volumes ask for that this host cannot do,
+// once each: z and Z where SELinux is off.
+func Notices(spec engine.Spec) []string {
+	var notes []string
+	for _, v := range spec.Volumes {
+		if v.Label != "" && !engine.SELinuxEnabled() {
+			notes = append(notes, "SELinux is not enabled on this host: the volume label options z and Z are ignored")
+			break
+		}
+	}
+	return notes
 }
 
 // Environment reads -e flags as docker does: K=V, or K alone for the value
@@ -154,9 +182,10 @@ func (a *App) Create(e *engine.Engine, r Resolved, spec engine.Spec, mon *engine
 	return st, nil
 }
 
-// discard removes a container that never ran.
+// discard removes a container that never ran, with the volumes made for
+// it.
 func (a *App) discard(e *engine.Engine, id string) error {
-	_, err := a.Remove(e, id, true)
+	_, err := a.RemoveWithVolumes(e, id, true)
 	return err
 }
 
@@ -190,7 +219,11 @@ func (a *App) StartFailed(e *engine.Engine, st engine.State, err error) error {
 // why.
 func (a *App) Finish(e *engine.Engine, st engine.State) error {
 	if _, err := os.Stat(st.Dir); err == nil {
-		if _, err := e.Remove(st.ID, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		_, err := e.Remove(st.ID, false)
+		if err == nil {
+			err = e.RemoveAnonymousVolumes(st)
+		}
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
 			return err
 		}
 	}

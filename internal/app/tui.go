@@ -145,6 +145,7 @@ func (u *uiContainers) Containers() ([]ui.Container, error) {
 		if b, err := json.MarshalIndent(st, "", "  "); err == nil {
 			c.Inspect = string(b)
 		}
+		c.Mounts = uiVolumeMounts(st.Spec.Volumes)
 		out = append(out, c)
 	}
 	return out, nil
@@ -332,4 +333,24 @@ func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node,
 	lower := slices.Clone(m.Lower) // top first → bottom first
 	slices.Reverse(lower)
 	return layers.WatchUpper(ctx, m.Upper, lower)
+}
+
+// uiVolumeMounts are a container's volumes as the UI lists them: a store
+// volume by its name, a bind by its host path.
+func uiVolumeMounts(vols []engine.Volume) []ui.VolumeMount {
+	var out []ui.VolumeMount
+	for _, v := range vols {
+		m := ui.VolumeMount{Type: v.Type, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		switch v.Type {
+		case "", engine.TypeBind:
+			m.Type = engine.TypeBind
+		case engine.TypeVolume:
+			m.Source = v.Name
+		}
+		v.ReadOnly = false // shown on its own
+		v.Options = slices.DeleteFunc(slices.Clone(v.Options), func(o string) bool { return o == "ro" || o == "rw" })
+		m.Options = v.Mode()
+		out = append(out, m)
+	}
+	return out
 }

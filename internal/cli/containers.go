@@ -69,6 +69,7 @@ func createCmd(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			notify(cmd, spec)
 			st, err := a.Create(e, r, spec, nil)
 			if err != nil {
 				return err
@@ -92,7 +93,9 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	}
 	f.BoolVar(&o.AutoRemove, "rm", false, "remove the container when it exits")
 	f.StringVar(&o.Name, "name", "", "name the container")
-	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
+	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a host path or a volume: SOURCE:TARGET[:ro,z,rslave,nocopy…], or TARGET for an anonymous volume")
+	f.StringArrayVar(&o.Mounts, "mount", nil, "attach a mount: type=bind|volume|tmpfs,source=…,target=…[,readonly][,bind-propagation=…][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…]")
+	f.StringArrayVar(&o.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS], e.g. /run:size=64m,mode=1777")
 	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable K=V")
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
@@ -102,6 +105,14 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.Float64Var(&o.CPUs, "cpus", 0, "number of CPUs")
 	f.Int64Var(&o.Pids, "pids-limit", 0, "tune container pids limit")
 	f.Bool("help", false, "help for "+c.Name()) // -h is --hostname, as in docker
+}
+
+// notify prints, once each, what the spec asks for that this host cannot
+// do (z and Z without SELinux).
+func notify(cmd *cobra.Command, spec engine.Spec) {
+	for _, n := range app.Notices(spec) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "minidocker: notice: %s\n", n)
+	}
 }
 
 func run(cmd *cobra.Command, a *app.App, o runFlags, ref string, args []string) error {
@@ -137,6 +148,7 @@ func run(cmd *cobra.Command, a *app.App, o runFlags, ref string, args []string) 
 	if err != nil {
 		return err
 	}
+	notify(cmd, spec)
 	if f, ok := cmd.InOrStdin().(*os.File); ok && o.Tty && isTerminal(f) {
 		spec.Process.ConsoleSize, _ = terminalSize(int(f.Fd()))
 	}
@@ -273,16 +285,21 @@ func parseSignal(s string) (unix.Signal, error) {
 }
 
 func rmCmd(a *app.App) *cobra.Command {
-	var force bool
+	var force, volumes bool
 	c := &cobra.Command{
-		Use: "rm [-f] CONTAINER...", Short: "Remove containers", Args: minArgs(1, "a container"),
+		Use: "rm [-f] [-v] CONTAINER...", Short: "Remove containers", Args: minArgs(1, "a container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return eachContainer(a, cmd, args, func(e *engine.Engine, ref string) error {
-				_, err := a.Remove(e, ref, force)
+				remove := a.Remove
+				if volumes {
+					remove = a.RemoveWithVolumes
+				}
+				_, err := remove(e, ref, force)
 				return err
 			})
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
+	c.Flags().BoolVarP(&volumes, "volumes", "v", false, "remove the anonymous volumes of the container")
 	return c
 }

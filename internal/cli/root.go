@@ -1,6 +1,6 @@
 // Package cli is minidocker's command line: docker's verbs and flags, parsed
 // with cobra, each group of verbs in a file of its own (images.go,
-// containers.go, session.go, ps.go, layers.go, ui.go; term.go is the
+// containers.go, session.go, ps.go, layers.go, volumes.go, ui.go; term.go is the
 // client's terminal). It parses, calls the application layer
 // (internal/app) and prints: tables, JSON and docker's exit codes. It
 // decides nothing about containers or layers.
@@ -125,6 +125,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 	root.AddCommand(layerCommands(a)...)
 	root.AddCommand(uiCmd(a))
 	root.AddCommand(containerCommands(a)...)
+	root.AddCommand(volumeCommands(a)...)
 	// With no command on a terminal, minidocker opens its terminal UI.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
