@@ -62,8 +62,9 @@ func joinEarly(hierarchies string, pid int) *earlyCgroup {
 
 // adoptEarly is joinEarly done by the init itself, started by the
 // constructor of spawn_cgo.go; its outcome comes on join: a zero byte, or
-// an errno.
-func adoptEarly(hierarchies string, join *os.File) *earlyCgroup {
+// an errno. The init joins the v1 hierarchies only: a hybrid host's
+// cgroup2 (for the device program) is joined here, after them.
+func adoptEarly(hierarchies string, join *os.File, pid int) *earlyCgroup {
 	var h Hierarchies
 	if json.Unmarshal([]byte(hierarchies), &h) != nil || len(h.V1) == 0 {
 		join.Close()
@@ -80,6 +81,12 @@ func adoptEarly(hierarchies string, join *os.File) *earlyCgroup {
 		if err != nil {
 			err = fmt.Errorf("join early cgroup %v: %w", e.cg.Dirs, err)
 		}
+		if err == nil && e.cg.BPF != "" {
+			err = e.cg.mkdir(e.cg.BPF)
+			if err == nil {
+				err = writeCgroupFile(filepath.Join(e.cg.BPF, "cgroup.procs"), strconv.Itoa(pid))
+			}
+		}
 		e.done <- err
 	}()
 	return e
@@ -88,14 +95,18 @@ func adoptEarly(hierarchies string, join *os.File) *earlyCgroup {
 // earlyDirs are the directories, colon-separated, that the constructor of
 // spawn_cgo.go makes a monitor's early cgroup in: the minidocker directory
 // of each v1 hierarchy. On cgroup v2 it makes none (the controllers must be
-// enabled first), and joinEarly does it.
+// enabled first), and joinEarly does it; nor in a hybrid host's cgroup2,
+// which has no "tasks" file to move one thread with (adoptEarly does it).
 func earlyDirs(h Hierarchies) string {
 	if h.Unified != "" || len(h.V1) == 0 {
 		return ""
 	}
 	var dirs []string
-	for _, d := range h.Cgroup("x").Dirs {
-		dirs = append(dirs, filepath.Dir(d))
+	c := h.Cgroup("x")
+	for _, d := range c.Dirs {
+		if d != c.BPF {
+			dirs = append(dirs, filepath.Dir(d))
+		}
 	}
 	return strings.Join(dirs, ":")
 }
@@ -132,8 +143,10 @@ func (e *earlyCgroup) discard() {
 // claiming them (their inits die with the monitor's socket).
 func sweepPending(h Hierarchies) {
 	var roots []string
-	if h.Unified != "" {
-		roots = append(roots, h.Unified)
+	for _, r := range []string{h.Unified, h.Hybrid} {
+		if r != "" {
+			roots = append(roots, r)
+		}
 	}
 	for _, mp := range h.V1 {
 		roots = append(roots, mp)

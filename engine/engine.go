@@ -149,7 +149,7 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	if m != nil {
 		st.MonitorPid, st.MonitorStart = m.pid, m.start
 	}
-	st.Settings = st.Cgroup.Settings(spec.Resources)
+	st.Settings = append(st.Cgroup.Settings(spec.Resources), st.Cgroup.deviceSettings(deviceRules(spec))...)
 	etc, err := etcContents(spec.Hostname, e.resolv)
 	if err != nil {
 		return State{}, fmt.Errorf("create container: %w", err)
@@ -229,7 +229,7 @@ func validate(spec *Spec) error {
 		spec.Volumes[i].File = !fi.IsDir()
 		spec.Volumes[i].Target = filepath.Clean(v.Target)
 	}
-	return nil
+	return resolveDevices(spec)
 }
 
 // processEnv is env with what docker adds when missing: PATH, HOSTNAME

@@ -68,6 +68,8 @@ type initConfig struct {
 	Mounts   []Mount `json:"mounts"`
 	Process  Process `json:"process"`
 	Hostname string  `json:"hostname"`
+	// Devices are the --device nodes to make.
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // Process is the program a container or an exec runs.
@@ -181,6 +183,9 @@ func (c initConfig) start(wait io.Reader) error {
 		return err
 	}
 	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {
+		return err
+	}
+	if err := makeDevices(c.Rootfs.Target, c.Devices); err != nil {
 		return err
 	}
 	Trace("init: rootfs mounted")

@@ -20,6 +20,7 @@ type Options struct {
 	Memory                        string   // docker's units: 256m, 1g
 	CPUs                          float64
 	Pids                          int64
+	Devices                       []string // --device HOST[:CTR][:rwm]
 }
 
 // Resolved is an image found in the store with its layer directories,
@@ -87,6 +88,13 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 			return engine.Spec{}, Invalid(err)
 		}
 		s.Volumes = append(s.Volumes, vol)
+	}
+	for _, d := range o.Devices {
+		dev, err := engine.ParseDevice(d)
+		if err != nil {
+			return engine.Spec{}, Invalid(err)
+		}
+		s.Devices = append(s.Devices, dev)
 	}
 	if o.Memory != "" {
 		m, err := human.ParseRAM(o.Memory)

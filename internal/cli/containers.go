@@ -91,6 +91,7 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.BoolVar(&o.AutoRemove, "rm", false, "remove the container when it exits")
 	f.StringVar(&o.Name, "name", "", "name the container")
 	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a volume HOST:CONTAINER[:ro]")
+	f.StringArrayVar(&o.Devices, "device", nil, "add a host device HOST[:CONTAINER][:PERMISSIONS], permissions of rwm")
 	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable K=V")
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
