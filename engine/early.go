@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 // execve the command.
 type earlyCgroup struct {
 	cg      Cgroup
+	pid     int // the init
 	done    chan error
 	joined  error
 	settled bool // done has been read into joined
@@ -49,7 +51,7 @@ func joinEarly(hierarchies string, pid int) *earlyCgroup {
 	if json.Unmarshal([]byte(hierarchies), &h) != nil || (h.Unified == "" && len(h.V1) == 0) {
 		return nil
 	}
-	e := &earlyCgroup{cg: h.Cgroup(fmt.Sprintf("pending-%d", os.Getpid())), done: make(chan error, 1)}
+	e := &earlyCgroup{cg: earlyCgroupOf(h), pid: pid, done: make(chan error, 1)}
 	go func() {
 		err := e.cg.Create(nil)
 		if err == nil {
@@ -62,15 +64,14 @@ func joinEarly(hierarchies string, pid int) *earlyCgroup {
 
 // adoptEarly is joinEarly done by the init itself, started by the
 // constructor of spawn_cgo.go; its outcome comes on join: a zero byte, or
-// an errno. The init joins the v1 hierarchies only: a hybrid host's
-// cgroup2 (for the device program) is joined here, after them.
+// an errno.
 func adoptEarly(hierarchies string, join *os.File, pid int) *earlyCgroup {
 	var h Hierarchies
 	if json.Unmarshal([]byte(hierarchies), &h) != nil || len(h.V1) == 0 {
 		join.Close()
 		return nil
 	}
-	e := &earlyCgroup{cg: h.Cgroup(fmt.Sprintf("pending-%d", os.Getpid())), done: make(chan error, 1)}
+	e := &earlyCgroup{cg: earlyCgroupOf(h), pid: pid, done: make(chan error, 1)}
 	go func() {
 		defer join.Close()
 		var b [1]byte
@@ -80,12 +81,6 @@ func adoptEarly(hierarchies string, join *os.File, pid int) *earlyCgroup {
 		}
 		if err != nil {
 			err = fmt.Errorf("join early cgroup %v: %w", e.cg.Dirs, err)
-		}
-		if err == nil && e.cg.BPF != "" {
-			err = e.cg.mkdir(e.cg.BPF)
-			if err == nil {
-				err = writeCgroupFile(filepath.Join(e.cg.BPF, "cgroup.procs"), strconv.Itoa(pid))
-			}
 		}
 		e.done <- err
 	}()
@@ -111,6 +106,19 @@ func earlyDirs(h Hierarchies) string {
 	return strings.Join(dirs, ":")
 }
 
+// earlyCgroupOf is the early cgroup of this monitor in h. A hybrid host's
+// cgroup2, there for the device program, is left out: cgroup2 cannot
+// rename a cgroup, so the init joins the container's own there when it is
+// claimed.
+func earlyCgroupOf(h Hierarchies) Cgroup {
+	c := h.Cgroup(fmt.Sprintf("pending-%d", os.Getpid()))
+	if c.BPF != "" && !c.Unified {
+		c.Dirs = slices.DeleteFunc(c.Dirs, func(d string) bool { return d == c.BPF })
+		c.BPF = ""
+	}
+	return c
+}
+
 // claim turns the early cgroup into to, with settings.
 func (e *earlyCgroup) claim(to Cgroup, settings []Setting) error {
 	if e == nil {
@@ -119,10 +127,24 @@ func (e *earlyCgroup) claim(to Cgroup, settings []Setting) error {
 	if err := e.wait(); err != nil {
 		return err // discard removes what was made
 	}
-	if err := e.cg.Rename(to); err != nil {
+	renamed := to
+	hybrid := to.BPF != "" && !to.Unified
+	if hybrid {
+		renamed.Dirs = slices.DeleteFunc(slices.Clone(to.Dirs), func(d string) bool { return d == to.BPF })
+	}
+	if err := e.cg.Rename(renamed); err != nil {
 		return errors.Join(err, to.Remove())
 	}
 	e.claimed = true
+	if hybrid {
+		err := to.mkdir(to.BPF)
+		if err == nil {
+			err = writeCgroupFile(filepath.Join(to.BPF, "cgroup.procs"), strconv.Itoa(e.pid))
+		}
+		if err != nil {
+			return errors.Join(err, to.Remove())
+		}
+	}
 	if err := to.Apply(settings); err != nil {
 		return errors.Join(err, to.Remove())
 	}
