@@ -235,11 +235,22 @@ func (c Cgroup) Create(settings []Setting) error {
 	return nil
 }
 
-// Apply writes settings.
+// Apply writes settings. Settings of one file in a row (the device
+// rules of v1's devices.allow) are written through one open file: the
+// kernel takes each write(2) of a cgroup file as one value.
 func (c Cgroup) Apply(settings []Setting) error {
+	var f *os.File
+	defer func() { f.Close() }()
 	for _, s := range settings {
-		if err := writeCgroupFile(s.File, s.Value); err != nil {
-			return err
+		if f == nil || f.Name() != s.File {
+			f.Close()
+			var err error
+			if f, err = os.OpenFile(s.File, os.O_WRONLY, 0); err != nil {
+				return fmt.Errorf("write %q to %s: %w", s.Value, s.File, unwrapPath(err))
+			}
+		}
+		if _, err := f.WriteString(s.Value); err != nil {
+			return fmt.Errorf("write %q to %s: %w", s.Value, s.File, unwrapPath(err))
 		}
 	}
 	return nil

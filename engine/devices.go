@@ -214,11 +214,16 @@ func makeDevices(rootfs string, devs []Device) error {
 	return nil
 }
 
-// bindConsole makes the container's terminal its /dev/console too, as
-// docker does when it allocates one: a bind mount of the pty's peer on an
-// empty file of the /dev tmpfs.
-func bindConsole(peer string) error {
+// bindConsole makes the container's terminal, the init's stdin by now,
+// its /dev/console too, as docker does when it allocates one: a bind
+// mount of the pty's peer on an empty file of the /dev tmpfs. Not for an
+// exec's terminal: the container has its console already, or none.
+func bindConsole() error {
 	const console = "/dev/console"
+	peer, err := os.Readlink("/proc/self/fd/0")
+	if err != nil {
+		return fmt.Errorf("the container's terminal: %w", err)
+	}
 	f, err := os.OpenFile(console, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", console, err)

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +58,7 @@ open ptmx
 // devices: "v1" with the devices controller, "bpf" with a program in a
 // cgroup2 (pure v2's, or a hybrid host's empty one, the engine being
 // shown a mount table without the v1 devices hierarchy).
-func devicePaths(t *testing.T) map[string]func(root string) Options {
+func devicePaths(t testing.TB) map[string]func(root string) Options {
 	t.Helper()
 	testutil.RequireRoot(t)
 	b, err := os.ReadFile("/proc/self/mountinfo")
@@ -92,7 +94,7 @@ func devicePaths(t *testing.T) map[string]func(root string) Options {
 }
 
 // openPath opens an engine on f with the options of a device path.
-func (f fixture) openPath(t *testing.T, opts func(string) Options) *Engine {
+func (f fixture) openPath(t testing.TB, opts func(string) Options) *Engine {
 	t.Helper()
 	testutil.CheckMounts(t)
 	e, err := Open(opts(f.root))
@@ -332,5 +334,93 @@ func TestConsole(t *testing.T) {
 	r = f.run(t, e, sh(script), "")
 	if r.out != "none\n" {
 		t.Errorf("without a tty: %q, want none", r.out)
+	}
+}
+
+// BenchmarkRunTrueDevicePaths is BenchmarkRunTrue on each device path:
+// v1's devices.allow writes, or the program loaded and attached.
+func BenchmarkRunTrueDevicePaths(b *testing.B) {
+	for name, opts := range devicePaths(b) {
+		b.Run(name, func(b *testing.B) {
+			f := newFixture(b)
+			e := f.openPath(b, opts)
+			spec := Spec{Layers: f.layers, Resources: Resources{Memory: 64 << 20, Pids: 100}, Process: Process{Args: []string{"/bin/true"}}}
+			for b.Loop() {
+				st, err := e.Create(spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sess, err := e.Start(st.ID, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if code, err := sess.Wait(io.Discard, io.Discard); err != nil || code != 0 {
+					b.Fatalf("exit %d, %v", code, err)
+				}
+				sess.Close()
+				if _, err := e.Remove(st.ID, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDeviceCgroup is the device cgroup's own cost in a start, on
+// each path: v1's settings written to a fresh cgroup, or the program
+// built, loaded and attached to one (the cgroup's mkdir and rmdir not
+// counted).
+func BenchmarkDeviceCgroup(b *testing.B) {
+	for name, opts := range devicePaths(b) {
+		b.Run(name, func(b *testing.B) {
+			e, err := Open(opts(b.TempDir()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			spec := Spec{Process: Process{Args: []string{"true"}}}
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				c := e.Cgroups().Cgroup(fmt.Sprintf("bench-%d", i))
+				if err := c.Create(nil); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if name == "v1" {
+					err = c.Apply(c.deviceSettings(deviceRules(spec)))
+				} else {
+					var p *devicePolicy
+					if p, err = loadDevicePolicy(c, spec); err == nil {
+						err = p.attach(c.BPF)
+					}
+				}
+				b.StopTimer()
+				if err = errors.Join(err, c.Remove()); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// TestExecTtyMakesNoConsole: an exec's terminal is not the container's
+// console.
+func TestExecTtyMakesNoConsole(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	st, err := e.Create(Spec{Layers: f.layers, Process: Process{Args: []string{"sleep", "1000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Remove(st.ID, true) })
+	if _, err := e.Start(st.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	if _, err := e.Exec(st.ID, Process{Args: []string{"sh", "-c", "test -e /dev/console && echo console || echo none"}, Tty: true}, Stdio{Stdout: &out, Stderr: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "none\r\n" {
+		t.Errorf("exec -t: %q, want none", out.String())
 	}
 }

@@ -91,7 +91,7 @@ func adoptEarly(hierarchies string, join *os.File, pid int) *earlyCgroup {
 // spawn_cgo.go makes a monitor's early cgroup in: the minidocker directory
 // of each v1 hierarchy. On cgroup v2 it makes none (the controllers must be
 // enabled first), and joinEarly does it; nor in a hybrid host's cgroup2,
-// which has no "tasks" file to move one thread with (adoptEarly does it).
+// which has no "tasks" file to move one thread with (claim joins it).
 func earlyDirs(h Hierarchies) string {
 	if h.Unified != "" || len(h.V1) == 0 {
 		return ""

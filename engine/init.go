@@ -206,6 +206,9 @@ func (c initConfig) start(wait io.Reader) error {
 		if err := ptyInside(configFd, c.Process.ConsoleSize, u.Uid); err != nil {
 			return err
 		}
+		if err := bindConsole(); err != nil {
+			return err
+		}
 	}
 	if err := awaitGo(wait); err != nil {
 		return err

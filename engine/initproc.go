@@ -183,9 +183,6 @@ func ptyInside(fd int, size Winsize, uid int) error {
 	if err := unix.Fchown(slave, uid, -1); err != nil {
 		return fmt.Errorf("chown %s to %d: %w", name, uid, err)
 	}
-	if err := bindConsole(name); err != nil {
-		return err
-	}
 	// The master goes first: were it closed here after the slave became
 	// the controlling terminal, the hangup would kill this process before
 	// it could report why.

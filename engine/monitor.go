@@ -263,6 +263,9 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if devs != nil {
+		Trace("monitor: device program loaded")
+	}
 	defer devs.close()
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
