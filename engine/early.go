@@ -31,6 +31,8 @@ type earlyCgroup struct {
 	joined  error
 	settled bool // done has been read into joined
 	claimed bool // renamed: no longer ours to remove
+	// devices is set once v1's device rules are on the cgroup.
+	devices bool
 }
 
 // wait returns the outcome of the join, once it is known.
@@ -119,7 +121,27 @@ func earlyCgroupOf(h Hierarchies) Cgroup {
 	return c
 }
 
-// claim turns the early cgroup into to, with settings.
+// restrictDevices puts rules on the early cgroup's v1 devices
+// controller, before the init is told its container. v1 sets a list by a
+// deny of all and then an allow a rule: written while the init mounts,
+// the init could be refused the nodes it makes in between.
+func (e *earlyCgroup) restrictDevices(rules []deviceRule) error {
+	if e == nil {
+		return nil
+	}
+	s := e.cg.deviceSettings(rules)
+	if s == nil || e.wait() != nil {
+		return nil // a failed join fails the claim: the container's own cgroup gets them
+	}
+	if err := e.cg.Apply(s); err != nil {
+		return err
+	}
+	e.devices = true
+	return nil
+}
+
+// claim turns the early cgroup into to, with settings (less those of v1's
+// devices controller when restrictDevices wrote them).
 func (e *earlyCgroup) claim(to Cgroup, settings []Setting) error {
 	if e == nil {
 		return errNoEarlyCgroup
@@ -144,6 +166,9 @@ func (e *earlyCgroup) claim(to Cgroup, settings []Setting) error {
 		if err != nil {
 			return errors.Join(err, to.Remove())
 		}
+	}
+	if d, ok := to.v1Dir("devices"); ok && e.devices {
+		settings = slices.DeleteFunc(slices.Clone(settings), func(s Setting) bool { return filepath.Dir(s.File) == d })
 	}
 	if err := to.Apply(settings); err != nil {
 		return errors.Join(err, to.Remove())
