@@ -249,9 +249,11 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(err)
 	}
+	Trace("monitor: stdio sent")
 	if err := m.early.restrictDevices(deviceRules(st.Spec)); err != nil {
 		return fail(err)
 	}
+	Trace("monitor: device rules set")
 	err = json.NewEncoder(p.conn).Encode(initConfig{
 		Rootfs: st.Rootfs, Mounts: st.Mounts, Process: st.Spec.Process, Hostname: st.Spec.Hostname,
 		Devices: st.Spec.Devices,
