@@ -175,6 +175,9 @@ func deviceRules(spec Spec) []deviceRule {
 	}
 	rules := append([]deviceRule{}, defaultDeviceRules...)
 	for _, d := range spec.Devices {
+		if d.Type == "" {
+			continue // never resolved (validate does it): makeDevices makes no node of it
+		}
 		rules = append(rules, deviceRule{d.Type[0], int64(d.Major), int64(d.Minor), d.Permissions})
 	}
 	return rules
@@ -189,6 +192,9 @@ func makeDevices(rootfs string, devs []Device) error {
 	old := unix.Umask(0)
 	defer unix.Umask(old)
 	for _, d := range devs {
+		if d.Type == "" {
+			continue // never resolved, as deviceRules skips it
+		}
 		p, err := securejoin.SecureJoin(rootfs, d.Path)
 		if err != nil {
 			return fmt.Errorf("resolve %s in rootfs: %w", d.Path, err)
