@@ -25,6 +25,10 @@ type Hierarchies struct {
 	Unified string `json:"unified,omitempty"`
 	// V1 maps a v1 controller to its mount point.
 	V1 map[string]string `json:"v1,omitempty"`
+	// Hybrid is the cgroup2 mount beside the v1 controllers, set only
+	// when there is no v1 devices hierarchy: a container then gets a
+	// cgroup there too, for its device program, as on cgroup v2.
+	Hybrid string `json:"hybrid,omitempty"`
 	// Parent is the directory in each that holds the containers'
 	// cgroups; empty means "minidocker".
 	Parent string `json:"parent,omitempty"`
@@ -39,7 +43,7 @@ func (h Hierarchies) parent() string {
 }
 
 // v1Controllers are the v1 hierarchies a container gets a cgroup in.
-var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids"}
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "devices"}
 
 // ErrNoCgroups is a host with neither cgroup v2 controllers nor v1 memory,
 // cpu and pids hierarchies under the cgroup root.
@@ -47,7 +51,9 @@ var ErrNoCgroups = errors.New("no usable cgroup hierarchy")
 
 // DetectCgroups reads a mountinfo table for the cgroup file systems under
 // root (normally /sys/fs/cgroup). v1 controllers win when present: on a
-// hybrid host the cgroup2 beside them has no controllers to give.
+// hybrid host the cgroup2 beside them has no controllers to give, but it
+// takes device programs, which filter devices when v1's devices
+// controller is not there.
 func DetectCgroups(mountinfo, root string) (Hierarchies, error) {
 	h := Hierarchies{V1: map[string]string{}}
 	var unified string
@@ -76,6 +82,9 @@ func DetectCgroups(mountinfo, root string) (Hierarchies, error) {
 		}
 	}
 	if h.V1["memory"] != "" && h.V1["cpu"] != "" && h.V1["pids"] != "" {
+		if h.V1["devices"] == "" {
+			h.Hybrid = unified
+		}
 		return h, nil
 	}
 	if unified == root {
@@ -96,6 +105,11 @@ func unescapeMountinfo(s string) string {
 type Cgroup struct {
 	Dirs    []string `json:"dirs"`
 	Unified bool     `json:"unified,omitempty"`
+	// BPF is the directory, one of Dirs, of a cgroup2 hierarchy that
+	// the container's device program is attached to: on cgroup v2, or
+	// in a hybrid host's cgroup2 when it has no v1 devices controller.
+	// Empty when v1's devices controller filters devices.
+	BPF string `json:"bpf,omitempty"`
 }
 
 // Setting is one cgroup file and the value written to it.
@@ -110,7 +124,8 @@ const cfsPeriod = 100000
 // Cgroup names the cgroup of container id in h.
 func (h Hierarchies) Cgroup(id string) Cgroup {
 	if h.Unified != "" {
-		return Cgroup{Dirs: []string{filepath.Join(h.Unified, h.parent(), id)}, Unified: true}
+		d := filepath.Join(h.Unified, h.parent(), id)
+		return Cgroup{Dirs: []string{d}, Unified: true, BPF: d}
 	}
 	var c Cgroup
 	for _, ctl := range v1Controllers {
@@ -121,7 +136,24 @@ func (h Hierarchies) Cgroup(id string) Cgroup {
 			}
 		}
 	}
+	if h.Hybrid != "" {
+		c.BPF = filepath.Join(h.Hybrid, h.parent(), id)
+		c.Dirs = append(c.Dirs, c.BPF)
+	}
 	return c
+}
+
+// v1Dir is the directory of c in the v1 hierarchy of controller, if any.
+func (c Cgroup) v1Dir(controller string) (string, bool) {
+	if c.Unified {
+		return "", false
+	}
+	for _, d := range c.Dirs {
+		if slices.Contains(strings.Split(filepath.Base(filepath.Dir(filepath.Dir(d))), ","), controller) {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // dirFor is the directory whose files start with the controller's name.
@@ -129,12 +161,27 @@ func (c Cgroup) dirFor(controller string) string {
 	if c.Unified || len(c.Dirs) == 1 {
 		return c.Dirs[0]
 	}
-	for _, d := range c.Dirs {
-		if slices.Contains(strings.Split(filepath.Base(filepath.Dir(filepath.Dir(d))), ","), controller) {
-			return d
-		}
+	if d, ok := c.v1Dir(controller); ok {
+		return d
 	}
 	return c.Dirs[0]
+}
+
+// deviceSettings are the (file, value) pairs of rules on cgroup v1's
+// devices controller: deny all, then allow each rule. None when the
+// container's devices are filtered by a program (BPF), or for a
+// privileged container (no rules), whose cgroup keeps its parent's
+// "a *:* rwm".
+func (c Cgroup) deviceSettings(rules []deviceRule) []Setting {
+	d, ok := c.v1Dir("devices")
+	if !ok || c.BPF != "" || rules == nil {
+		return nil
+	}
+	s := []Setting{{filepath.Join(d, "devices.deny"), "a"}}
+	for _, r := range rules {
+		s = append(s, Setting{filepath.Join(d, "devices.allow"), r.String()})
+	}
+	return s
 }
 
 // Settings are the (file, value) pairs that put r on c.
@@ -188,11 +235,22 @@ func (c Cgroup) Create(settings []Setting) error {
 	return nil
 }
 
-// Apply writes settings.
+// Apply writes settings. Settings of one file in a row (the device
+// rules of v1's devices.allow) are written through one open file: the
+// kernel takes each write(2) of a cgroup file as one value.
 func (c Cgroup) Apply(settings []Setting) error {
+	var f *os.File
+	defer func() { f.Close() }()
 	for _, s := range settings {
-		if err := writeCgroupFile(s.File, s.Value); err != nil {
-			return err
+		if f == nil || f.Name() != s.File {
+			f.Close()
+			var err error
+			if f, err = os.OpenFile(s.File, os.O_WRONLY, 0); err != nil {
+				return fmt.Errorf("write %q to %s: %w", s.Value, s.File, unwrapPath(err))
+			}
+		}
+		if _, err := f.WriteString(s.Value); err != nil {
+			return fmt.Errorf("write %q to %s: %w", s.Value, s.File, unwrapPath(err))
 		}
 	}
 	return nil

@@ -156,7 +156,7 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	if m != nil {
 		st.MonitorPid, st.MonitorStart = m.pid, m.start
 	}
-	st.Settings = st.Cgroup.Settings(spec.Resources)
+	st.Settings = append(st.Cgroup.Settings(spec.Resources), st.Cgroup.deviceSettings(deviceRules(spec))...)
 	etc, err := etcContents(spec.Hostname, e.resolv, spec.ExtraHosts)
 	if err != nil {
 		return State{}, fmt.Errorf("create container: %w", err)
@@ -225,7 +225,7 @@ func validate(spec *Spec) error {
 	if err := checkVolumes(spec.Volumes); err != nil {
 		return err
 	}
-	return nil
+	return resolveDevices(spec)
 }
 
 // processEnv is env with what docker adds when missing: PATH, HOSTNAME

@@ -30,7 +30,7 @@ func TestExec(t *testing.T) {
 		{name: "same pid namespace", p: Process{Args: []string{"sh", "-c", "ps -o pid,comm > /tmp/ps; awk '{print $2 ($1 == 1 ? \"=1\" : \"\")}' /tmp/ps | tr '\\n' ' '"}}, want: "COMMAND sleep=1 sh ps "},
 		{name: "same hostname, mounts and files", p: Process{Args: []string{"sh", "-c", "hostname; awk '$5 == \"/\" {print $9}' /proc/self/mountinfo; cat /tmp/ready"}}, want: "target\noverlay\nready\n"},
 		{name: "environment and working dir", p: Process{Args: []string{"sh", "-c", "echo $FROM $MORE; pwd"}, Env: []string{"MORE=exec"}, Cwd: "/etc"}, want: "container exec\n/etc\n"},
-		{name: "same cgroup", p: Process{Args: []string{"sh", "-c", "cat /proc/self/cgroup | grep -c minidocker"}}, want: "4\n"},
+		{name: "same cgroup", p: Process{Args: []string{"sh", "-c", "cat /proc/self/cgroup | grep -c minidocker"}}, want: "5\n"},
 		{name: "exit code", p: Process{Args: []string{"sh", "-c", "exit 9"}}, code: 9},
 		{name: "tty", p: Process{Args: []string{"sh", "-c", "stty size"}, Tty: true}, want: "24 80\r\n"},
 	}

@@ -107,8 +107,10 @@ func (f fixture) open(t testing.TB) *Engine {
 // cgroupTree lists the directories of our part of every hierarchy.
 func cgroupTree(h Hierarchies) []string {
 	var roots []string
-	if h.Unified != "" {
-		roots = append(roots, h.Unified)
+	for _, r := range []string{h.Unified, h.Hybrid} {
+		if r != "" {
+			roots = append(roots, r)
+		}
 	}
 	for _, mp := range h.V1 {
 		roots = append(roots, mp)

@@ -71,6 +71,8 @@ type initConfig struct {
 	Mounts   []Mount `json:"mounts"`
 	Process  Process `json:"process"`
 	Hostname string  `json:"hostname"`
+	// Devices are the --device nodes to make.
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // Process is the program a container or an exec runs.
@@ -187,6 +189,9 @@ func (c initConfig) start(wait io.Reader) error {
 	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {
 		return err
 	}
+	if err := makeDevices(c.Rootfs.Target, c.Devices); err != nil {
+		return err
+	}
 	Trace("init: rootfs mounted")
 	if err := sethostname(c.Hostname); err != nil {
 		return err
@@ -203,6 +208,9 @@ func (c initConfig) start(wait io.Reader) error {
 	}
 	if c.Process.Tty {
 		if err := ptyInside(configFd, c.Process.ConsoleSize, u.Uid); err != nil {
+			return err
+		}
+		if err := bindConsole(); err != nil {
 			return err
 		}
 	}

@@ -163,7 +163,7 @@ func startEarly(hierarchies string, init *initProc, join *os.File) *earlyCgroup 
 	}
 	var h Hierarchies
 	if join != nil && json.Unmarshal([]byte(hierarchies), &h) == nil && earlyDirs(h) != "" {
-		return adoptEarly(hierarchies, join)
+		return adoptEarly(hierarchies, join, init.pid)
 	}
 	if join != nil {
 		join.Close()
@@ -251,13 +251,29 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(err)
 	}
+	Trace("monitor: stdio sent")
+	if err := m.early.restrictDevices(deviceRules(st.Spec)); err != nil {
+		return fail(err)
+	}
+	Trace("monitor: device rules set")
 	err = json.NewEncoder(p.conn).Encode(initConfig{
 		Rootfs: st.Rootfs, Mounts: st.Mounts, Process: st.Spec.Process, Hostname: st.Spec.Hostname,
+		Devices: st.Spec.Devices,
 	})
 	Trace("monitor: config sent")
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
+	// While the init mounts: the device program, attached once the
+	// cgroup is the container's.
+	devs, err := loadDevicePolicy(st.Cgroup, st.Spec)
+	if err != nil {
+		return fail(err)
+	}
+	if devs != nil {
+		Trace("monitor: device program loaded")
+	}
+	defer devs.close()
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
 		// No early cgroup, or it failed: the container's own, the slow way.
@@ -266,6 +282,9 @@ func (m *monitor) start() (int, error) {
 			err = st.Cgroup.Join(p.pid)
 		}
 		m.early.discard()
+	}
+	if err == nil {
+		err = devs.attach(st.Cgroup.BPF)
 	}
 	Trace("monitor: cgroup ready")
 	// An init that fails before sending its terminal closes the socket;

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -56,6 +57,7 @@ const hybridMountinfo = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs r
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
 33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
 39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
 40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`
@@ -79,9 +81,19 @@ func TestDetectCgroups(t *testing.T) {
 	}{
 		{name: "hybrid", mountinfo: hybridMountinfo, root: "/sys/fs/cgroup",
 			want: Hierarchies{V1: map[string]string{"cpu": "/sys/fs/cgroup/cpu", "cpuacct": "/sys/fs/cgroup/cpuacct",
-				"memory": "/sys/fs/cgroup/memory", "pids": "/sys/fs/cgroup/pids"}},
+				"memory": "/sys/fs/cgroup/memory", "pids": "/sys/fs/cgroup/pids", "devices": "/sys/fs/cgroup/devices"}},
 			cgroup: Cgroup{Dirs: []string{"/sys/fs/cgroup/memory/minidocker/c1", "/sys/fs/cgroup/cpu/minidocker/c1",
-				"/sys/fs/cgroup/cpuacct/minidocker/c1", "/sys/fs/cgroup/pids/minidocker/c1"}},
+				"/sys/fs/cgroup/cpuacct/minidocker/c1", "/sys/fs/cgroup/pids/minidocker/c1", "/sys/fs/cgroup/devices/minidocker/c1"}},
+			settings: []Setting{{"/sys/fs/cgroup/memory/minidocker/c1/memory.limit_in_bytes", "268435456"},
+				{"/sys/fs/cgroup/cpu/minidocker/c1/cpu.cfs_period_us", "100000"}, {"/sys/fs/cgroup/cpu/minidocker/c1/cpu.cfs_quota_us", "50000"},
+				{"/sys/fs/cgroup/pids/minidocker/c1/pids.max", "100"}}},
+		{name: "hybrid without v1 devices: the device program in its cgroup2", root: "/sys/fs/cgroup",
+			mountinfo: strings.ReplaceAll(hybridMountinfo, "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n", ""),
+			want: Hierarchies{V1: map[string]string{"cpu": "/sys/fs/cgroup/cpu", "cpuacct": "/sys/fs/cgroup/cpuacct",
+				"memory": "/sys/fs/cgroup/memory", "pids": "/sys/fs/cgroup/pids"}, Hybrid: "/sys/fs/cgroup/unified"},
+			cgroup: Cgroup{Dirs: []string{"/sys/fs/cgroup/memory/minidocker/c1", "/sys/fs/cgroup/cpu/minidocker/c1",
+				"/sys/fs/cgroup/cpuacct/minidocker/c1", "/sys/fs/cgroup/pids/minidocker/c1", "/sys/fs/cgroup/unified/minidocker/c1"},
+				BPF: "/sys/fs/cgroup/unified/minidocker/c1"},
 			settings: []Setting{{"/sys/fs/cgroup/memory/minidocker/c1/memory.limit_in_bytes", "268435456"},
 				{"/sys/fs/cgroup/cpu/minidocker/c1/cpu.cfs_period_us", "100000"}, {"/sys/fs/cgroup/cpu/minidocker/c1/cpu.cfs_quota_us", "50000"},
 				{"/sys/fs/cgroup/pids/minidocker/c1/pids.max", "100"}}},
@@ -94,7 +106,7 @@ func TestDetectCgroups(t *testing.T) {
 				{"/sys/fs/cgroup/pids/minidocker/c1/pids.max", "100"}}},
 		{name: "v2", mountinfo: v2Mountinfo, root: "/sys/fs/cgroup",
 			want:   Hierarchies{Unified: "/sys/fs/cgroup"},
-			cgroup: Cgroup{Dirs: []string{"/sys/fs/cgroup/minidocker/c1"}, Unified: true},
+			cgroup: Cgroup{Dirs: []string{"/sys/fs/cgroup/minidocker/c1"}, Unified: true, BPF: "/sys/fs/cgroup/minidocker/c1"},
 			settings: []Setting{{"/sys/fs/cgroup/minidocker/c1/memory.max", "268435456"},
 				{"/sys/fs/cgroup/minidocker/c1/cpu.max", "50000 100000"}, {"/sys/fs/cgroup/minidocker/c1/pids.max", "100"}}},
 		{name: "other root", mountinfo: hybridMountinfo, root: "/elsewhere", wantErr: true},

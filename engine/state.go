@@ -28,6 +28,10 @@ type Spec struct {
 	Resources  Resources `json:"resources"`
 	OpenStdin  bool      `json:"open_stdin,omitempty"`
 	AutoRemove bool      `json:"auto_remove,omitempty"`
+	// Devices are host devices let in (--device).
+	Devices []Device `json:"devices,omitempty"`
+	// Privileged may use every device (--privileged).
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // Resources are a container's cgroup limits; zero means no limit.

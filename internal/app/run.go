@@ -22,6 +22,7 @@ type Options struct {
 	Memory                        string   // docker's units: 256m, 1g
 	CPUs                          float64
 	Pids                          int64
+	Devices                       []string // --device HOST[:CTR][:rwm]
 }
 
 // Resolved is an image found in the store with its layer directories,
@@ -90,6 +91,13 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		if _, err := engine.ParseHost(h); err != nil {
 			return engine.Spec{}, Invalid(err)
 		}
+	}
+	for _, d := range o.Devices {
+		dev, err := engine.ParseDevice(d)
+		if err != nil {
+			return engine.Spec{}, Invalid(err)
+		}
+		s.Devices = append(s.Devices, dev)
 	}
 	if o.Memory != "" {
 		m, err := human.ParseRAM(o.Memory)

@@ -96,6 +96,7 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a host path or a volume: SOURCE:TARGET[:ro,z,rslave,nocopy…], or TARGET for an anonymous volume")
 	f.StringArrayVar(&o.Mounts, "mount", nil, "attach a mount: type=bind|volume|tmpfs,source=…,target=…[,readonly][,bind-propagation=…][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…]")
 	f.StringArrayVar(&o.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS], e.g. /run:size=64m,mode=1777")
+	f.StringArrayVar(&o.Devices, "device", nil, "add a host device HOST[:CONTAINER][:PERMISSIONS], permissions of rwm")
 	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable K=V")
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
