@@ -120,11 +120,13 @@ func initMain() int {
 		Trace("init: config received")
 	}
 	if err == nil {
-		// The rest of the pipe, after the JSON, is the go-ahead: one byte
-		// the monitor sends once this process is in the container's
-		// cgroup. Waiting for it only before execve lets the mounts
-		// overlap with the (slow, on cgroup v1) move into the cgroup.
-		err = c.start(io.MultiReader(dec.Buffered(), cfg))
+		// The rest of the pipe, after the JSON, is the process's security
+		// (JSON too: the monitor compiles the seccomp filter meanwhile),
+		// then the go-ahead: one byte the monitor sends once this process
+		// is in the container's cgroup. Waiting for them only before
+		// execve lets the mounts overlap with the filter's compilation and
+		// the (slow, on cgroup v1) move into the cgroup.
+		err = c.start(dec, cfg)
 	}
 	cfg.Close()
 	return reportStart(err)
@@ -164,7 +166,7 @@ func reportStart(err error) int {
 	return se.Code
 }
 
-func (c initConfig) start(wait io.Reader) error {
+func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
 	// mount_namespaces(7): the new namespace starts as a copy whose mounts
 	// still propagate to the host's; make every one private before the
 	// first mount so that nothing done here is seen outside.
@@ -202,17 +204,21 @@ func (c initConfig) start(wait io.Reader) error {
 			return err
 		}
 	}
-	if err := awaitGo(wait); err != nil {
+	var sec processSecurity
+	if err := dec.Decode(&sec); err != nil {
+		return fmt.Errorf("receive security: %w", err)
+	}
+	if err := awaitGo(io.MultiReader(dec.Buffered(), cfg)); err != nil {
 		return err
 	}
 	Trace("init: go-ahead")
-	return execProcess(c.Process, u)
+	return execProcess(c.Process, u, sec)
 }
 
 // execProcess replaces this process with p, inside the container, as u:
-// working directory, HOME, no_new_privs, docker's capabilities, the
-// user's ids, no inherited fds above 2.
-func execProcess(p Process, u execUser) error {
+// working directory, HOME, no inherited fds above 2, then sec: the
+// capabilities, no_new_privs and the seccomp filter, around the user's ids.
+func execProcess(p Process, u execUser, sec processSecurity) error {
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -234,13 +240,7 @@ func execProcess(p Process, u execUser) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range 3 (CLOSE_RANGE_CLOEXEC): %w", err)
 	}
-	if err := prctl(unix.PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS"); err != nil {
-		return err
-	}
-	if err := dropCapabilities(lastCap()); err != nil {
-		return err
-	}
-	if err := become(u); err != nil {
+	if err := confineSelf(sec, u); err != nil {
 		return err
 	}
 	err = unix.Exec(path, p.Args, env)

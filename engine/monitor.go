@@ -256,6 +256,16 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return fail(fmt.Errorf("send init config: %w", err))
 	}
+	// While the init mounts the root file system: the seccomp filter,
+	// compiled or read from the store's cache.
+	sec, err := securityOf(st)
+	if err == nil {
+		err = json.NewEncoder(p.conn).Encode(sec)
+	}
+	Trace("monitor: security sent")
+	if err != nil {
+		return fail(fmt.Errorf("send init security: %w", err))
+	}
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
 		// No early cgroup, or it failed: the container's own, the slow way.

@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The Confinement.Seccomp values.
+const (
+	confinedDefault    = "default"
+	confinedUnconfined = "unconfined"
+	confinedCustom     = "custom"
+)
+
+// checkSecurity is validate's part for spec.Security: capability names,
+// and a profile that parses.
+func checkSecurity(sec Security) error {
+	for _, n := range append(append([]string{}, sec.CapAdd...), sec.CapDrop...) {
+		if err := CheckCapability(n); err != nil {
+			return err
+		}
+	}
+	switch sec.Seccomp {
+	case SeccompDefault, SeccompUnconfined:
+		return nil
+	}
+	if _, _, err := parseProfile([]byte(sec.Seccomp)); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// confine works out a container's Confinement from its spec, on a kernel
+// whose highest capability is last. Privileged is docker's: every
+// capability and no filter, whatever else was asked.
+func confine(spec Spec, last uintptr) Confinement {
+	sec := spec.Security
+	c := Confinement{
+		Capabilities:    effectiveCaps(spec.Privileged, sec.CapAdd, sec.CapDrop, last).names(),
+		NoNewPrivileges: sec.NoNewPrivileges,
+	}
+	switch {
+	case spec.Privileged || sec.Seccomp == SeccompUnconfined:
+		c.Seccomp = confinedUnconfined
+	case sec.Seccomp == SeccompDefault:
+		c.Seccomp = confinedDefault
+	default:
+		c.Seccomp = confinedCustom
+		if _, unconfined, _ := parseProfile([]byte(sec.Seccomp)); unconfined {
+			c.Seccomp = confinedUnconfined
+		}
+	}
+	return c
+}
+
+// processSecurity is what execProcess applies just before execve: the
+// capabilities, no_new_privs and the seccomp filter's BPF program.
+type processSecurity struct {
+	Caps       capSet `json:"caps"`
+	NoNewPrivs bool   `json:"no_new_privs,omitempty"`
+	Filter     []byte `json:"filter,omitempty"`
+}
+
+// securityOf is the processSecurity of st's processes, the filter from
+// the store's cache or compiled now.
+func securityOf(st State) (processSecurity, error) {
+	c := st.Confinement
+	if c.Seccomp == "" { // a state from before confinement was recorded
+		c = confine(st.Spec, lastCap())
+	}
+	ps := processSecurity{Caps: capsFromNames(c.Capabilities), NoNewPrivs: c.NoNewPrivileges}
+	if c.Seccomp == confinedUnconfined {
+		return ps, nil
+	}
+	prog, err := seccompFilter(seccompCacheDir(st.Dir), st.Spec.Security.Seccomp, ps.Caps)
+	if err != nil {
+		return ps, fmt.Errorf("seccomp filter: %w", err)
+	}
+	ps.Filter = prog
+	return ps, nil
+}
+
+// confineSelf applies sec to the calling thread and makes it u, in the
+// order runc's init has. Without no_new_privs, seccomp(2) asks for
+// CAP_SYS_ADMIN, so the filter goes on first, while the thread still has
+// every capability; with it, as late as possible, so that the fewest of
+// our own calls meet the filter. The bounding set is cut before the ids
+// change (PR_CAPBSET_DROP needs CAP_SETPCAP) and the other sets after
+// (setresuid(2) needs CAP_SETUID, which the container may not keep). A
+// change to a non-root uid has already emptied the effective and
+// permitted sets (capabilities(7)); capset(2) then only clears the
+// inheritable one.
+func confineSelf(sec processSecurity, u execUser) error {
+	if !sec.NoNewPrivs {
+		if err := loadFilter(sec.Filter); err != nil {
+			return err
+		}
+	}
+	if err := limitBounding(sec.Caps, lastCap()); err != nil {
+		return err
+	}
+	if err := become(u); err != nil {
+		return err
+	}
+	keep := sec.Caps
+	if u.Uid != 0 {
+		keep = 0
+	}
+	if err := setCapabilities(keep); err != nil {
+		return err
+	}
+	if sec.NoNewPrivs {
+		if err := prctl(unix.PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS"); err != nil {
+			return err
+		}
+		return loadFilter(sec.Filter)
+	}
+	return nil
+}
