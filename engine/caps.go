@@ -136,6 +136,17 @@ func lastCap() uintptr {
 	return n
 }
 
+// permittedCaps is the calling thread's permitted set: what a container
+// can be given at most (a host that is itself confined has fewer than all).
+func permittedCaps() capSet {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return ^capSet(0)
+	}
+	return capSet(data[0].Permitted) | capSet(data[1].Permitted)<<32
+}
+
 // limitBounding drops from the calling thread's bounding set every
 // capability not in keep, up to last; it needs CAP_SETPCAP, so it comes
 // before setCapabilities (capabilities(7)).

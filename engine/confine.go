@@ -31,13 +31,21 @@ func checkSecurity(sec Security) error {
 	return nil
 }
 
+// CheckProfile checks a seccomp profile in docker's JSON format; the
+// error wraps ErrProfile.
+func CheckProfile(b []byte) error {
+	_, _, err := parseProfile(b)
+	return err
+}
+
 // confine works out a container's Confinement from its spec, on a kernel
-// whose highest capability is last. Privileged is docker's: every
-// capability and no filter, whatever else was asked.
-func confine(spec Spec, last uintptr) Confinement {
+// whose highest capability is last, for an engine that has the
+// capabilities have. Privileged is docker's: every capability and no
+// filter, whatever else was asked.
+func confine(spec Spec, last uintptr, have capSet) Confinement {
 	sec := spec.Security
 	c := Confinement{
-		Capabilities:    effectiveCaps(spec.Privileged, sec.CapAdd, sec.CapDrop, last).names(),
+		Capabilities:    (effectiveCaps(spec.Privileged, sec.CapAdd, sec.CapDrop, last) & have).names(),
 		NoNewPrivileges: sec.NoNewPrivileges,
 	}
 	switch {
@@ -67,7 +75,7 @@ type processSecurity struct {
 func securityOf(st State) (processSecurity, error) {
 	c := st.Confinement
 	if c.Seccomp == "" { // a state from before confinement was recorded
-		c = confine(st.Spec, lastCap())
+		c = confine(st.Spec, lastCap(), permittedCaps())
 	}
 	ps := processSecurity{Caps: capsFromNames(c.Capabilities), NoNewPrivs: c.NoNewPrivileges}
 	if c.Seccomp == confinedUnconfined {
@@ -103,7 +111,7 @@ func confineSelf(sec processSecurity, u execUser) error {
 	if err := become(u); err != nil {
 		return err
 	}
-	keep := sec.Caps
+	keep := sec.Caps & permittedCaps()
 	if u.Uid != 0 {
 		keep = 0
 	}

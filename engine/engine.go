@@ -158,7 +158,7 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 	if spec.Privileged {
 		st.Mounts = privilegedPlan(st.Mounts)
 	}
-	st.Confinement = confine(spec, lastCap())
+	st.Confinement = confine(spec, lastCap(), permittedCaps())
 	// The directory keeps others out; upper is the mode of the
 	// container's "/", which every user in it must be able to enter.
 	// The root's mount point and the /etc files are made by the init, in
