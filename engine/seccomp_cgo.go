@@ -2,6 +2,15 @@
 
 package engine
 
+// libseccomp is linked in statically, as runc's release builds have it:
+// every process of a start (the CLI and its monitor, the init, an exec's
+// helper) is this binary, and none then maps and relocates the shared
+// library at start-up. libseccomp-golang's own "-lseccomp" comes after,
+// and --as-needed drops it then.
+
+// #cgo LDFLAGS: -Wl,--push-state,-Bstatic -lseccomp -Wl,--pop-state -Wl,--as-needed
+import "C"
+
 import (
 	"fmt"
 	"io"
