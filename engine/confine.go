@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 
 	"golang.org/x/sys/unix"
 )
@@ -67,7 +69,41 @@ func confine(spec Spec, last uintptr, have capSet) Confinement {
 type processSecurity struct {
 	Caps       capSet `json:"caps"`
 	NoNewPrivs bool   `json:"no_new_privs,omitempty"`
-	Filter     []byte `json:"filter,omitempty"`
+	FilterLen  int    `json:"filter_len,omitempty"`
+	Filter     []byte `json:"-"`
+}
+
+// send writes s to the init or an exec's helper: JSON, then the filter's
+// bytes as they are (as base64 in the JSON, some 8 kB of it, they would
+// cost the init tens of microseconds to decode, on the start's critical
+// path).
+func (s processSecurity) send(w io.Writer) error {
+	s.FilterLen = len(s.Filter)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(append(b, '\n'), s.Filter...))
+	return err
+}
+
+// receiveSecurity reads what send wrote, the JSON from dec and the filter
+// from what follows it, rest: dec's buffer, then r.
+func receiveSecurity(dec *json.Decoder, r io.Reader) (s processSecurity, rest io.Reader, err error) {
+	if err := dec.Decode(&s); err != nil {
+		return s, nil, fmt.Errorf("receive security: %w", err)
+	}
+	rest = io.MultiReader(dec.Buffered(), r)
+	if s.FilterLen < 0 || s.FilterLen%8 != 0 || s.FilterLen/8 > bpfMaxInsns {
+		return s, nil, fmt.Errorf("receive security: filter of %d bytes", s.FilterLen)
+	}
+	// The newline that ends the JSON, then the program.
+	s.Filter = make([]byte, s.FilterLen+1)
+	if _, err := io.ReadFull(rest, s.Filter); err != nil {
+		return s, nil, fmt.Errorf("receive security: %w", err)
+	}
+	s.Filter = s.Filter[1:]
+	return s, rest, nil
 }
 
 // securityOf is the processSecurity of st's processes, the filter from

@@ -146,7 +146,7 @@ func (h *execHelper) run(st State, p Process, sec processSecurity, stdio Stdio) 
 	if err := enc.Encode(p); err != nil {
 		return fail(fmt.Errorf("send config: %w", err))
 	}
-	if err := enc.Encode(sec); err != nil {
+	if err := sec.send(h.conn); err != nil {
 		return fail(fmt.Errorf("send config: %w", err))
 	}
 	var master *os.File
@@ -215,7 +215,7 @@ func execMain() int {
 	dec := json.NewDecoder(cfg)
 	err := dec.Decode(&p)
 	if err == nil {
-		err = dec.Decode(&sec)
+		sec, _, err = receiveSecurity(dec, cfg)
 	}
 	if err == nil {
 		u, err = lookupUser(p.User)

@@ -204,11 +204,11 @@ func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
 			return err
 		}
 	}
-	var sec processSecurity
-	if err := dec.Decode(&sec); err != nil {
-		return fmt.Errorf("receive security: %w", err)
+	sec, rest, err := receiveSecurity(dec, cfg)
+	if err != nil {
+		return err
 	}
-	if err := awaitGo(io.MultiReader(dec.Buffered(), cfg)); err != nil {
+	if err := awaitGo(rest); err != nil {
 		return err
 	}
 	Trace("init: go-ahead")

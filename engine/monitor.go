@@ -260,7 +260,7 @@ func (m *monitor) start() (int, error) {
 	// compiled or read from the store's cache.
 	sec, err := securityOf(st)
 	if err == nil {
-		err = json.NewEncoder(p.conn).Encode(sec)
+		err = sec.send(p.conn)
 	}
 	Trace("monitor: security sent")
 	if err != nil {

@@ -261,3 +261,42 @@ func TestDefaultFilterInThread(t *testing.T) {
 		})
 	}
 }
+
+// TestSecurityWire sends a processSecurity as the monitor does, followed
+// by the go-ahead, and reads it back as the init does.
+func TestSecurityWire(t *testing.T) {
+	prog, err := buildFilter(defaultProfile, capsOf(defaultCaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range []processSecurity{
+		{Caps: capsOf(defaultCaps), Filter: prog},
+		{Caps: allCaps(40), NoNewPrivs: true},
+	} {
+		var buf bytes.Buffer
+		json.NewEncoder(&buf).Encode(initConfig{Hostname: "h"})
+		if err := sec.send(&buf); err != nil {
+			t.Fatal(err)
+		}
+		buf.WriteByte(goAhead)
+		dec := json.NewDecoder(&buf)
+		var c initConfig
+		if err := dec.Decode(&c); err != nil {
+			t.Fatal(err)
+		}
+		got, rest, err := receiveSecurity(dec, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec.FilterLen = len(sec.Filter)
+		if got.Filter == nil && sec.Filter == nil {
+			got.Filter = nil
+		}
+		if diff := cmp.Diff(sec, got, cmp.Comparer(bytes.Equal)); diff != "" {
+			t.Errorf("(-sent +received):\n%s", diff)
+		}
+		if err := awaitGo(rest); err != nil {
+			t.Errorf("go-ahead after the filter: %v", err)
+		}
+	}
+}
