@@ -206,6 +206,9 @@ func validate(spec *Spec) error {
 	if len(spec.Process.Args) == 0 {
 		return bad("no command")
 	}
+	if spec.Process.Privileged {
+		return bad("process.privileged is an exec's; a container's is privileged")
+	}
 	if err := checkSecurity(spec.Security); err != nil {
 		return err
 	}

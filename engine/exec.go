@@ -66,6 +66,9 @@ func (e *Engine) Exec(ref string, p Process, stdio Stdio) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec in %s: %w", st.Name(), err)
 	}
+	if p.Privileged {
+		sec.Caps = allCaps(lastCap()) & permittedCaps()
+	}
 	h, err := startExecHelper(st, p.Tty, stdio)
 	if err != nil {
 		return 0, fmt.Errorf("exec in %s: %w", st.Name(), err)

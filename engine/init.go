@@ -82,6 +82,10 @@ type Process struct {
 	Tty  bool   `json:"tty,omitempty"`
 	// ConsoleSize is the tty's first window size; 24x80 when zero.
 	ConsoleSize Winsize `json:"console_size,omitzero"`
+	// Privileged gives an exec every capability, under its container's
+	// seccomp filter (docker exec --privileged); a container's own is
+	// Spec.Privileged.
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // StartError is a container or exec that could not start its program; Code

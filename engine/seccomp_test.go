@@ -107,6 +107,14 @@ func TestSecurityExec(t *testing.T) {
 			if err != nil || code != 0 {
 				t.Fatalf("exec: %d, %v: %s", code, err, out.String())
 			}
+			if tc.name == "default" {
+				var priv syncBuffer
+				code, err := e.Exec(st.ID, Process{Args: []string{"grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status"}, Privileged: true}, Stdio{Stdout: &priv, Stderr: &priv})
+				want := fmt.Sprintf("CapEff:\t%016x\nSeccomp:\t2\n", uint64(allCaps(lastCap())&permittedCaps()))
+				if err != nil || code != 0 || priv.String() != want {
+					t.Errorf("exec --privileged: %d, %v: %q, want %q", code, err, priv.String(), want)
+				}
+			}
 			for _, w := range tc.want {
 				if strings.HasPrefix(w, "sys=") || strings.HasPrefix(w, "timer_list") {
 					continue
