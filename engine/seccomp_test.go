@@ -47,6 +47,8 @@ var securityCases = []struct {
 	{"cap-drop all, add chown", Spec{Security: Security{CapDrop: []string{"ALL"}, CapAdd: []string{"CAP_CHOWN"}}}, []string{"CapEff:\t0000000000000001", "CapBnd:\t0000000000000001", "mount=1"}},
 	{"cap-drop net_raw", Spec{Security: Security{CapDrop: []string{"NET_RAW"}}}, []string{"CapEff:\t00000000a80405fb"}},
 	{"profile", Spec{Security: Security{Seccomp: denyMkdir}}, []string{"Seccomp:\t2", "mkdir=1", "unshare-user=0"}},
+	{"user 1000", Spec{Process: Process{User: "1000:1000"}}, []string{"CapEff:\t0000000000000000", "CapBnd:\t00000000a80425fb", "Seccomp:\t2", "unshare-user=1"}},
+	{"user 1000 without setuid", Spec{Process: Process{User: "1000:1000"}, Security: Security{CapDrop: []string{"setuid", "setgid"}}}, []string{"CapEff:\t0000000000000000", "CapBnd:\t00000000a804253b"}},
 	{"privileged", Spec{Privileged: true}, []string{"Seccomp:\t0", "unshare-user=0", "mount=0", "proc-sys-write=0", "timer_list=read", "sys=rw"}},
 }
 
@@ -61,6 +63,7 @@ func TestSecurity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := tc.spec
 			spec.Process.Args = []string{"sh", "-c", securityScript}
+			spec.Process.Cwd = "/tmp"
 			r := f.run(t, e, spec, "")
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.out)
@@ -154,9 +157,16 @@ func runcRun(t *testing.T, rootfs string, st State, script string) string {
 	proc["args"] = []string{"sh", "-c", script}
 	proc["noNewPrivileges"] = st.Confinement.NoNewPrivileges
 	caps := st.Confinement.Capabilities
+	proc["cwd"] = "/tmp"
 	proc["capabilities"] = map[string]any{"bounding": caps, "effective": caps, "permitted": caps, "inheritable": []string{}, "ambient": []string{}}
+	if st.Spec.Process.User == "1000:1000" {
+		// docker gives a user other than root its bounding set only, "to
+		// match what execve does" (moby's oci.SetCapabilities).
+		proc["user"] = map[string]any{"uid": 1000, "gid": 1000}
+		proc["capabilities"] = map[string]any{"bounding": caps, "effective": []string{}, "permitted": []string{}, "inheritable": []string{}, "ambient": []string{}}
+	}
 	cfg["root"] = map[string]any{"path": rootfs, "readonly": true}
-	cfg["mounts"] = append(cfg["mounts"].([]any), map[string]any{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "nodev"}})
+	cfg["mounts"] = append(cfg["mounts"].([]any), map[string]any{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "nodev", "mode=1777"}})
 	linux := cfg["linux"].(map[string]any)
 	if st.Spec.Privileged {
 		linux["maskedPaths"], linux["readonlyPaths"] = []string{}, []string{}
