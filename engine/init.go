@@ -109,8 +109,9 @@ var ErrCommandNotFound = errors.New("executable file not found")
 // then is PID 1. Errors go to errorFd as a StartError.
 func initMain() int {
 	Trace("init: main")
-	// Capabilities, no_new_privs and the bounding set are per thread:
-	// everything up to execve happens on this one.
+	// Capabilities, no_new_privs, the bounding set and the seccomp filter
+	// are per thread: they are set, and execve is called, on the exec
+	// thread (startExecThread); this one builds the root file system.
 	runtime.LockOSThread()
 	err := receiveStdio(configFd)
 	if errors.Is(err, errAbandoned) {
@@ -171,6 +172,7 @@ func reportStart(err error) int {
 }
 
 func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
+	thread := startExecThread(dec, cfg)
 	// mount_namespaces(7): the new namespace starts as a copy whose mounts
 	// still propagate to the host's; make every one private before the
 	// first mount so that nothing done here is seen outside.
@@ -208,15 +210,15 @@ func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
 			return err
 		}
 	}
-	sec, rest, err := receiveSecurity(dec, cfg)
-	if err != nil {
-		return err
+	l := <-thread.loaded
+	if l.err != nil {
+		return l.err
 	}
-	if err := awaitGo(rest); err != nil {
+	if err := awaitGo(l.rest); err != nil {
 		return err
 	}
 	Trace("init: go-ahead")
-	return execProcess(c.Process, u, sec)
+	return thread.do(func() error { return execProcess(c.Process, u, l.sec) })
 }
 
 // execProcess replaces this process with p, inside the container, as u:
