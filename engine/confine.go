@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -162,56 +161,4 @@ func confineSelf(sec processSecurity, u execUser) error {
 		return loadFilter(sec.Filter)
 	}
 	return nil
-}
-
-// execThread is the init's thread that ends in execve. A seccomp filter
-// and capabilities belong to a thread (seccomp(2), capabilities(7)); the
-// mount namespace, root, working directory and file descriptors to the
-// process (Go's threads share them: CLONE_FS, CLONE_FILES). So while the
-// init's main thread builds the root file system, this one receives the
-// process's security and loads the filter, which takes the kernel most of
-// a millisecond: it JIT-compiles the program, some 0.8 µs an instruction
-// measured here, and docker's profile is a thousand of them for x86-64's
-// three ABIs. Then it runs what do hands it: execProcess.
-type execThread struct {
-	loaded chan loaded
-	run    chan func() error
-	done   chan error
-}
-
-// loaded is the security an execThread received, the filter loaded
-// unless it is for after no_new_privs, and the rest of the config stream.
-type loaded struct {
-	sec  processSecurity
-	rest io.Reader
-	err  error
-}
-
-func startExecThread(dec *json.Decoder, r io.Reader) *execThread {
-	t := &execThread{loaded: make(chan loaded, 1), run: make(chan func() error), done: make(chan error, 1)}
-	go func() {
-		// Never unlocked: the thread execs, or ends with the goroutine,
-		// its filter with it.
-		runtime.LockOSThread()
-		sec, rest, err := receiveSecurity(dec, r)
-		if err == nil && !sec.NoNewPrivs {
-			// Without no_new_privs, seccomp(2) asks for CAP_SYS_ADMIN,
-			// which this thread has until execProcess drops it.
-			err = loadFilter(sec.Filter)
-			sec.Filter = nil
-			Trace("init: filter loaded")
-		}
-		t.loaded <- loaded{sec, rest, err}
-		if f, ok := <-t.run; ok {
-			t.done <- f()
-		}
-	}()
-	return t
-}
-
-// do runs f on the thread and returns its error; execProcess returns
-// only when it fails.
-func (t *execThread) do(f func() error) error {
-	t.run <- f
-	return <-t.done
 }
