@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -205,4 +206,72 @@ func BenchmarkFilter(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestResolveMatchesDocker compares the resolution of docker's default
+// profile with docker's own (testdata/seccomp/README.md): the same
+// architectures, default action and rules, in the same order, for a
+// bounding set of docker's defaults, with CAP_SYS_ADMIN, with every
+// capability and with none.
+func TestResolveMatchesDocker(t *testing.T) {
+	type rule struct {
+		Names    []string     `json:"names"`
+		Action   string       `json:"action"`
+		ErrnoRet *uint        `json:"errnoRet"`
+		Args     []seccompArg `json:"args"`
+	}
+	type resolved struct {
+		DefaultAction   string   `json:"defaultAction"`
+		DefaultErrnoRet *uint    `json:"defaultErrnoRet"`
+		Architectures   []string `json:"architectures"`
+		Syscalls        []rule   `json:"syscalls"`
+	}
+	// docker leaves an errno it was not given to the runtime, which makes
+	// it EPERM; resolve fills it in.
+	errno := func(action string, e *uint) *uint {
+		if e == nil && (action == "SCMP_ACT_ERRNO" || action == "SCMP_ACT_TRACE") {
+			one := uint(1)
+			return &one
+		}
+		return e
+	}
+	p, _, err := parseProfile(defaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, caps := range map[string]capSet{
+		"default":   capsOf(defaultCaps),
+		"sys_admin": capsOf(defaultCaps) | 1<<unix.CAP_SYS_ADMIN,
+		"all":       allCaps(unix.CAP_CHECKPOINT_RESTORE),
+		"none":      0,
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "seccomp", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want resolved
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			want.DefaultErrnoRet = errno(want.DefaultAction, want.DefaultErrnoRet)
+			for i, r := range want.Syscalls {
+				want.Syscalls[i].ErrnoRet = errno(r.Action, r.ErrnoRet)
+			}
+			plan := p.resolve(resolveEnv{Caps: caps, GoArch: "amd64", Kernel: kernelVersion{6, 18}})
+			errnoOf := func(a seccompAction) *uint {
+				if a.Name != "SCMP_ACT_ERRNO" && a.Name != "SCMP_ACT_TRACE" {
+					return nil
+				}
+				return &a.Errno
+			}
+			got := resolved{DefaultAction: plan.Default.Name, DefaultErrnoRet: errnoOf(plan.Default), Architectures: plan.Arches}
+			for _, r := range plan.Rules {
+				got.Syscalls = append(got.Syscalls, rule{Names: r.Names, Action: r.Action.Name, ErrnoRet: errnoOf(r.Action), Args: r.Args})
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("resolved profile (-docker +minidocker):\n%s", diff)
+			}
+		})
+	}
 }
