@@ -126,8 +126,9 @@ func initMain() int {
 	}
 	if err == nil {
 		// The rest of the pipe, after the JSON, is the process's security
-		// (JSON too: the monitor compiles the seccomp filter meanwhile),
-		// then the go-ahead: one byte the monitor sends once this process
+		// (a JSON header, then the seccomp filter's bytes, which the
+		// monitor compiles or reads from its cache meanwhile), then the
+		// go-ahead: one byte the monitor sends once this process
 		// is in the container's cgroup. Waiting for them only before
 		// execve lets the mounts overlap with the filter's compilation and
 		// the (slow, on cgroup v1) move into the cgroup.
@@ -198,10 +199,10 @@ func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
 		sec.Filter = nil
 		Trace("init: filter loaded")
 	}
+	b := <-root
 	if err != nil {
 		return err
 	}
-	b := <-root
 	if b.err != nil {
 		return b.err
 	}
