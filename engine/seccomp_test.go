@@ -19,7 +19,7 @@ import (
 // capability sets, no_new_privs and seccomp mode, whether it may make a
 // user namespace, mount, make a directory, write /proc/sys, read a masked
 // /proc file, and whether /sys is read-only.
-const securityScript = `grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status
+const securityScript = `grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status
 busybox unshare -U -r true 2>/dev/null; echo unshare-user=$?
 busybox unshare -m true 2>/dev/null; echo unshare-mount=$?
 mkdir -p /tmp/m 2>/dev/null; mount -t tmpfs none /tmp/m 2>/dev/null; echo mount=$?
@@ -40,9 +40,9 @@ var securityCases = []struct {
 	spec Spec
 	want []string // lines of securityScript's output that must be there
 }{
-	{"default", Spec{}, []string{"CapEff:\t00000000a80425fb", "Seccomp:\t2", "NoNewPrivs:\t0", "unshare-user=1", "unshare-mount=1", "mount=1", "mkdir=0", "timer_list=empty", "sys=ro"}},
+	{"default", Spec{}, []string{"CapEff:\t00000000a80425fb", "Seccomp:\t2", "Seccomp_filters:\t1", "NoNewPrivs:\t0", "unshare-user=1", "unshare-mount=1", "mount=1", "mkdir=0", "timer_list=empty", "sys=ro"}},
 	{"unconfined", Spec{Security: Security{Seccomp: SeccompUnconfined}}, []string{"Seccomp:\t0", "unshare-user=0", "mount=1"}},
-	{"no-new-privileges", Spec{Security: Security{NoNewPrivileges: true}}, []string{"NoNewPrivs:\t1", "Seccomp:\t2", "unshare-user=1"}},
+	{"no-new-privileges", Spec{Security: Security{NoNewPrivileges: true}}, []string{"NoNewPrivs:\t1", "Seccomp:\t2", "Seccomp_filters:\t1", "unshare-user=1"}},
 	{"cap-add sys_admin", Spec{Security: Security{CapAdd: []string{"sys_admin"}}}, []string{"CapEff:\t00000000a82425fb", "Seccomp:\t2", "unshare-user=0", "unshare-mount=0", "mount=0"}},
 	{"cap-drop all, add chown", Spec{Security: Security{CapDrop: []string{"ALL"}, CapAdd: []string{"CAP_CHOWN"}}}, []string{"CapEff:\t0000000000000001", "CapBnd:\t0000000000000001", "mount=1"}},
 	{"cap-drop net_raw", Spec{Security: Security{CapDrop: []string{"NET_RAW"}}}, []string{"CapEff:\t00000000a80405fb"}},
