@@ -162,6 +162,10 @@ func (e *Engine) create(spec Spec, m *Monitor) (State, error) {
 		return State{}, fmt.Errorf("create container: %w", err)
 	}
 	st.Mounts = rootfsPlan(dir, spec.Volumes, etc, len(spec.ExtraHosts) > 0)
+	if spec.Privileged {
+		st.Mounts = privilegedPlan(st.Mounts)
+	}
+	st.Confinement = confine(spec, lastCap(), permittedCaps())
 	// The directory keeps others out; upper is the mode of the
 	// container's "/", which every user in it must be able to enter.
 	// The root's mount point and the /etc files are made by the init, in
@@ -208,6 +212,12 @@ func validate(spec *Spec) error {
 	}
 	if len(spec.Process.Args) == 0 {
 		return bad("no command")
+	}
+	if spec.Process.Privileged {
+		return bad("process.privileged is an exec's; a container's is privileged")
+	}
+	if err := checkSecurity(spec.Security); err != nil {
+		return err
 	}
 	if c := spec.Process.Cwd; c != "" && !filepath.IsAbs(c) {
 		return bad(`working directory "%s" is not absolute`, human.Visible(c))

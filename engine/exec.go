@@ -66,11 +66,20 @@ func (e *Engine) Exec(ref string, p Process, stdio Stdio) (int, error) {
 	if p.ConsoleSize == (Winsize{}) {
 		p.ConsoleSize = stdio.Size
 	}
+	// An exec is confined as the container is, with the filter its init
+	// loaded (from the store's cache).
+	sec, err := securityOf(st)
+	if err != nil {
+		return 0, fmt.Errorf("exec in %s: %w", st.Name(), err)
+	}
+	if p.Privileged {
+		sec.Caps = allCaps(lastCap()) & permittedCaps()
+	}
 	h, err := startExecHelper(st, p.Tty, stdio)
 	if err != nil {
 		return 0, fmt.Errorf("exec in %s: %w", st.Name(), err)
 	}
-	code, err := h.run(st, p, stdio)
+	code, err := h.run(st, p, sec, stdio)
 	if err != nil {
 		return code, fmt.Errorf("exec in %s: %w", st.Name(), err)
 	}
@@ -125,7 +134,7 @@ func startExecHelper(st State, tty bool, stdio Stdio) (*execHelper, error) {
 
 // run puts the helper in the container's cgroup, sends it p, and copies
 // the pty until it ends.
-func (h *execHelper) run(st State, p Process, stdio Stdio) (int, error) {
+func (h *execHelper) run(st State, p Process, sec processSecurity, stdio Stdio) (int, error) {
 	defer h.conn.Close()
 	defer h.errR.Close()
 	fail := func(err error) (int, error) {
@@ -142,7 +151,11 @@ func (h *execHelper) run(st State, p Process, stdio Stdio) (int, error) {
 	}
 	h.syncW.Write([]byte{0})
 	h.syncW.Close()
-	if err := json.NewEncoder(h.conn).Encode(p); err != nil {
+	enc := json.NewEncoder(h.conn)
+	if err := enc.Encode(p); err != nil {
+		return fail(fmt.Errorf("send config: %w", err))
+	}
+	if err := sec.send(h.conn); err != nil {
 		return fail(fmt.Errorf("send config: %w", err))
 	}
 	var master *os.File
@@ -206,8 +219,13 @@ func execMain() int {
 	runtime.LockOSThread()
 	cfg := os.NewFile(configFd, "config")
 	var p Process
+	var sec processSecurity
 	var u execUser
-	err := json.NewDecoder(cfg).Decode(&p)
+	dec := json.NewDecoder(cfg)
+	err := dec.Decode(&p)
+	if err == nil {
+		sec, _, err = receiveSecurity(dec, cfg)
+	}
 	if err == nil {
 		u, err = lookupUser(p.User)
 	}
@@ -216,7 +234,7 @@ func execMain() int {
 	}
 	cfg.Close()
 	if err == nil {
-		err = execProcess(p, u)
+		err = execProcess(p, u, sec)
 	}
 	return reportStart(err)
 }

@@ -40,9 +40,11 @@ func spawnInit() (*initProc, error) {
 	defer errW.Close()
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"minidocker-init"}
-	// One P is all the init needs, and setting it spares the runtime
-	// reading cgroup files for a CPU limit at start-up.
-	cmd.Env = append([]string{roleEnv + "=" + roleInit, "GOMAXPROCS=1", "GOGC=off"}, traceEnviron()...)
+	// Two Ps, for the thread that loads the seccomp filter and the
+	// goroutine that builds the root meanwhile (initConfig.start); setting
+	// it spares the runtime reading cgroup files for a CPU limit at
+	// start-up. (With one, the init was some 2 ms slower here.)
+	cmd.Env = append([]string{roleEnv + "=" + roleInit, "GOMAXPROCS=2", "GOGC=off"}, traceEnviron()...)
 	cmd.ExtraFiles = []*os.File{theirs, errW} // configFd, errorFd
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET,

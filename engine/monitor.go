@@ -274,6 +274,16 @@ func (m *monitor) start() (int, error) {
 		Trace("monitor: device program loaded")
 	}
 	defer devs.close()
+	// While the init mounts the root file system: the seccomp filter,
+	// compiled or read from the store's cache.
+	sec, err := securityOf(st)
+	if err == nil {
+		err = sec.send(p.conn)
+	}
+	Trace("monitor: security sent")
+	if err != nil {
+		return fail(fmt.Errorf("send init security: %w", err))
+	}
 	err = m.early.claim(st.Cgroup, st.Settings)
 	if errors.Is(err, errNoEarlyCgroup) || (err != nil && !m.early.claimed) {
 		// No early cgroup, or it failed: the container's own, the slow way.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -95,6 +96,22 @@ func rootfsPlan(dir string, vols []Volume, etc map[string]string, ownHosts bool)
 	)
 	ms = append(ms, etcMounts(dir, vols, etc, ownHosts)...)
 	return append(ms, volumeMounts(vols)...)
+}
+
+// privilegedPlan is plan for a privileged container, as docker has it:
+// /proc's paths neither masked nor read-only, /sys writable.
+func privilegedPlan(plan []Mount) []Mount {
+	var out []Mount
+	for _, m := range plan {
+		switch {
+		case m.Target == "/sys" && m.FSType == "sysfs":
+			m.Flags &^= unix.MS_RDONLY
+		case m.Mask || m.ReadOnly && slices.Contains(readonlyPaths, m.Target):
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // ErrProcSymlink is returned for an image whose /proc is a symbolic link,

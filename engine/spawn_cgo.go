@@ -157,7 +157,7 @@ static void spawn_init(const char *dirs, int dirs_fd) {
 			for (int fd = 5; fd < 1024; fd++)
 				close(fd);
 		char *argv[] = {"minidocker-init", NULL};
-		char *envp[] = {"_MINIDOCKER_ROLE=init", "GOMAXPROCS=1", "GOGC=off", trace_env, NULL};
+		char *envp[] = {"_MINIDOCKER_ROLE=init", "GOMAXPROCS=2", "GOGC=off", trace_env, NULL};
 		execve("/proc/self/exe", argv, envp);
 		_exit(125);
 	}

@@ -30,8 +30,37 @@ type Spec struct {
 	AutoRemove bool      `json:"auto_remove,omitempty"`
 	// Devices are host devices let in (--device).
 	Devices []Device `json:"devices,omitempty"`
-	// Privileged may use every device (--privileged).
-	Privileged bool `json:"privileged,omitempty"`
+	// Privileged is docker's --privileged: every capability, no seccomp
+	// filter, /proc unmasked, /sys writable, and (for the device cgroup)
+	// every device.
+	Privileged bool     `json:"privileged,omitempty"`
+	Security   Security `json:"security,omitzero"`
+}
+
+// Security is docker's --cap-add, --cap-drop and --security-opt: what a
+// container's processes may do beyond or short of docker's defaults.
+type Security struct {
+	// CapAdd and CapDrop are capability names (CAP_X or X, any case) or
+	// ALL, applied as docker does (see effectiveCaps).
+	CapAdd  []string `json:"cap_add,omitempty"`
+	CapDrop []string `json:"cap_drop,omitempty"`
+	// Seccomp is SeccompDefault (docker's default profile),
+	// SeccompUnconfined (no filter), or a profile in docker's JSON format.
+	Seccomp string `json:"seccomp,omitempty"`
+	// NoNewPrivileges sets no_new_privs (prctl(2)): setuid and file
+	// capabilities then give nothing.
+	NoNewPrivileges bool `json:"no_new_privileges,omitempty"`
+}
+
+// Confinement is what a container's processes (and its execs) get,
+// worked out at create from Spec.Privileged and Spec.Security.
+type Confinement struct {
+	// Capabilities are the bounding set and, for root, the effective and
+	// permitted sets, in number order.
+	Capabilities []string `json:"capabilities"`
+	// Seccomp is "default", "unconfined" or "custom".
+	Seccomp         string `json:"seccomp"`
+	NoNewPrivileges bool   `json:"no_new_privileges"`
 }
 
 // Resources are a container's cgroup limits; zero means no limit.
@@ -69,9 +98,10 @@ type State struct {
 	Dir          string    `json:"dir"`
 	Rootfs       Overlay   `json:"rootfs"`
 	// Mounts is the plan of /proc, /sys, /dev and the volumes over Rootfs.
-	Mounts   []Mount   `json:"mounts"`
-	Cgroup   Cgroup    `json:"cgroup"`
-	Settings []Setting `json:"cgroup_settings,omitempty"`
+	Mounts      []Mount     `json:"mounts"`
+	Cgroup      Cgroup      `json:"cgroup"`
+	Settings    []Setting   `json:"cgroup_settings,omitempty"`
+	Confinement Confinement `json:"confinement"`
 }
 
 // ShortID is the first twelve hex digits of the ID.

@@ -23,6 +23,10 @@ type Options struct {
 	CPUs                          float64
 	Pids                          int64
 	Devices                       []string // --device HOST[:CTR][:rwm]
+	// Privileged, CapAdd, CapDrop and SecurityOpt are docker's
+	// --privileged, --cap-add, --cap-drop and --security-opt.
+	Privileged                   bool
+	CapAdd, CapDrop, SecurityOpt []string
 }
 
 // Resolved is an image found in the store with its layer directories,
@@ -106,6 +110,11 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		}
 		s.Resources.Memory = m
 	}
+	sec, err := security(o, readProfile)
+	if err != nil {
+		return engine.Spec{}, err
+	}
+	s.Privileged, s.Security = o.Privileged, sec
 	if o.CPUs < 0 || o.Pids < 0 {
 		return engine.Spec{}, Invalid(errors.New("--cpus and --pids-limit must not be negative"))
 	}

@@ -105,6 +105,10 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.StringVarP(&o.Memory, "memory", "m", "", "memory limit (e.g. 256m, 1g, 512MiB)")
 	f.Float64Var(&o.CPUs, "cpus", 0, "number of CPUs")
 	f.Int64Var(&o.Pids, "pids-limit", 0, "tune container pids limit")
+	f.BoolVar(&o.Privileged, "privileged", false, "give the container every capability, no seccomp filter, all of /proc and a writable /sys")
+	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a capability (CAP_X, X or ALL)")
+	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (CAP_X, X or ALL)")
+	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "seccomp=unconfined|builtin|PROFILE.json, no-new-privileges")
 	f.Bool("help", false, "help for "+c.Name()) // -h is --hostname, as in docker
 }
 

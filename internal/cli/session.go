@@ -121,7 +121,7 @@ func attachCmd(a *app.App) *cobra.Command {
 }
 
 func execCmd(a *app.App) *cobra.Command {
-	var interactive, tty bool
+	var interactive, tty, privileged bool
 	var env []string
 	var workdir, user string
 	c := &cobra.Command{
@@ -161,7 +161,7 @@ func execCmd(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			code, err := e.Exec(args[0], engine.Process{Args: args[1:], Env: vars, Cwd: workdir, User: user, Tty: tty}, stdio)
+			code, err := e.Exec(args[0], engine.Process{Args: args[1:], Env: vars, Cwd: workdir, User: user, Tty: tty, Privileged: privileged}, stdio)
 			var se *engine.StartError
 			if errors.As(err, &se) {
 				return &app.StartFailure{Err: err, Code: se.Code}
@@ -177,6 +177,7 @@ func execCmd(a *app.App) *cobra.Command {
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
+	c.Flags().BoolVar(&privileged, "privileged", false, "give the command every capability (the container's seccomp filter stays)")
 	c.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
 	c.Flags().StringArrayVarP(&env, "env", "e", nil, "set an environment variable K=V")
 	c.Flags().StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
