@@ -45,7 +45,7 @@ func TestSecurityFlags(t *testing.T) {
 		{[]string{"--security-opt", "apparmor=x"}, 125, `"apparmor=x": unknown option`},
 		{[]string{"--security-opt", "seccomp="}, 125, `"seccomp="`},
 		{[]string{"--security-opt", "no-new-privileges=maybe"}, 125, `"no-new-privileges=maybe"`},
-		{[]string{"--security-opt", "seccomp=/nonexistent.json"}, 2, "/nonexistent.json: no such file"},
+		{[]string{"--security-opt", "seccomp=/nonexistent.json"}, 125, "/nonexistent.json: no such file"},
 		{[]string{"--security-opt", "seccomp=" + bad}, 125, `unknown action "SCMP_ACT_NOPE"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
