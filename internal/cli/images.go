@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,9 +104,7 @@ func inspectCmd(a *app.App, containersToo bool) *cobra.Command {
 				}
 				out = append(out, v)
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "    ")
-			return enc.Encode(out)
+			return printJSON(cmd.OutOrStdout(), out, "    ")
 		},
 	}
 }

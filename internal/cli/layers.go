@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,9 +117,7 @@ func treeCmd(a *app.App) *cobra.Command {
 				if lines == nil {
 					lines = []treeLine{}
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(lines)
+				return printJSON(cmd.OutOrStdout(), lines, "  ")
 			}
 			w := cmd.OutOrStdout()
 			for _, l := range lines {

@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -186,9 +185,7 @@ func containerInspectCmd(a *app.App) *cobra.Command {
 				}
 				out = append(out, st)
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "    ")
-			return enc.Encode(out)
+			return printJSON(cmd.OutOrStdout(), out, "    ")
 		},
 	}
 }

@@ -7,6 +7,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +141,13 @@ func newRootCmd(a *app.App) *cobra.Command {
 		return cmd.Help()
 	}
 	return root
+}
+
+// printJSON writes v as indented JSON, as docker's inspect prints it.
+func printJSON(w io.Writer, v any, indent string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", indent)
+	return enc.Encode(v)
 }
 
 // exactArgs is cobra.ExactArgs with a usage error naming the command.

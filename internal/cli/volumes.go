@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -90,9 +89,7 @@ func volumeInspectCmd(a *app.App) *cobra.Command {
 				}
 				out = append(out, v)
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "    ")
-			return enc.Encode(out)
+			return printJSON(cmd.OutOrStdout(), out, "    ")
 		},
 	}
 }
