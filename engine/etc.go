@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -44,6 +45,9 @@ func ParseHost(s string) (string, error) {
 	}
 	host, ip := s[:i], strings.TrimSuffix(strings.TrimPrefix(s[i+1:], "["), "]")
 	addr, err := netip.ParseAddr(ip)
+	if err == nil && addr.Zone() != "" {
+		err = errors.New("zone") // a scope, such as %eth0, has no meaning in hosts(5)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: extra host %q: invalid IP address %q", ErrInvalid, human.Visible(s), human.Visible(ip))
 	}

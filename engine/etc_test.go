@@ -14,7 +14,7 @@ func TestParseHost(t *testing.T) {
 			t.Errorf("ParseHost(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "db", ":1.2.3.4", "db:", "db:host-gateway", "db:300.1.1.1", "a b:1.2.3.4", "x\x1b:1.2.3.4"} {
+	for _, in := range []string{"", "db", ":1.2.3.4", "db:", "db:host-gateway", "db:300.1.1.1", "v6:fe80::1%eth0", "a b:1.2.3.4", "x\x1b:1.2.3.4"} {
 		if _, err := ParseHost(in); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ParseHost(%q): %v, want ErrInvalid", in, err)
 		}
