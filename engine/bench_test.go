@@ -10,7 +10,11 @@ import (
 // creation and removal, and teardown.
 func BenchmarkRunTrue(b *testing.B) {
 	f := newFixture(b)
-	e := f.open(b)
+	runTrue(b, f, f.open(b))
+}
+
+// runTrue creates, starts, waits for and removes /bin/true on e, b.N times.
+func runTrue(b *testing.B, f fixture, e *Engine) {
 	spec := Spec{Layers: f.layers, Resources: Resources{Memory: 64 << 20, Pids: 100}, Process: Process{Args: []string{"/bin/true"}}}
 	b.ResetTimer()
 	for b.Loop() {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -343,25 +342,7 @@ func BenchmarkRunTrueDevicePaths(b *testing.B) {
 	for name, opts := range devicePaths(b) {
 		b.Run(name, func(b *testing.B) {
 			f := newFixture(b)
-			e := f.openPath(b, opts)
-			spec := Spec{Layers: f.layers, Resources: Resources{Memory: 64 << 20, Pids: 100}, Process: Process{Args: []string{"/bin/true"}}}
-			for b.Loop() {
-				st, err := e.Create(spec)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sess, err := e.Start(st.ID, true)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if code, err := sess.Wait(io.Discard, io.Discard); err != nil || code != 0 {
-					b.Fatalf("exit %d, %v", code, err)
-				}
-				sess.Close()
-				if _, err := e.Remove(st.ID, false); err != nil {
-					b.Fatal(err)
-				}
-			}
+			runTrue(b, f, f.openPath(b, opts))
 		})
 	}
 }
