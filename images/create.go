@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
+	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -41,7 +41,7 @@ func (s *Store) Create(name string, layers []NewLayer, cfg ocispec.ImageConfig) 
 	}
 	var descs []ocispec.Descriptor
 	for i, l := range layers {
-		res, err := s.ingestGenerated(l.WriteTar)
+		res, err := s.ingestGenerated(l.WriteTar, Gzip)
 		if err != nil {
 			return Image{}, fmt.Errorf("create %s: layer %d: %w", n, i+1, err)
 		}
@@ -55,17 +55,7 @@ func (s *Store) Create(name string, layers []NewLayer, cfg ocispec.ImageConfig) 
 // commitImage stores the config and manifest of an image whose layers are
 // stored, and names it. The caller holds the lock.
 func (s *Store) commitImage(img ocispec.Image, layers []ocispec.Descriptor, names []string) (Image, error) {
-	cfgDigest, cfg, err := s.putJSON(img)
-	if err != nil {
-		return Image{}, err
-	}
-	m := ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cfgDigest, Size: int64(len(cfg))},
-		Layers:    layers,
-	}
-	md, _, err := s.putJSON(m)
+	md, err := s.putImage(img, layers)
 	if err != nil {
 		return Image{}, err
 	}
@@ -75,26 +65,21 @@ func (s *Store) commitImage(img ocispec.Image, layers []ocispec.Descriptor, name
 	return s.imageByManifest(md)
 }
 
-// ingestGenerated compresses the tar that write produces and ingests it as
-// a layer. When write fails, its error is the one returned.
-func (s *Store) ingestGenerated(write func(io.Writer) error) (layerResult, error) {
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		zw, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
-		err := write(zw)
-		if cerr := zw.Close(); err == nil {
-			err = cerr
-		}
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	res, err := s.ingestLayer(pr, ocispec.Descriptor{Size: -1}, "", "")
-	pr.CloseWithError(io.ErrClosedPipe) // stop the writer if ingest failed early
-	if werr := <-done; werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
-		return layerResult{}, werr
+// putImage stores the config and manifest of an image whose layers are
+// stored and returns the manifest's digest.
+func (s *Store) putImage(img ocispec.Image, layers []ocispec.Descriptor) (digest.Digest, error) {
+	cfgDigest, cfg, err := s.putJSON(img)
+	if err != nil {
+		return "", err
 	}
-	return res, err
+	m := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cfgDigest, Size: int64(len(cfg))},
+		Layers:    layers,
+	}
+	md, _, err := s.putJSON(m)
+	return md, err
 }
 
 // BaseName is the name of the default image made from the host.

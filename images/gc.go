@@ -167,6 +167,11 @@ func (s *Store) GC() (GCReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	cached, err := s.cachedImages()
+	if err != nil {
+		return rep, err
+	}
+	imgs = append(imgs, cached...)
 	hs, err := s.holds()
 	if err != nil {
 		return rep, err

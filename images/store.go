@@ -42,6 +42,7 @@ var (
 //	layers/<hex>/meta.json
 //	l/<short>          a short symbolic link to layers/<hex>/diff, for mount options
 //	holds/<holder>     what a container keeps alive
+//	buildcache/<key>   a build step's image, by cache key (cache.go)
 //	tmp/               work in progress; emptied whenever the store opens unlocked
 //	lock               flock(2) held by writers
 //
@@ -100,7 +101,7 @@ func Open(root string) (*Store, error) {
 	if err := checkPrivate(abs); err != nil {
 		return nil, err
 	}
-	for _, d := range []string{"oci/blobs/sha256", "layers", "l", "holds", "tmp"} {
+	for _, d := range []string{"oci/blobs/sha256", "layers", "l", "holds", "buildcache", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
