@@ -103,3 +103,25 @@ func (s *Store) imageAt(md digest.Digest) (Image, error) {
 	img.ID = img.Manifest.Config.Digest
 	return img, nil
 }
+
+// Publish makes img, stored by Derive, one of the listed images, under
+// the given names or, with none, as an unnamed <none> image (docker build
+// without -t). Names move from any image that had them.
+func (s *Store) Publish(img Image, names ...string) (Image, error) {
+	for i, n := range names {
+		p, err := ParseName(n)
+		if err != nil {
+			return Image{}, err
+		}
+		names[i] = p
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return Image{}, err
+	}
+	defer unlock()
+	if err := s.setNames(img.ManifestDigest, names); err != nil {
+		return Image{}, err
+	}
+	return s.imageByManifest(img.ManifestDigest)
+}

@@ -75,6 +75,12 @@ func TestDeriveEmptyLayerUnlisted(t *testing.T) {
 			t.Fatal("an image derived with no name is listed")
 		}
 	}
+	if _, err := s.Publish(img, "built:v1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get("built:v1"); err != nil || got.ID != img.ID {
+		t.Fatalf("after Publish: Get = %v, %v", got.ID, err)
+	}
 }
 
 func TestBuildCacheKeepsImagesThroughGC(t *testing.T) {
