@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 )
 
-// Pack is the reverse of Unpack: it writes a container's upper directory as
-// an OCI layer tar. The rules, entry by entry (pack_walk.go reads them):
+// How Pack reverses Unpack, writing a container's upper directory as an OCI
+// layer tar. The rules, entry by entry (pack_walk.go reads them):
 //
 //   - A character device 0:0, or a zero-size file with the xattr
 //     trusted.overlay.whiteout, becomes an empty regular file .wh.NAME, at the
@@ -235,6 +234,3 @@ func copyFD(w io.Writer, fd int, size int64, buf []byte) (int64, error) {
 	}
 	return off, nil
 }
-
-// isRoot reports whether this process can read trusted.* xattrs; see Pack.
-func isRoot() bool { return os.Geteuid() == 0 }

@@ -391,3 +391,61 @@ func TestPackRootOpaque(t *testing.T) {
 		t.Errorf("stats %+v, want 1 opaque", stats)
 	}
 }
+
+// TestPackLongNames: names past USTAR's fields, and owners past its
+// numbers, go out as PAX records and come back through Unpack.
+func TestPackLongNames(t *testing.T) {
+	requireOverlayRoot(t)
+	long := strings.Repeat("d", 120) + "/" + strings.Repeat("e", 120) + "/" + strings.Repeat("f", 200)
+	upper, _ := newUpper(t, []layerOp{
+		file(long, "deep"),
+		{kind: opFile, path: "big-owner", data: "x", mode: 0o640, uid: 3_000_000},
+		symlink("far", "/"+strings.Repeat("t", 300)),
+		hardlink("again", long),
+	})
+	b, _ := packBytes(t, upper, PackOptions{})
+	var pax []string
+	for _, h := range tarHeaders(t, b) {
+		if h.Format == tar.FormatPAX {
+			pax = append(pax, h.Name[:min(len(h.Name), 12)])
+		}
+	}
+	// "again" comes first in tar order: it is the file, the long name its link.
+	want := []string{"big-owner", "dddddddddddd", "dddddddddddd", "dddddddddddd", "far"}
+	if diff := cmp.Diff(want, pax); diff != "" {
+		t.Errorf("PAX entries (-want +got):\n%s", diff)
+	}
+	dst := filepath.Join(t.TempDir(), "unpacked")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unpack(bytes.NewReader(b), dst, UnpackOptions{}); err != nil {
+		t.Fatalf("Unpack: %v", err)
+	}
+	if diff := cmp.Diff(layerForm(t, upper), layerForm(t, dst)); diff != "" {
+		t.Errorf("unpacked (-upper +unpacked):\n%s", diff)
+	}
+}
+
+// TestPackDoesNotFollow: a symlink to a directory outside the upper, or to
+// its parent, is written as a symlink and nothing is read through it.
+func TestPackDoesNotFollow(t *testing.T) {
+	requireOverlayRoot(t)
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	upper, _ := newUpper(t, []layerOp{symlink("out", outside), symlink("up", ".."), symlink("d/self", ".")})
+	got, err := PackList(upper, PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range got {
+		names = append(names, e.TarName+" "+e.Kind.String())
+	}
+	want := []string{"d/ dir", "d/self symlink", "out symlink", "up symlink"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}
