@@ -42,8 +42,11 @@ func (h Hierarchies) parent() string {
 	return cgroupParent
 }
 
-// v1Controllers are the v1 hierarchies a container gets a cgroup in.
-var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "devices"}
+// v1Controllers are the v1 hierarchies a container gets a cgroup in. The
+// freezer is there for pause (freeze.go): a process is frozen with the
+// cgroup it is in, so the container's must be in one from the start, and
+// every process it forks is then born in it.
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "devices", "freezer"}
 
 // ErrNoCgroups is a host with neither cgroup v2 controllers nor v1 memory,
 // cpu and pids hierarchies under the cgroup root.
@@ -324,9 +327,12 @@ func (c Cgroup) Join(pid int) error {
 }
 
 // Remove deletes c's directories, waiting a little for the kernel to let
-// go of exiting processes, and the parent when it is left empty.
+// go of exiting processes, and the parent when it is left empty. A busy
+// cgroup is thawed first: on cgroup v1 a killed process that is frozen
+// does not exit until thawed.
 func (c Cgroup) Remove() error {
 	var errs []error
+	thawed := false
 	for _, d := range c.Dirs {
 		var err error
 		for i := 0; i < 100; i++ {
@@ -337,6 +343,10 @@ func (c Cgroup) Remove() error {
 			}
 			if !errors.Is(err, unix.EBUSY) {
 				break
+			}
+			if !thawed {
+				c.thaw() // a cgroup without a freezer has nothing frozen
+				thawed = true
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -353,6 +353,7 @@ func (e *Engine) reconcile(s State) State {
 			return errors.New("changed")
 		}
 		n.Status, n.ExitCode, n.Pid, n.PidStart = Exited, 255, 0, 0
+		n.Paused = false
 		n.Finished = time.Now().UTC()
 		n.Error = "monitor gone"
 		if rmErr != nil {

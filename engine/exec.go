@@ -50,6 +50,9 @@ func (e *Engine) Exec(ref string, p Process, stdio Stdio) (int, error) {
 	if st.Status != Running || !alive(st.Pid, st.PidStart) {
 		return 0, fmt.Errorf("exec in %s: %w", st.Name(), ErrNotRunning)
 	}
+	if st.Paused { // its process would join the frozen cgroup, and wait there
+		return 0, refuse(ErrPaused, st, "is paused, unpause the container before exec")
+	}
 	if len(p.Args) == 0 {
 		return 0, fmt.Errorf("exec in %s: %w: no command", st.Name(), ErrInvalid)
 	}

@@ -24,6 +24,12 @@ func (e *Engine) Kill(ref string, sig unix.Signal) error {
 	} else if err != nil {
 		return fmt.Errorf("kill %s (%s): %w", st.Name(), unix.SignalName(sig), err)
 	}
+	if st.Paused {
+		// Thawed after any signal, as docker does when the image sets no
+		// stop signal: the container then handles the signal first, and on
+		// cgroup v1 even a SIGKILLed process lives until thawed.
+		return e.unpauseSignalled(st)
+	}
 	return nil
 }
 

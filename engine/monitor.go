@@ -449,6 +449,7 @@ func (m *monitor) finish(code int, msg string) error {
 	// do next sees the container exited; made durable after.
 	_, err := updateState(m.dir, atomicOnly, func(s *State) error {
 		s.Status, s.ExitCode, s.Pid, s.PidStart = Exited, code, 0, 0
+		s.Paused = false                    // its cgroup is gone: Remove thaws a busy one
 		s.MonitorPid, s.MonitorStart = 0, 0 // this monitor is done with it
 		s.OOMKilled = oom
 		s.Finished = time.Now().UTC()

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"minidocker/overlay"
 )
 
 // Spec is what a container is made from: the image's layer directories
@@ -82,9 +86,12 @@ const (
 
 // State is a container as recorded in its state.json.
 type State struct {
-	ID           string    `json:"id"`
-	Spec         Spec      `json:"spec"`
-	Status       Status    `json:"status"`
+	ID     string `json:"id"`
+	Spec   Spec   `json:"spec"`
+	Status Status `json:"status"`
+	// Paused is a running container frozen by Pause, as docker's
+	// State.Paused: its Status stays Running.
+	Paused       bool      `json:"paused"`
 	Pid          int       `json:"pid,omitempty"`
 	PidStart     uint64    `json:"pid_start,omitempty"`
 	MonitorPid   int       `json:"monitor_pid,omitempty"`
@@ -109,6 +116,41 @@ func (s State) ShortID() string { return s.ID[:12] }
 
 // Name is the container's name.
 func (s State) Name() string { return s.Spec.Name }
+
+// MountPoints are the absolute paths in the container that the engine
+// mounts over its root and that lie in the overlay itself, sorted: /proc,
+// /sys, /dev, /etc/hostname, /etc/resolv.conf, the volumes' targets, and
+// /etc/hosts when the engine made it. Targets inside another target
+// (/proc/sys, /sys/firmware, /dev/pts, /dev/shm, /dev/mqueue, a volume
+// inside a volume) are left out: they are mount points in the file system
+// mounted there, never entries of the upper directory. /etc/hosts is
+// mounted only over an image without one (Mount.IfMissing), so it is
+// listed only when the upper directory holds it and the lower layers do
+// not: then it is the mount point the engine made; otherwise what the
+// upper directory holds there is the container's own change. Directories
+// the engine made on the way to a mount point are not listed.
+func (s State) MountPoints() []string {
+	var out []string
+	for _, m := range s.Mounts {
+		t := path.Clean(m.Target)
+		nested := slices.ContainsFunc(s.Mounts, func(o Mount) bool {
+			return strings.HasPrefix(t, strings.TrimSuffix(path.Clean(o.Target), "/")+"/")
+		})
+		if nested || m.IfMissing && !s.engineMade(t) {
+			continue
+		}
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// engineMade reports whether the upper directory holds p and the lower
+// layers show nothing there.
+func (s State) engineMade(p string) bool {
+	c, ok, err := overlay.ChangeAt(s.Rootfs.Upper, s.Rootfs.Lower, p)
+	return err == nil && ok && c.Lower < 0
+}
 
 // Files of a container's directory.
 const (

@@ -1,0 +1,39 @@
+package cli
+
+// The verbs that freeze and thaw containers: pause and unpause.
+
+import (
+	"github.com/spf13/cobra"
+
+	"minidocker/engine"
+	"minidocker/internal/app"
+)
+
+// addPauseCommands adds pause and unpause to root and to its "container"
+// group, when root has one.
+func addPauseCommands(root *cobra.Command, a *app.App) {
+	root.AddCommand(pauseCmd(a), unpauseCmd(a))
+	for _, c := range root.Commands() {
+		if c.Name() == "container" {
+			c.AddCommand(pauseCmd(a), unpauseCmd(a))
+		}
+	}
+}
+
+func pauseCmd(a *app.App) *cobra.Command {
+	return &cobra.Command{
+		Use: "pause CONTAINER...", Short: "Freeze every process of containers", Args: minArgs(1, "a container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachContainer(a, cmd, args, (*engine.Engine).Pause)
+		},
+	}
+}
+
+func unpauseCmd(a *app.App) *cobra.Command {
+	return &cobra.Command{
+		Use: "unpause CONTAINER...", Short: "Thaw paused containers", Args: minArgs(1, "a container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachContainer(a, cmd, args, (*engine.Engine).Unpause)
+		},
+	}
+}
