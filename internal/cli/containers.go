@@ -23,9 +23,9 @@ func containerCommands(a *app.App) []*cobra.Command {
 	ls := psCmd(a)
 	ls.Use, ls.Aliases = "ls", []string{"ps", "list"}
 	group.AddCommand(ls, runCmd(a), createCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a), attachCmd(a),
-		execCmd(a), diffCmd(a), statsCmd(a), containerInspectCmd(a))
+		execCmd(a), diffCmd(a), statsCmd(a), containerInspectCmd(a), pauseCmd(a), unpauseCmd(a))
 	return []*cobra.Command{group, runCmd(a), createCmd(a), psCmd(a), startCmd(a), stopCmd(a), killCmd(a), rmCmd(a), logsCmd(a),
-		attachCmd(a), execCmd(a), diffCmd(a), statsCmd(a)}
+		attachCmd(a), execCmd(a), diffCmd(a), statsCmd(a), pauseCmd(a), unpauseCmd(a)}
 }
 
 // runFlags are run's and create's flags, as docker spells them.

@@ -9,17 +9,6 @@ import (
 	"minidocker/internal/app"
 )
 
-// addPauseCommands adds pause and unpause to root and to its "container"
-// group, when root has one.
-func addPauseCommands(root *cobra.Command, a *app.App) {
-	root.AddCommand(pauseCmd(a), unpauseCmd(a))
-	for _, c := range root.Commands() {
-		if c.Name() == "container" {
-			c.AddCommand(pauseCmd(a), unpauseCmd(a))
-		}
-	}
-}
-
 func pauseCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
 		Use: "pause CONTAINER...", Short: "Freeze every process of containers", Args: minArgs(1, "a container"),

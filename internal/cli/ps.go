@@ -71,7 +71,11 @@ func psRow(st engine.State, now time.Time) []string {
 func status(st engine.State) string {
 	switch st.Status {
 	case engine.Running:
-		return "Up " + strings.TrimSuffix(human.Ago(time.Since(st.Started)), " ago")
+		up := "Up " + strings.TrimSuffix(human.Ago(time.Since(st.Started)), " ago")
+		if st.Paused {
+			up += " (Paused)"
+		}
+		return up
 	case engine.Exited:
 		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, human.Ago(time.Since(st.Finished)))
 	}
