@@ -8,6 +8,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/util/suggest"
+
+	"minidocker/internal/human"
 )
 
 // Kind is the instruction a step comes from.
@@ -122,7 +124,7 @@ func unknownInstruction(name string) error {
 		names = append(names, strings.ToUpper(n))
 	}
 	slices.Sort(names)
-	return suggest.WrapError(fmt.Errorf("unknown instruction: %s", name), name, names, false)
+	return suggest.WrapError(fmt.Errorf("unknown instruction: %s", human.Visible(name)), name, names, false)
 }
 
 // instructionText is what docker prints after "Step N/M : ". A RUN

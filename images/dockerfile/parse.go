@@ -319,7 +319,7 @@ func (fc *fileContext) newStage(c *instructions.Stage, earlier []*Stage) (*Stage
 		return nil, err
 	}
 	if base == "" {
-		return nil, fmt.Errorf("base name (%s) should not be blank", c.BaseName)
+		return nil, fmt.Errorf("base name (%s) should not be blank", human.Visible(c.BaseName))
 	}
 	st := &Stage{Name: c.Name, Index: len(earlier), Base: base, BaseStage: -1, file: fc}
 	if i := findStage(earlier, base, len(earlier)); i >= 0 {
@@ -342,19 +342,19 @@ func (fc *fileContext) resolveFrom(raw string, stages []*Stage) (string, int, er
 		return from, i, nil
 	}
 	if strings.EqualFold(from, stages[cur].Name) {
-		return "", -1, fmt.Errorf("invalid from flag value %s: refers to current build stage", from)
+		return "", -1, fmt.Errorf("invalid from flag value %s: refers to current build stage", human.Visible(from))
 	}
 	if n, err := strconv.Atoi(from); err == nil {
 		switch {
 		case n == cur:
-			return "", -1, fmt.Errorf("invalid from flag value %s: refers to current build stage", from)
+			return "", -1, fmt.Errorf("invalid from flag value %s: refers to current build stage", human.Visible(from))
 		case n < 0 || n > cur:
-			return "", -1, fmt.Errorf("invalid from flag value %s: index out of bounds", from)
+			return "", -1, fmt.Errorf("invalid from flag value %s: index out of bounds", human.Visible(from))
 		}
 		return from, n, nil
 	}
 	if from == "" {
-		return "", -1, fmt.Errorf("invalid from flag value %s: empty after expansion", raw)
+		return "", -1, fmt.Errorf("invalid from flag value %s: empty after expansion", human.Visible(raw))
 	}
 	return from, -1, nil
 }

@@ -257,3 +257,17 @@ func TestFailedStepKeepsState(t *testing.T) {
 		t.Fatal("a zero Instruction stepped")
 	}
 }
+
+// TestErrorsShowValuesVisibly: a value from the Dockerfile in an error is
+// escaped by human.Visible, so no control character reaches a terminal.
+func TestErrorsShowValuesVisibly(t *testing.T) {
+	plan := mustParse(t, "FROM b\nSTOPSIGNAL \x1b[2J\n", Options{})
+	_, err := plan.Stages[0].NewState(ocispec.ImageConfig{}).Step(plan.Stages[0].Steps[1])
+	if err == nil || err.Error() != `Dockerfile:2: invalid signal: \x1b[2J` {
+		t.Fatalf("got %v", err)
+	}
+	_, err = Parse(strings.NewReader("FROM b\nFR\x1bOM x\n"), Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), `Dockerfile:2: unknown instruction: FR\x1bOM`) {
+		t.Fatalf("got %v", err)
+	}
+}

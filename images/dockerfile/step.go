@@ -10,6 +10,8 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"minidocker/internal/human"
 )
 
 // Step is one instruction expanded against the build state: what to run or
@@ -147,7 +149,7 @@ func (s *State) copy(step *Step, a copyArgs) error {
 	}
 	if a.chmod != "" {
 		if m, err := strconv.ParseUint(a.chmod, 8, 32); err != nil || m > 0o7777 {
-			return fmt.Errorf("invalid chmod parameter: '%s'. it should be octal string and between 0 and 07777", a.chmod)
+			return fmt.Errorf("invalid chmod parameter: '%s'. it should be octal string and between 0 and 07777", human.Visible(a.chmod))
 		}
 	}
 	step.Sources = slices.Clone(a.sd.SourcePaths)

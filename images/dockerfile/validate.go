@@ -10,6 +10,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"golang.org/x/sys/unix"
+
+	"minidocker/internal/human"
 )
 
 // expose adds EXPOSE's ports to the config as "80/tcp". A word may expand
@@ -55,7 +57,7 @@ func portSpec(raw string) ([]string, error) {
 	}
 	port, proto, _ := strings.Cut(container, "/")
 	if port == "" {
-		return nil, fmt.Errorf("no port specified: %s<empty>", raw)
+		return nil, fmt.Errorf("no port specified: %s<empty>", human.Visible(raw))
 	}
 	proto = strings.ToLower(proto)
 	switch proto {
@@ -63,24 +65,24 @@ func portSpec(raw string) ([]string, error) {
 		proto = "tcp"
 	case "tcp", "udp", "sctp":
 	default:
-		return nil, fmt.Errorf("invalid proto: %s", proto)
+		return nil, fmt.Errorf("invalid proto: %s", human.Visible(proto))
 	}
 	if ip != "" {
 		if _, err := netip.ParseAddr(ip); err != nil {
-			return nil, fmt.Errorf("invalid IP address: %s", ip)
+			return nil, fmt.Errorf("invalid IP address: %s", human.Visible(ip))
 		}
 	}
 	start, end, ok := portRange(port)
 	if !ok {
-		return nil, fmt.Errorf("invalid containerPort: %s", port)
+		return nil, fmt.Errorf("invalid containerPort: %s", human.Visible(port))
 	}
 	if host != "" {
 		hs, he, ok := portRange(host)
 		if !ok {
-			return nil, fmt.Errorf("invalid hostPort: %s", host)
+			return nil, fmt.Errorf("invalid hostPort: %s", human.Visible(host))
 		}
 		if he-hs != end-start && end != start {
-			return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", port, host)
+			return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", human.Visible(port), human.Visible(host))
 		}
 	}
 	out := make([]string, 0, end-start+1)
@@ -111,13 +113,13 @@ func portRange(s string) (int, int, bool) {
 func checkSignal(sig string) error {
 	if n, err := strconv.Atoi(sig); err == nil {
 		if n < 1 || n > 64 {
-			return fmt.Errorf("invalid signal: %s", sig)
+			return fmt.Errorf("invalid signal: %s", human.Visible(sig))
 		}
 		return nil
 	}
 	name := strings.TrimPrefix(strings.ToUpper(sig), "SIG")
 	if name == "" || unix.SignalNum("SIG"+name) == 0 {
-		return fmt.Errorf("invalid signal: %s", sig)
+		return fmt.Errorf("invalid signal: %s", human.Visible(sig))
 	}
 	return nil
 }
@@ -139,5 +141,5 @@ func checkPlatform(p string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("FROM --platform=%s is %w (this host builds linux/%s)", p, ErrUnsupported, runtime.GOARCH)
+	return fmt.Errorf("FROM --platform=%s is %w (this host builds linux/%s)", human.Visible(p), ErrUnsupported, runtime.GOARCH)
 }
