@@ -126,8 +126,8 @@ func newRootCmd(a *app.App) *cobra.Command {
 	root.AddCommand(layerCommands(a)...)
 	root.AddCommand(uiCmd(a))
 	root.AddCommand(containerCommands(a)...)
-	addPauseCommands(root, a)
 	root.AddCommand(volumeCommands(a)...)
+	root.AddCommand(buildCommands(a)...)
 	// With no command on a terminal, minidocker opens its terminal UI.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
