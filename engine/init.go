@@ -233,12 +233,14 @@ func (c initConfig) buildRoot() (execUser, error) {
 	if err != nil {
 		return execUser{}, err
 	}
+	// The upper directory, hidden by the scratch, stays open by its
+	// descriptor until setupRootfs has asked it what the image has.
 	err = rootfs.Mount()
+	if err == nil {
+		err = setupRootfs(c.Rootfs.Target, rootfs, c.Mounts)
+	}
 	closeFds()
 	if err != nil {
-		return execUser{}, err
-	}
-	if err := setupRootfs(c.Rootfs.Target, c.Mounts); err != nil {
 		return execUser{}, err
 	}
 	if err := makeDevices(c.Rootfs.Target, c.Devices); err != nil {

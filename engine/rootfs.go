@@ -9,6 +9,8 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
+
+	"minidocker/overlay"
 )
 
 // Mount is one step of a container's root filesystem setup, as data: the
@@ -29,7 +31,9 @@ type Mount struct {
 	// Optional skips a target that does not exist instead of creating it.
 	Optional bool `json:"optional,omitempty"`
 	// IfMissing mounts only over a target the image does not have: the
-	// engine's /etc/hosts, for an image without one.
+	// engine's /etc/hosts, for an image without one. The image's layers
+	// decide, not the merged view: that holds, from the first start on,
+	// the mount point the engine made in the upper directory.
 	IfMissing bool `json:"if_missing,omitempty"`
 	// File makes a missing target an empty file rather than a directory.
 	File bool `json:"file,omitempty"`
@@ -118,11 +122,12 @@ func privilegedPlan(plan []Mount) []Mount {
 // which could send the proc mount anywhere.
 var ErrProcSymlink = errors.New("image's /proc is a symbolic link")
 
-// setupRootfs performs plan under rootfs, each target resolved inside it so
-// that a symbolic link in the image cannot send a mount to the host.
-// /dev's nodes and links are made right after its tmpfs (Mount.Dev), a
-// volume is seeded from the image before it covers it (Mount.Seed).
-func setupRootfs(rootfs string, plan []Mount) error {
+// setupRootfs performs plan under rootfs, the mount of layers, each target
+// resolved inside it so that a symbolic link in the image cannot send a
+// mount to the host. /dev's nodes and links are made right after its tmpfs
+// (Mount.Dev), a volume is seeded from the image before it covers it
+// (Mount.Seed), a target the image has is left alone (Mount.IfMissing).
+func setupRootfs(rootfs string, layers Overlay, plan []Mount) error {
 	if fi, err := os.Lstat(filepath.Join(rootfs, "proc")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return ErrProcSymlink
 	}
@@ -132,8 +137,17 @@ func setupRootfs(rootfs string, plan []Mount) error {
 			return fmt.Errorf("resolve %s in rootfs: %w", m.Target, err)
 		}
 		fi, err := os.Stat(target)
+		if m.IfMissing {
+			has, herr := imageHas(rootfs, layers, target, err == nil)
+			if herr != nil {
+				return herr
+			}
+			if has {
+				continue
+			}
+		}
 		switch {
-		case err != nil && m.Optional, err == nil && m.IfMissing:
+		case err != nil && m.Optional:
 			continue
 		case err != nil:
 			if err := makeTarget(target, m); err != nil {
@@ -174,6 +188,26 @@ func setupRootfs(rootfs string, plan []Mount) error {
 		}
 	}
 	return nil
+}
+
+// imageHas reports whether the image's layers show target, a path under
+// rootfs with its links resolved, that the merged view shows or not
+// (merged). With nothing at target in the upper directory, the merged view
+// is the layers'; otherwise the layers are asked, as State.engineMade does:
+// a mount point left there by an earlier start is no file of the image's.
+func imageHas(rootfs string, layers Overlay, target string, merged bool) (bool, error) {
+	rel, err := filepath.Rel(rootfs, target)
+	if err != nil {
+		return false, fmt.Errorf("resolve %s in rootfs: %w", target, err)
+	}
+	c, inUpper, err := overlay.ChangeAt(layers.Upper, layers.Lower, rel)
+	if err != nil {
+		return false, fmt.Errorf("look up /%s in the image: %w", rel, err)
+	}
+	if !inUpper {
+		return merged, nil
+	}
+	return c.Lower >= 0, nil
 }
 
 // readonly makes a bind mount read-only. mount(2): a bind takes MS_RDONLY

@@ -25,7 +25,8 @@ const (
 // coverWithScratch mounts the scratch over dir and fills it for plan. It
 // returns the overlay o with its upper and work directories, which are in
 // dir and so hidden from then on, named by descriptors opened before, and
-// a function that closes those once the overlay is mounted.
+// a function that closes those once the overlay is mounted and its upper
+// directory no longer read (see setupRootfs).
 func coverWithScratch(dir string, o Overlay, plan []Mount) (Overlay, func(), error) {
 	var fds []int
 	closeFds := func() {
