@@ -53,7 +53,7 @@ func Open(dir, dockerfile string) (*Context, error) {
 	}
 	patterns, err := c.readIgnore(dockerfile)
 	if err == nil && len(patterns) > 0 {
-		c.ignore, err = patternmatcher.New(patterns)
+		c.ignore, err = newMatcher(patterns)
 		if err != nil {
 			err = fmt.Errorf("build context %s: .dockerignore: %w", human.Visible(dir), err)
 		}
@@ -114,6 +114,24 @@ func (c *Context) Excludes() []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// newMatcher returns the matcher of .dockerignore's patterns, each one
+// checked first. The matcher compiles a pattern when it first matches a
+// path against it, and finds only some bad ones before (a "[" left open
+// after a "*"); a bad pattern would then fail the build halfway, or not,
+// by the order of the files. Here it fails the opening, named.
+func newMatcher(patterns []string) (*patternmatcher.PatternMatcher, error) {
+	for _, p := range patterns {
+		one, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+		if err == nil {
+			_, err = one.MatchesOrParentMatches("x")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pattern %s: %w", quote(p), err)
+		}
+	}
+	return patternmatcher.New(patterns)
 }
 
 // readIgnore returns the patterns of the ignore file that applies: the

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
@@ -38,7 +37,7 @@ func FuzzSources(f *testing.F) {
 		}
 		c.ignore = nil
 		if len(patterns) > 0 {
-			if c.ignore, err = patternmatcher.New(patterns); err != nil {
+			if c.ignore, err = newMatcher(patterns); err != nil {
 				return
 			}
 		}
