@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"minidocker/internal/app"
 	"minidocker/internal/human"
@@ -17,7 +20,7 @@ import (
 
 // buildCommands are the verbs that make layers: commit and build.
 func buildCommands(a *app.App) []*cobra.Command {
-	return []*cobra.Command{commitCmd(a), builderCmd(a)}
+	return []*cobra.Command{commitCmd(a), buildCmd(a), builderCmd(a)}
 }
 
 // epochFlag reads --timestamp, or SOURCE_DATE_EPOCH when the flag is not
@@ -126,6 +129,97 @@ func printPack(w io.Writer, entries []overlay.PackEntry) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d:%d\t%s\n", e.Kind, human.Visible(e.Path), human.Visible(layer), upper, e.Mode, e.UID, e.GID, size)
 	}
 	return tw.Flush()
+}
+
+func buildCmd(a *app.App) *cobra.Command {
+	var o app.BuildOptions
+	var args []string
+	var progress, comp string
+	c := &cobra.Command{
+		Use:   "build [-t NAME[:TAG]] [-f FILE] [--no-cache] [--build-arg K=V] [--target STAGE] CONTEXT",
+		Short: "Build an image from a Dockerfile: one layer per step, each cached",
+		Args:  exactArgs(1, "the context directory"),
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			var err error
+			if o.Zstd, err = compressionFlag(cmd, comp); err != nil {
+				return err
+			}
+			if o.BuildArgs, err = buildArgs(args); err != nil {
+				return usageError{fmt.Errorf("%s: %w", cmdName(cmd), err)}
+			}
+			o.Context = pos[0]
+			tty, err := progressMode(cmd, progress)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, unix.SIGTERM)
+			defer stop()
+			out := cmd.OutOrStdout()
+			o.Out = out
+			var view *buildView
+			if tty {
+				view = newBuildView(out)
+				o.Out, o.Events = io.Discard, view.event
+			}
+			img, err := a.Build(ctx, o)
+			if view != nil {
+				view.finish(err)
+			}
+			if err != nil {
+				return err
+			}
+			if view != nil {
+				fmt.Fprintf(out, "Successfully built %s\n", img.ShortID())
+				for _, n := range img.Names {
+					fmt.Fprintf(out, "Successfully tagged %s\n", n)
+				}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVarP(&o.Tags, "tag", "t", nil, "name the image NAME[:TAG] (repeatable)")
+	f.StringVarP(&o.Dockerfile, "file", "f", "", "the Dockerfile (default CONTEXT/Dockerfile)")
+	f.BoolVar(&o.NoCache, "no-cache", false, "run every step, using no cached step")
+	f.StringArrayVar(&args, "build-arg", nil, "set a build argument K=V (K alone takes $K)")
+	f.StringVar(&o.Target, "target", "", "build up to this stage")
+	f.StringVar(&progress, "progress", "auto", "output: plain (docker's classic builder), tty (a live view), auto (tty on a terminal)")
+	f.StringVar(&comp, "compression", "gzip", "layer compression: gzip or zstd")
+	return c
+}
+
+// buildArgs reads --build-arg K=V flags; a K without =V takes the value of
+// the environment variable K, and is left out when that is unset, as
+// docker does.
+func buildArgs(flags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if k == "" {
+			return nil, fmt.Errorf("--build-arg %q: want KEY=VALUE", human.Visible(f))
+		}
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// progressMode reads --progress: whether to show the live view.
+func progressMode(c *cobra.Command, p string) (bool, error) {
+	switch p {
+	case "plain":
+		return false, nil
+	case "tty":
+		return true, nil
+	case "auto":
+		f, ok := c.OutOrStdout().(*os.File)
+		return ok && isTerminal(f), nil
+	}
+	return false, usageError{fmt.Errorf("%s: --progress %q: want auto, plain or tty", cmdName(c), human.Visible(p))}
 }
 
 // builderCmd is docker's "builder prune": forget the build cache.

@@ -76,6 +76,11 @@ func exitCode(err error, starts bool) int {
 	if errors.As(err, &sf) {
 		return sf.Code
 	}
+	// A build stops with the exit code of the RUN step that failed.
+	var be *app.BuildError
+	if errors.As(err, &be) && be.Code > 0 {
+		return be.Code
+	}
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
