@@ -10,7 +10,7 @@ BIN := bin/minidocker
 # prefork), and libseccomp's headers for the seccomp filter.
 BUILD_DEPS := gcc:gcc pkg-config:pkg-config /usr/include/seccomp.h:libseccomp-dev
 # Programs the tests drive, and the Debian packages that bring them.
-TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time
+TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time buildah:buildah
 FUZZTIME ?= 10s
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
@@ -67,6 +67,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bash scripts/bench.sh
 	bash scripts/run-figures.sh
+	bash scripts/build-figures.sh
 
 clean:
 	rm -rf bin

@@ -20,7 +20,7 @@ import (
 
 // buildCommands are the verbs that make layers: commit and build.
 func buildCommands(a *app.App) []*cobra.Command {
-	return []*cobra.Command{commitCmd(a), buildCmd(a), builderCmd(a)}
+	return []*cobra.Command{commitCmd(a), dockerBuildCmd(a), builderCmd(a)}
 }
 
 // epochFlag reads --timestamp, or SOURCE_DATE_EPOCH when the flag is not
@@ -131,7 +131,7 @@ func printPack(w io.Writer, entries []overlay.PackEntry) error {
 	return tw.Flush()
 }
 
-func buildCmd(a *app.App) *cobra.Command {
+func dockerBuildCmd(a *app.App) *cobra.Command {
 	var o app.BuildOptions
 	var args []string
 	var progress, comp string
