@@ -33,7 +33,10 @@ func (b *builder) workspaceDir() string { return filepath.Join(b.a.Root, "build"
 // The overlay is mounted in a mount namespace of a thread of its own,
 // never unlocked from fill's goroutine: when the goroutine ends, Go ends
 // the thread and the kernel the namespace, so no mount of a build
-// outlives it, whatever happens to this process.
+// outlives it, whatever happens to this process. The mounts are seen by
+// that thread only: fill must resolve paths under root on its own
+// goroutine. What it opens there can be used from any (buildctx's
+// parallel fstatat calls are relative to directories it opened).
 func (b *builder) workspace(parent *images.Image, dropEmpty bool, fill func(root string, mount mounter) error) (func(io.Writer) error, func(), error) {
 	if err := os.MkdirAll(b.workspaceDir(), 0o700); err != nil {
 		return nil, nil, err
