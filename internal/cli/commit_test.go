@@ -7,224 +7,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"minidocker/engine"
 	"minidocker/images"
 	"minidocker/internal/testutil"
 )
-
-// How the commit tests look at a file tree. The same tree is read three
-// ways: from inside a container (its merged view, by find and busybox's
-// sha256sum, the tools of base), and on the host from umoci's unpacking of
-// the saved image. Each becomes a view: path → what a layer can carry.
-
-// fileMeta is what a layer says of a file: type, permission bits (setuid,
-// setgid, sticky included), numeric owners, a regular file's size and
-// content hash, a symlink's target, and the names it shares its inode with.
-type fileMeta struct {
-	Type     string // find's %y: f, d, l, p, c, b, s
-	Mode     uint32
-	UID, GID int
-	Size     int64
-	Sum      string
-	Link     string
-	Group    string // every name of a file with several, sorted, joined by "|"
-	ino      uint64
-	nlink    int
-}
-
-type view map[string]fileMeta
-
-// viewScript prints a container's view of its whole tree: one record per
-// entry, three NUL-terminated fields each, then after an END record the
-// hashes of the regular files and the container's mount table. -xdev keeps
-// find out of /proc, /sys and /dev; the mount table says what else to leave.
-const viewScript = `find / -xdev -printf 'F %y %m %U %G %s %i %n\0%p\0%l\0'
-printf 'END\0\0\0'
-find / -xdev -type f -exec busybox sha256sum {} +
-printf '\0'
-cat /proc/self/mountinfo`
-
-// parseView reads viewScript's output into a view and the mount points of
-// the container.
-func parseView(t *testing.T, out string) (view, []string) {
-	t.Helper()
-	v := view{}
-	f := strings.Split(out, "\x00")
-	i := 0
-	for ; i+2 < len(f) && f[i] != "END"; i += 3 {
-		w := strings.Fields(f[i])
-		if len(w) != 8 || w[0] != "F" {
-			t.Fatalf("view record %q: want F and 7 fields", f[i])
-		}
-		mode, _ := strconv.ParseUint(w[2], 8, 32)
-		m := fileMeta{Type: w[1], Mode: uint32(mode), UID: atoi(t, w[3]), GID: atoi(t, w[4]), Link: f[i+2]}
-		m.Size = int64(atoi(t, w[5]))
-		m.ino = uint64(atoi(t, w[6]))
-		m.nlink = atoi(t, w[7])
-		v[f[i+1]] = m
-	}
-	if len(f) != i+5 {
-		t.Fatalf("view output: want records, END, hashes and mounts; got %d fields after the records", len(f)-i)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(f[i+3]), "\n") {
-		sum, p, ok := strings.Cut(line, "  ")
-		if m, in := v[p]; ok && in {
-			m.Sum = sum
-			v[p] = m
-		}
-	}
-	var mounts []string
-	for _, line := range strings.Split(strings.TrimSpace(f[i+4]), "\n") {
-		if w := strings.Fields(line); len(w) > 4 && w[4] != "/" {
-			mounts = append(mounts, unescapeMount(w[4]))
-		}
-	}
-	return v, mounts
-}
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("view field %q: %v", s, err)
-	}
-	return n
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// hostView reads the tree under dir on the host as a view.
-func hostView(t *testing.T, dir string) view {
-	t.Helper()
-	v := view{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		m := fileMeta{Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), Size: st.Size, ino: st.Ino, nlink: int(st.Nlink)}
-		m.Type = map[uint32]string{syscall.S_IFREG: "f", syscall.S_IFDIR: "d", syscall.S_IFLNK: "l", syscall.S_IFIFO: "p",
-			syscall.S_IFCHR: "c", syscall.S_IFBLK: "b", syscall.S_IFSOCK: "s"}[st.Mode&syscall.S_IFMT]
-		switch m.Type {
-		case "l":
-			m.Link, err = os.Readlink(p)
-		case "f":
-			m.Sum, err = fileSum(p)
-		}
-		rel, _ := filepath.Rel(dir, p)
-		v[filepath.Join("/", rel)] = m
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil)), err
-}
-
-// settle leaves out of v the root (a layer has no entry for it) and the
-// mount points with what is beneath them, drops what is not the layers'
-// to say (a directory's size), and groups hard links by inode.
-func (v view) settle(mounts []string) view {
-	out := view{}
-	byIno := map[uint64][]string{}
-	for p, m := range v {
-		if p == "/" || slices.ContainsFunc(mounts, func(mp string) bool { return p == mp || strings.HasPrefix(p, mp+"/") }) {
-			continue
-		}
-		if m.Type != "f" {
-			m.Size = 0
-		} else if m.nlink > 1 {
-			byIno[m.ino] = append(byIno[m.ino], p)
-		}
-		out[p] = m
-	}
-	for _, names := range byIno {
-		slices.Sort(names)
-		for _, p := range names {
-			m := out[p]
-			m.Group = strings.Join(names, "|")
-			out[p] = m
-		}
-	}
-	for p, m := range out {
-		m.ino, m.nlink = 0, 0
-		out[p] = m
-	}
-	return out
-}
-
-// sameView reports how got differs from want, named a and b.
-func sameView(t *testing.T, a string, want view, b string, got view) {
-	t.Helper()
-	n := 0
-	paths := map[string]bool{}
-	for p := range want {
-		paths[p] = true
-	}
-	for p := range got {
-		paths[p] = true
-	}
-	for _, p := range slices.Sorted(maps.Keys(paths)) {
-		w, inW := want[p]
-		g, inG := got[p]
-		switch {
-		case !inG:
-			t.Errorf("%s: %q is in %s but missing: %+v", b, p, a, w)
-		case !inW:
-			t.Errorf("%s: %q is not in %s: %+v", b, p, a, g)
-		case w != g:
-			t.Errorf("%s: %q is %+v, in %s %+v", b, p, g, a, w)
-		default:
-			continue
-		}
-		if n++; n == 20 {
-			t.Fatalf("%s: more differences left out", b)
-		}
-	}
-}
 
 // mdOK runs minidocker with the store root and returns its output; the
 // test stops when it fails.
@@ -255,7 +50,9 @@ func removeAtEnd(t *testing.T, root string, names ...string) {
 }
 
 // everyChange makes every kind of change an upper directory can hold, over
-// an image that holds /d/a, /d/sub/b and /d2/f besides base's files.
+// an image that holds /d/a, /d/sub/b and /d2/f besides base's files, in a
+// container with a volume on /vol: a mount point the engine made, which
+// the layer leaves out.
 const everyChange = `set -e
 echo new > /new; chown 1000:2000 /new
 echo more >> /etc/passwd
@@ -268,6 +65,7 @@ ln -s ../etc/passwd /sym; ln -s /nowhere /dangling
 mkdir -p /n1/n2/n3; echo deep > /n1/n2/n3/f; chmod 1777 /n1/n2
 echo sp > '/a file é'
 busybox mkfifo /pipe
+echo v > /vol/in-volume
 `
 
 // TestCommitRoundTrip commits a container that made every kind of change,
@@ -282,8 +80,12 @@ func TestCommitRoundTrip(t *testing.T) {
 	removeAtEnd(t, root, "mkd", "changer")
 	mdOK(t, root, "run", "--name", "mkd", "base", "sh", "-c", "mkdir -p /d/sub /d2 && echo a > /d/a && echo b > /d/sub/b && echo f > /d2/f")
 	mdOK(t, root, "commit", "mkd", "withd")
-	out := mdOK(t, root, "run", "--name", "changer", "withd", "sh", "-c", everyChange+viewScript)
+	vol := t.TempDir()
+	out := mdOK(t, root, "run", "--name", "changer", "-v", vol+":/vol", "withd", "sh", "-c", everyChange+viewScript)
 	before, mounts := parseView(t, out)
+	if b, err := os.ReadFile(filepath.Join(vol, "in-volume")); string(b) != "v\n" {
+		t.Fatalf("the volume holds %q (%v): not mounted on /vol", b, err)
+	}
 
 	t.Run("dry-run", func(t *testing.T) { checkDryRun(t, root, "changer") })
 
@@ -503,7 +305,7 @@ func checkLayerTar(t *testing.T, tr *tar.Reader) {
 		}
 	}
 	for name := range got {
-		for _, left := range []string{"d/a", "d/sub/", "proc/", "sys/", "dev/", "etc/hostname", "etc/resolv.conf", "etc/hosts", "etc/nsswitch.conf"} {
+		for _, left := range []string{"d/a", "d/sub/", "proc/", "sys/", "dev/", "etc/hostname", "etc/resolv.conf", "etc/hosts", "etc/nsswitch.conf", "vol/"} {
 			if name == left || strings.HasPrefix(name, left) && strings.HasSuffix(left, "/") {
 				t.Errorf("layer holds %s", name)
 			}
@@ -590,22 +392,11 @@ func splitColumns(l string) []string {
 
 // storeState is what a failed or dry commit must leave as it was: the
 // images and their names, the blobs, the layers; and it checks that the
-// store's tmp/ holds nothing.
+// store's tmp/ holds nothing, before opening the store clears it.
 func storeState(t *testing.T, root string) string {
 	t.Helper()
-	s, err := images.Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imgs, err := s.List()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, img := range imgs {
-		b.WriteString(string(img.ManifestDigest) + " " + strings.Join(img.Names, ",") + "\n")
-	}
-	for _, dir := range []string{"oci/blobs/sha256", "layers", "tmp"} {
+	for _, dir := range []string{"tmp", "oci/blobs/sha256", "layers"} {
 		ents, err := os.ReadDir(filepath.Join(root, dir))
 		if err != nil {
 			t.Fatal(err)
@@ -615,230 +406,16 @@ func storeState(t *testing.T, root string) string {
 		}
 		b.WriteString(dir + ": " + strconv.Itoa(len(ents)) + "\n")
 	}
-	return b.String()
-}
-
-// waitExec waits until the shell command cmd succeeds in the container.
-func waitExec(t *testing.T, root, ctr, cmd string) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if code, _, _ := cli(t, root, "exec", ctr, "sh", "-c", cmd); code == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s never succeeded", ctr, cmd)
-		}
-	}
-}
-
-// frozen reports whether the kernel has the cgroup frozen, by whichever
-// freezer it has: v1's freezer.state or cgroup v2's cgroup.events.
-func frozen(cg engine.Cgroup) bool {
-	for _, d := range append(slices.Clone(cg.Dirs), cg.BPF) {
-		if b, err := os.ReadFile(filepath.Join(d, "freezer.state")); err == nil && strings.TrimSpace(string(b)) == "FROZEN" {
-			return true
-		}
-		if b, err := os.ReadFile(filepath.Join(d, "cgroup.events")); err == nil && strings.Contains(string(b), "frozen 1") {
-			return true
-		}
-	}
-	return false
-}
-
-// watchFrozen watches the cgroup until the returned function is called,
-// which reports whether it was ever seen frozen meanwhile.
-func watchFrozen(cg engine.Cgroup) func() bool {
-	done := make(chan struct{})
-	saw := make(chan bool)
-	go func() {
-		seen := false
-		for {
-			select {
-			case <-done:
-				saw <- seen
-				return
-			default:
-			}
-			seen = seen || frozen(cg)
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	return func() bool { close(done); return <-saw }
-}
-
-// TestCommitRunning commits a running container that wrote 10,000 files
-// and goes on appending to one: frozen while its upper directory is read
-// (docker's --pause=true), never with --pause=false, left as it was
-// (running, or paused when it was) after; the layer holds every file.
-func TestCommitRunning(t *testing.T) {
-	root := commitRoot(t)
-	removeAtEnd(t, root, "busy")
-	// The loop forks nothing: a shell that vforks a sleep can be caught
-	// by the cgroup v1 freezer with its child frozen before exec and
-	// itself waiting for it, never frozen, and the pause fails (see the
-	// report of this test's branch). bash's read -t on a fifo nobody
-	// writes waits without a child.
-	mdOK(t, root, "run", "-d", "--name", "busy", "base", "bash", "-c", `mkdir /many; cd /many
-i=0; while [ $i -lt 10000 ]; do i=$((i+1)); echo $i > f$i; done
-busybox mkfifo /dev/shm/wait; exec 9<>/dev/shm/wait
-while :; do echo x >> /log; read -t 0.01 -u 9; done`)
-	waitExec(t, root, "busy", "test -s /log")
-	e, err := engine.Open(engine.Options{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := e.Get("busy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		flags  []string
-		paused bool // before the commit, and so after it
-		frozen bool // seen frozen during the commit
-	}{
-		{"pause", nil, false, true},
-		{"pause=false", []string{"--pause=false"}, false, false},
-		{"paused before", nil, true, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.paused {
-				mdOK(t, root, "pause", "busy")
-				defer cli(t, root, "unpause", "busy")
-			}
-			stop := watchFrozen(st.Cgroup)
-			mdOK(t, root, append(append([]string{"commit"}, tc.flags...), "busy", "many:1")...)
-			if saw := stop(); saw != tc.frozen {
-				t.Errorf("frozen during the commit: %v, want %v", saw, tc.frozen)
-			}
-			if frozen(st.Cgroup) != tc.paused {
-				t.Fatalf("frozen after the commit: %v, want %v", !tc.paused, tc.paused)
-			}
-			var out []struct {
-				Status string `json:"status"`
-				Paused bool   `json:"paused"`
-			}
-			if err := json.Unmarshal([]byte(mdOK(t, root, "inspect", "busy")), &out); err != nil || len(out) != 1 ||
-				out[0].Status != "running" || out[0].Paused != tc.paused {
-				t.Errorf("inspect after the commit: %+v (%v), want running, paused %v", out, err, tc.paused)
-			}
-			if !tc.paused {
-				checkGrows(t, filepath.Join(st.Rootfs.Upper, "log"))
-			}
-			checkManyFiles(t, root, "many:1")
-		})
-	}
-}
-
-// checkGrows checks that the file grows: the container writing it runs.
-func checkGrows(t *testing.T, p string) {
-	t.Helper()
-	size := func() int64 {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	was := size()
-	for deadline := time.Now().Add(5 * time.Second); size() == was; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s stays at %d bytes: the container does not run", p, was)
-		}
-	}
-}
-
-// checkManyFiles counts the files of /many in the image's top layer, as
-// stored: 10,000, each holding its number.
-func checkManyFiles(t *testing.T, root, name string) {
-	t.Helper()
 	s, err := images.Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := s.Get(name)
+	imgs, err := s.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.OpenBlob(img.Manifest.Layers[len(img.Manifest.Layers)-1].Digest)
-	if err != nil {
-		t.Fatal(err)
+	for _, img := range imgs {
+		b.WriteString(string(img.ManifestDigest) + " " + strings.Join(img.Names, ",") + "\n")
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	n := 0
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		num, ok := strings.CutPrefix(hdr.Name, "many/f")
-		if !ok || hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		n++
-		if b, err := io.ReadAll(tr); err != nil || string(b) != num+"\n" {
-			t.Fatalf("%s holds %q (%v), want %q", hdr.Name, b, err, num+"\n")
-		}
-	}
-	if n != 10000 {
-		t.Errorf("the layer holds %d files in /many, want 10000", n)
-	}
-}
-
-// TestCommitErrors checks the commits that fail: each says why in one
-// line, with docker's exit code, and leaves the store as it was and the
-// container running, not paused. The container holds a file named like a
-// whiteout, which no layer can hold: that commit fails halfway through
-// writing the layer.
-func TestCommitErrors(t *testing.T) {
-	root := commitRoot(t)
-	removeAtEnd(t, root, "errc")
-	mdOK(t, root, "run", "-d", "--name", "errc", "base", "sh", "-c", "echo x > /kept; touch /.wh.x; exec sleep 60")
-	waitExec(t, root, "errc", "test -e /.wh.x")
-	before := storeState(t, root)
-	for _, tc := range []struct {
-		args []string
-		code int
-		msg  string
-	}{
-		{[]string{"nosuch"}, 1, "container nosuch: no such container"},
-		{[]string{"errc", "Bad Name"}, 1, `image name "Bad Name"`},
-		{[]string{"errc", "ok:1"}, 1, `entry "/.wh.x": name spelled like a whiteout`},
-		{[]string{"-c", "RUN true", "errc", "ok:1"}, 125, `--change "RUN true": RUN cannot be a change`},
-		{[]string{"-c", "FROB x", "errc", "ok:1"}, 125, "unknown instruction: FROB"},
-		{[]string{"-c", "ENV", "errc", "ok:1"}, 125, "ENV requires at least one argument"},
-		{[]string{"--compression", "lz4", "errc", "ok:1"}, 125, `--compression "lz4": want gzip or zstd`},
-		{[]string{"--timestamp", "-1", "errc", "ok:1"}, 125, "--timestamp must not be negative"},
-		{nil, 125, "want CONTAINER and an optional NAME[:TAG]"},
-		{[]string{"errc", "ok:1", "extra"}, 125, "want CONTAINER and an optional NAME[:TAG]"},
-	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, stdout, stderr := cli(t, root, append([]string{"commit"}, tc.args...)...)
-			if code != tc.code || stdout != "" {
-				t.Errorf("exit %d, stdout %q; want %d and nothing", code, stdout, tc.code)
-			}
-			if !strings.HasPrefix(stderr, "minidocker: ") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.msg) {
-				t.Errorf("stderr %q: want one line naming %q", stderr, tc.msg)
-			}
-			if after := storeState(t, root); after != before {
-				t.Errorf("the store changed:\n%s\nwas\n%s", after, before)
-			}
-			var out []struct {
-				Status string `json:"status"`
-				Paused bool   `json:"paused"`
-			}
-			if err := json.Unmarshal([]byte(mdOK(t, root, "inspect", "errc")), &out); err != nil || len(out) != 1 ||
-				out[0].Status != "running" || out[0].Paused {
-				t.Errorf("inspect after: %+v (%v), want running, not paused", out, err)
-			}
-		})
-	}
+	return b.String()
 }
