@@ -119,7 +119,7 @@ func packOptions(st engine.State, epoch *time.Time) overlay.PackOptions {
 // (docker commit keeps what the container was given), then the changes.
 func commitConfig(img ocispec.ImageConfig, spec engine.Spec, changes []string) (ocispec.ImageConfig, error) {
 	cfg := img
-	cfg.Env = slices.Clone(spec.Process.Env)
+	cfg.Env = givenEnv(spec, img.Env)
 	cfg.WorkingDir = spec.Process.Cwd
 	cfg.User = spec.Process.User
 	args := spec.Process.Args
@@ -131,6 +131,28 @@ func commitConfig(img ocispec.ImageConfig, spec engine.Spec, changes []string) (
 		return cfg, nil
 	}
 	return applyChanges(cfg, changes)
+}
+
+// givenEnv is the container's environment less what the engine added to
+// it when missing (engine's processEnv): HOSTNAME, its own hostname, and
+// with a tty TERM=xterm. Docker adds them as each container starts and
+// commit leaves them out; kept, HOSTNAME would name the committed
+// container in every container of the image. An entry the image itself
+// holds stays. (A -e HOSTNAME= equal to the container's hostname cannot be
+// told from the engine's and goes too.)
+func givenEnv(spec engine.Spec, imageEnv []string) []string {
+	added := []string{"HOSTNAME=" + spec.Hostname}
+	if spec.Process.Tty {
+		added = append(added, "TERM=xterm")
+	}
+	var out []string
+	for _, kv := range spec.Process.Env {
+		if slices.Contains(added, kv) && !slices.Contains(imageEnv, kv) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // applyChanges applies docker commit's --change instructions to cfg, each
