@@ -207,6 +207,7 @@ func (f freezer) set(frozen bool) error {
 		return err
 	}
 	deadline := time.Now().Add(freezeTimeout)
+	retry := time.Now().Add(freezeRetry)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
 		done, err := f.is(frozen)
 		if err != nil || done {
@@ -215,9 +216,27 @@ func (f freezer) set(frozen bool) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s cgroup %s: not done after %s", op, f.dir, freezeTimeout)
 		}
+		// v1 can stay FREEZING for good: a parent in vfork(2) waits for
+		// a child frozen first, and cannot stop while it waits. Thawing
+		// lets the child exec and the parent go on; frozen again, the
+		// two usually stop together. runc's v1 freezer does the same.
+		if f.v1 && frozen && time.Now().After(retry) {
+			if err := writeCgroupFile(file, "THAWED"); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+			if err := writeCgroupFile(file, value); err != nil {
+				return err
+			}
+			retry = time.Now().Add(freezeRetry)
+		}
 		time.Sleep(delay)
 	}
 }
+
+// freezeRetry is how long a v1 freeze may stay FREEZING before it is
+// thawed and asked again.
+const freezeRetry = 100 * time.Millisecond
 
 // is reports whether the kernel has the cgroup frozen (or, for frozen
 // false, thawed: v1 has FREEZING between the two, which is neither).

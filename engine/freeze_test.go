@@ -2,7 +2,9 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -419,4 +421,68 @@ func BenchmarkPauseUnpause(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestPauseForkLoop pauses, again and again, a shell that runs a program
+// in a loop: on v1 a freeze can catch the shell in vfork(2), waiting for a
+// child frozen first, and stay FREEZING for good unless it is thawed and
+// asked again (8 pauses in 20 failed here before it was).
+func TestPauseForkLoop(t *testing.T) {
+	testutil.RequireTool(t, "busybox")
+	for name, opts := range freezerPaths(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			e := f.openPath(t, opts)
+			// dash, as Debian's /bin/sh, runs a program with vfork(2);
+			// busybox's sh forks.
+			layer := hostProgramsLayer(t, filepath.Join(t.TempDir(), "dash"), "/bin/dash", "/bin/true")
+			st, err := e.Create(Spec{Name: "forks", Layers: []string{layer}, Process: Process{Args: []string{"/bin/dash", "-c", "while :; do /bin/true; done"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Remove(st.ID, true) })
+			if _, err := e.Start(st.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				if err := e.Pause("forks"); err != nil {
+					t.Fatalf("pause %d: %v", i+1, err)
+				}
+				if err := e.Unpause("forks"); err != nil {
+					t.Fatalf("unpause %d: %v", i+1, err)
+				}
+			}
+		})
+	}
+}
+
+// hostProgramsLayer makes a layer at dir of the host's programs and the
+// shared libraries ldd finds for them.
+func hostProgramsLayer(t *testing.T, dir string, progs ...string) string {
+	t.Helper()
+	testutil.RequireTool(t, "ldd")
+	out, err := exec.Command("ldd", progs...).Output()
+	if err != nil {
+		t.Fatalf("ldd %v: %v", progs, err)
+	}
+	files := slices.Clone(progs)
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "/") && !strings.HasSuffix(f, ":") {
+			files = append(files, f)
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			testutil.Unavailable(t, fmt.Sprintf("host program %s: %v", f, err))
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
