@@ -176,6 +176,7 @@ func (b *builder) build(ctx context.Context) (images.Image, error) {
 	}
 	for _, ins := range b.plan.GlobalArgs {
 		b.begin(ins.Text)
+		b.event(BuildEvent{Text: ins.Text, State: StepDone})
 	}
 	var last stageResult
 	for _, st := range b.plan.Stages {
@@ -235,10 +236,12 @@ func (b *builder) stage(ctx context.Context, st *dockerfile.Stage) (stageResult,
 		}
 		res = stageResult{img: &r.Image, state: st.NewState(r.Image.Config.Config)}
 	}
+	done := BuildEvent{Text: st.Steps[0].Text, State: StepDone}
 	if res.img != nil {
 		fmt.Fprintf(b.out, " ---> %s\n", res.img.ShortID())
-		b.event(BuildEvent{Text: st.Steps[0].Text, State: StepDone, Image: *res.img})
+		done.Image = *res.img
 	}
+	b.event(done)
 	for _, ins := range st.Steps[1:] {
 		b.begin(ins.Text)
 		start := time.Now()
