@@ -107,7 +107,7 @@ USER nobody
 RUN id -u >/tmp/uid && pwd >/tmp/pwd && echo "$DEST" >/tmp/dest
 USER root
 SHELL ["/bin/sh", "-xc"]
-RUN echo via-shell && rm /etc/nsswitch.conf
+RUN : via-shell && rm /etc/nsswitch.conf
 ENTRYPOINT ["/bin/echo", "ep"]
 CMD ["arg"]
 `
@@ -132,7 +132,7 @@ func TestBuildInstructions(t *testing.T) {
 	if got := out.states(); got != "FMMMMMMMMMMMMMMMM" {
 		t.Errorf("steps %s", got)
 	}
-	if run := out.steps[14]; !strings.Contains(run.output, "+ echo via-shell\n") {
+	if run := out.steps[14]; !strings.Contains(run.output, "+ : via-shell\n") {
 		t.Errorf("the RUN after SHELL [\"/bin/sh\", \"-xc\"] printed %q, want sh -x's trace", run.output)
 	}
 	withImage(t, e.root, "instr", func(dir string) {
