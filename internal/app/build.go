@@ -430,7 +430,12 @@ func (b *builder) run(ctx context.Context, parent *images.Image, state *dockerfi
 	fmt.Fprintf(b.out, " ---> Running in %s\n", st.ShortID())
 	b.event(BuildEvent{Text: step.Text, State: StepRunning, Container: st.ID})
 	code, err := b.wait(ctx, st)
-	if err == nil && code != 0 {
+	switch {
+	case err != nil:
+		// A command that cannot start (not found, an unknown USER) is
+		// the step's fault: say which.
+		err = b.errAt(step.Line, err)
+	case code != 0:
 		err = &BuildError{Step: b.n, Args: step.Args, Code: code}
 	}
 	if err == nil {
