@@ -41,7 +41,7 @@ func (s *Store) Create(name string, layers []NewLayer, cfg ocispec.ImageConfig) 
 	}
 	var descs []ocispec.Descriptor
 	for i, l := range layers {
-		res, err := s.ingestGenerated(l.WriteTar, Gzip)
+		res, err := s.ingestGenerated(l.WriteTar, Gzip, false)
 		if err != nil {
 			return Image{}, fmt.Errorf("create %s: layer %d: %w", n, i+1, err)
 		}

@@ -23,6 +23,12 @@ type Derivation struct {
 	Layer func(io.Writer) error
 	// Compression is how the layer blob is stored.
 	Compression Compression
+	// Lazy stores the layer's blob and figures without unpacking it:
+	// LayerDirs unpacks it on first use. For a commit, whose layer is
+	// often saved or run much later, if ever; a build step's layer is
+	// mounted by the next step at once and is better unpacked as it is
+	// made, from the tar in hand.
+	Lazy bool
 	// CreatedBy, Comment and Author are the history entry's; Author is
 	// also the image's.
 	CreatedBy, Comment, Author string
@@ -67,7 +73,7 @@ func (s *Store) Derive(d Derivation, names []string) (Image, error) {
 	}
 	h := ocispec.History{Created: &created, CreatedBy: d.CreatedBy, Comment: d.Comment, Author: d.Author, EmptyLayer: d.Layer == nil}
 	if d.Layer != nil {
-		res, err := s.ingestGenerated(d.Layer, d.Compression)
+		res, err := s.ingestGenerated(d.Layer, d.Compression, d.Lazy)
 		if err != nil {
 			return Image{}, err
 		}

@@ -154,8 +154,9 @@ type GCReport struct {
 	Bytes int64
 }
 
-// GC deletes the blobs and unpacked layers that no image and no hold
-// references, and the short links that pointed at them.
+// GC deletes the blobs and layers that no image and no hold references,
+// and the short links that pointed at them. The blob of a layer stored
+// lazily is kept with the layer.
 func (s *Store) GC() (GCReport, error) {
 	var rep GCReport
 	unlock, err := s.lock()
@@ -193,6 +194,7 @@ func (s *Store) GC() (GCReport, error) {
 			layers[d.Encoded()] = true
 		}
 	}
+	s.keepLazyBlobs(layers, blobs)
 	var errs []error
 	sweep := func(dir string, keep map[string]bool, found *[]digest.Digest) {
 		entries, err := os.ReadDir(dir)
@@ -232,6 +234,21 @@ func (s *Store) GC() (GCReport, error) {
 	return rep, nil
 }
 
+// keepLazyBlobs adds to blobs the blob of each kept layer stored lazily:
+// it is all there is of the layer's content, even when only a hold keeps
+// the layer, or the image that keeps it names another blob of it.
+func (s *Store) keepLazyBlobs(layers, blobs map[string]bool) {
+	for hex := range layers {
+		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+		if s.unpacked(d) {
+			continue
+		}
+		if m, err := s.Layer(d); err == nil && m.Blob.Validate() == nil {
+			blobs[m.Blob.Encoded()] = true
+		}
+	}
+}
+
 // diskBytes is the space the tree at p takes on disk.
 func diskBytes(p string) int64 {
 	var n int64
@@ -249,7 +266,7 @@ func diskBytes(p string) int64 {
 	return n
 }
 
-// LayerUsage is one unpacked layer in a disk usage report.
+// LayerUsage is one stored layer in a disk usage report.
 type LayerUsage struct {
 	DiffID digest.Digest
 	// Size is the layer's content size (LayerInfo.ContentSize).
@@ -265,7 +282,7 @@ type LayerUsage struct {
 // history and the TUI show, so that the figures add up with theirs.
 type DiskUsage struct {
 	Images []Image
-	// Layers are the unpacked layers an image or a hold uses, each once.
+	// Layers are the stored layers an image or a hold uses, each once.
 	Layers []LayerUsage
 	// Logical is the sum of the images' sizes (Store.Size, the SIZE column
 	// of images): each image counts every layer it lists.

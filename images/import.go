@@ -62,7 +62,7 @@ func (s *Store) Import(p, name string, opts ImportOptions) (Image, ImportStats, 
 		defer closeDR()
 		stats.Devices, err = dropDevices(w, dr, opts.Strict)
 		return err
-	}, Gzip)
+	}, Gzip, false)
 	if err != nil {
 		return Image{}, stats, fmt.Errorf("import %s: %w", p, err)
 	}

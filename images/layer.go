@@ -20,8 +20,8 @@ import (
 	"minidocker/internal/human"
 )
 
-// LayerMeta describes an unpacked layer; it is kept beside the layer's
-// directory as meta.json.
+// LayerMeta describes a stored layer; it is kept beside the layer's
+// directory as meta.json, and alone for a layer stored lazily (lazy.go).
 type LayerMeta struct {
 	DiffID digest.Digest `json:"diffID"`
 	// TarSize is the length of the uncompressed layer tar (LayerInfo.ArchiveSize).
@@ -32,10 +32,15 @@ type LayerMeta struct {
 	// when Layer first reads it.
 	ContentSize int64 `json:"contentSize"`
 	// Blob is the digest of the (possibly compressed) blob it came from.
-	Blob          digest.Digest       `json:"blob"`
-	BlobMediaType string              `json:"blobMediaType"`
-	Stats         overlay.UnpackStats `json:"stats"`
-	Unpacked      time.Time           `json:"unpacked"`
+	Blob          digest.Digest `json:"blob"`
+	BlobMediaType string        `json:"blobMediaType"`
+	// Stats counts the layer's entries as the unpack counted them, or as
+	// it will for a layer stored lazily.
+	Stats overlay.UnpackStats `json:"stats"`
+	// Unpacked is when the layer's directory was made; zero for a layer
+	// stored lazily and not unpacked yet (whether it is, is told by the
+	// directory, not by this field).
+	Unpacked time.Time `json:"unpacked"`
 }
 
 // shortLen is the length of a layer's short link name in l/: the engine puts
@@ -53,7 +58,8 @@ func (s *Store) LayerLink(diffID digest.Digest) string {
 	return s.path("l", diffID.Encoded()[:shortLen])
 }
 
-// HasLayer reports whether the layer diffID is unpacked in the store.
+// HasLayer reports whether the store holds the layer diffID: unpacked, or
+// stored lazily with its blob, to be unpacked by LayerDirs on first use.
 func (s *Store) HasLayer(diffID digest.Digest) bool {
 	if diffID.Validate() != nil {
 		return false
@@ -62,7 +68,7 @@ func (s *Store) HasLayer(diffID digest.Digest) bool {
 	return err == nil
 }
 
-// Layer returns what the store knows of the unpacked layer diffID. For a
+// Layer returns what the store knows of the stored layer diffID. For a
 // layer unpacked before ContentSize was recorded, the first call computes
 // it and saves it back (see readLayerMeta).
 func (s *Store) Layer(diffID digest.Digest) (LayerMeta, error) {
@@ -73,14 +79,25 @@ func (s *Store) Layer(diffID digest.Digest) (LayerMeta, error) {
 }
 
 // LayerDirs returns the unpacked directories of img's layers, bottom first,
-// through their short links.
+// through their short links. A layer stored lazily is unpacked first, from
+// its blob, under the store's lock (see unpackLazy); its diffID is checked
+// on the way.
 func (s *Store) LayerDirs(img Image) ([]string, error) {
 	var dirs []string
-	for _, d := range img.DiffIDs() {
+	var lazy []int
+	for i, d := range img.DiffIDs() {
 		if !s.HasLayer(d) {
 			return nil, fmt.Errorf("image %s: layer %s: %w", img.ShortID(), d, ErrNotFound)
 		}
+		if !s.unpacked(d) {
+			lazy = append(lazy, i)
+		}
 		dirs = append(dirs, s.LayerLink(d))
+	}
+	if len(lazy) > 0 {
+		if err := s.unpackLazy(img, lazy); err != nil {
+			return nil, err
+		}
 	}
 	return dirs, nil
 }
@@ -108,6 +125,7 @@ type pendingLayer struct {
 	name string
 	bw   *blobWriter
 	tmp  string // the temp directory holding diff/; "" when the layer was unpacked already
+	lazy bool   // tmp has no diff/: the layer is stored lazily
 	meta LayerMeta
 	desc ocispec.Descriptor
 }
@@ -146,7 +164,8 @@ func (s *Store) readLayer(r io.Reader, want ocispec.Descriptor, wantDiffID diges
 
 	var stats overlay.UnpackStats
 	if wantDiffID != "" && s.HasLayer(wantDiffID) {
-		// Already unpacked: only the blob is new; still check the diffID.
+		// Already stored (unpacked, or lazily: LayerDirs unpacks it): only
+		// the blob is new; still check the diffID.
 		_, err = io.Copy(io.Discard, counted)
 	} else {
 		if pl.tmp, err = s.tempDir("layer-"); err != nil {
@@ -156,7 +175,7 @@ func (s *Store) readLayer(r io.Reader, want ocispec.Descriptor, wantDiffID diges
 		if err := os.Mkdir(unpackDir, 0o755); err != nil {
 			return nil, err
 		}
-		stats, err = overlay.Unpack(counted, unpackDir, overlay.UnpackOptions{MaxBytes: s.unpack.MaxBytes, MaxEntries: s.unpack.MaxEntries})
+		stats, err = overlay.Unpack(counted, unpackDir, s.unpackOptions())
 	}
 	if err != nil {
 		return nil, unpackCause(err, dr, br, bw, want)
@@ -210,7 +229,9 @@ func (pl *pendingLayer) commit(s *Store) (ocispec.Descriptor, error) {
 	defer pl.discard()
 	_, err := pl.bw.place(s)
 	if err == nil && pl.tmp != "" {
-		pl.meta.Unpacked = time.Now().UTC()
+		if !pl.lazy {
+			pl.meta.Unpacked = time.Now().UTC()
+		}
 		err = s.placeLayer(pl.tmp, pl.meta)
 	}
 	if err != nil && pl.name != "" {
@@ -227,8 +248,9 @@ func (pl *pendingLayer) discard() {
 	}
 }
 
-// placeLayer renames the finished layer directory tmp (holding diff/) into
-// layers/, writes its meta.json and its short link.
+// placeLayer renames the finished layer directory tmp (holding diff/, or
+// not for a layer stored lazily) into layers/, writes its meta.json and,
+// once the layer is unpacked, its short link.
 func (s *Store) placeLayer(tmp string, meta LayerMeta) error {
 	b, err := json.Marshal(meta)
 	if err != nil {
@@ -242,10 +264,17 @@ func (s *Store) placeLayer(tmp string, meta LayerMeta) error {
 		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, errNotEmpty) {
 			return fmt.Errorf("place layer: %w", err)
 		}
-		// Another load placed the same layer first: keep theirs.
+		// Another load placed the same layer first: keep theirs, given
+		// our directory if theirs was stored lazily.
+		if err := s.fillLayer(tmp, meta.DiffID); err != nil {
+			return err
+		}
 	}
 	if err := syncDir(s.path("layers")); err != nil {
 		return err
+	}
+	if !s.unpacked(meta.DiffID) {
+		return nil
 	}
 	return s.linkLayer(meta.DiffID)
 }

@@ -69,7 +69,7 @@ func HistoryLayers(cfg ocispec.Image) []int {
 }
 
 // LayerInfo returns the layers of img, bottom first, with their sizes and
-// history lines. When a layer is not unpacked in the store, the error wraps
+// history lines. When the store does not hold a layer, the error wraps
 // ErrNotFound; the slice then still holds every layer, with ContentSize and
 // ArchiveSize 0 for the missing ones, so that a listing can go on.
 func (s *Store) LayerInfo(img Image) ([]LayerInfo, error) {

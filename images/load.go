@@ -301,7 +301,7 @@ func (s *Store) readLayers(a archive, reads []layerRead) ([]*pendingLayer, error
 	return pending, nil
 }
 
-// storedLayer reports whether the layer is already unpacked and its blob
+// storedLayer reports whether the store holds the layer (see HasLayer) and its blob
 // stored, returning the blob's descriptor. When the archive does not say
 // which blob it has (classic docker save), any stored blob of the same
 // diffID will do: its content is the same layer.

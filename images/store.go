@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 
 	"minidocker/internal/human"
@@ -39,7 +40,7 @@ var (
 //
 //	oci/               an OCI image layout: oci-layout, index.json, blobs/sha256/…
 //	layers/<hex>/diff  an unpacked layer, keyed by its diffID, ready to be an overlay lower
-//	layers/<hex>/meta.json
+//	layers/<hex>/meta.json  its figures; alone, without diff/, for a layer stored lazily (lazy.go)
 //	l/<short>          a short symbolic link to layers/<hex>/diff, for mount options
 //	holds/<holder>     what a container keeps alive
 //	buildcache/<key>   a build step's image, by cache key (cache.go)
@@ -52,6 +53,8 @@ type Store struct {
 	root string
 	// Limits bounds what one layer may unpack; zero fields take overlay's defaults.
 	unpack UnpackLimits
+	// lazyUnpacks counts the lazily stored layers this handle unpacked.
+	lazyUnpacks atomic.Int64
 }
 
 // UnpackLimits bounds one layer's unpacked size and entry count.
