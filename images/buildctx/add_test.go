@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 
 	"minidocker/internal/testutil"
 )
@@ -265,5 +267,26 @@ func TestAddOverExisting(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, listTree(t, filepath.Join(root, "out3"))); diff != "" {
 		t.Errorf("out3 (-want +got):\n%s", diff)
+	}
+}
+
+// TestAddArchiveRootEntry checks that an archive's "./" entry gives dest
+// its owner and mode, as docker and buildah apply it.
+func TestAddArchiveRootEntry(t *testing.T) {
+	testutil.RequireRoot(t)
+	hdrs := []tar.Header{
+		{Name: "./", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 1000, Gid: 1000, ModTime: time.Unix(1700000000, 0)},
+		{Name: "./f", Typeflag: tar.TypeReg, Mode: 0o644, Uid: 1000, Gid: 1000, ModTime: time.Unix(1700000000, 0)},
+	}
+	root, err := addFixture(t, "p.tar", tarOf(t, hdrs...), "/pkg/", CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(root, "pkg"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 1000 || st.Gid != 1000 || st.Mode&0o7777 != 0o750 {
+		t.Errorf("dest /pkg: %d:%d %o, want the root entry's 1000:1000 750", st.Uid, st.Gid, st.Mode&0o7777)
 	}
 }

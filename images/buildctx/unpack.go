@@ -78,8 +78,16 @@ func (u *unpacker) entry(tr *tar.Reader, hdr *tar.Header) error {
 		return nil
 	}
 	rel, err := entryRel(hdr.Name)
-	if err != nil || rel == "." {
-		return err // the root entry belongs to dest, as in docker
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		// The archive's root is dest: docker and buildah give dest its
+		// owner, mode and times. Any other type there is not applied.
+		if hdr.Typeflag == tar.TypeDir {
+			u.dirs = append(u.dirs, dirEntry{rel: rel, hdr: hdr})
+		}
+		return nil
 	}
 	at := path.Join(u.at, rel)
 	parent, err := pathrs.MkdirAllHandle(u.dest, path.Dir(rel), 0o755)
