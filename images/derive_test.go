@@ -143,3 +143,25 @@ func TestDeriveLayerWriterFails(t *testing.T) {
 		t.Errorf("Get(broken) = %v, want not found", err)
 	}
 }
+
+// TestGetFindsCachedStepByID: a build step's image, kept unlisted by the
+// cache, is found by its ID, as docker run takes the IDs a build prints,
+// and never by a name.
+func TestGetFindsCachedStepByID(t *testing.T) {
+	s := newStore(t)
+	parent := sample(t, s, "parent")
+	img, err := s.Derive(Derivation{Parent: &parent, Config: parent.Config.Config, CreatedBy: "step"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(img.ShortID()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unlisted image not in the cache: Get = %v, want not found", err)
+	}
+	if err := s.CacheImage(digest.FromString("k"), img); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(img.ShortID())
+	if err != nil || got.ID != img.ID {
+		t.Fatalf("Get(%s) = %v, %v; want the cached step", img.ShortID(), got.ID, err)
+	}
+}

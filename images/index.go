@@ -139,12 +139,23 @@ func (s *Store) List() ([]Image, error) {
 }
 
 // Get finds an image by name ("base", "base:v1") or by ID or ID prefix.
+// An ID may also be a build step's image, which the build cache keeps
+// unlisted: docker run and inspect take the IDs a build prints.
 func (s *Store) Get(ref string) (Image, error) {
 	imgs, err := s.List()
 	if err != nil {
 		return Image{}, err
 	}
-	return find(imgs, ref)
+	img, err := find(imgs, ref)
+	if !errors.Is(err, ErrNotFound) {
+		return img, err
+	}
+	if cached, cerr := s.cachedImages(); cerr == nil {
+		if img, cerr := find(cached, ref); cerr == nil {
+			return img, nil
+		}
+	}
+	return img, err
 }
 
 func find(imgs []Image, ref string) (Image, error) {
