@@ -161,9 +161,9 @@ func (b buildView) liveLine(m Model) string {
 		}
 		s = fmt.Sprintf("step %d %s · container %s", l.step, human.Visible(text), human.Visible(l.id[:min(12, len(l.id))]))
 		if l.gone {
-			s += m.th.Subtle.Render(" · ended and removed: its layers as last seen")
+			s += m.th.Subtle.Render(" · removed: its layers as last seen")
 		} else {
-			s += m.th.Warn.Render(" · running: its upper directory is the layer forming")
+			s += m.th.Warn.Render(" · running: its upper dir is the layer forming")
 		}
 	}
 	if l.note != "" {
