@@ -229,7 +229,7 @@ func (m Model) entryRow(e overlay.PackEntry) string {
 // line lays out the five columns in the box's width: the path and the
 // layer's name share what the fixed columns leave.
 func (m Model) line(kind, size, path, upper, layer string) string {
-	const kindW, sizeW, upperW = 9, 7, 24
+	const kindW, sizeW, upperW = 9, 7, 25
 	rest := max(m.inner()-kindW-sizeW-upperW-3, 10)
 	pathW := rest / 2
 	l := theme.Fit(kind, kindW) + fmt.Sprintf("%*s ", sizeW-1, size) + " " + theme.Fit(path, pathW) + " " +
