@@ -181,3 +181,37 @@ func TestBuildScreenSize(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildNoStep checks a build that fails before its first step says
+// so once, in the status and the steps box.
+func TestBuildNoStep(t *testing.T) {
+	m, _ := newBuildTest(t, 120, 40, &fakeBuilder{err: errors.New("build: open /src/app/Dockerfile: no such file or directory")})
+	p := startBuild(t, m)
+	screen := ansi.Strip(p.m.render())
+	for _, want := range []string{"no step ran", "failed: build: open /src/app/Dockerfile", "error: build: open"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the failed build lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+// TestBuildMouse checks a click selects a step, and one on the layer
+// view gives it the keys.
+func TestBuildMouse(t *testing.T) {
+	m, _ := newBuildTest(t, 120, 40, &fakeBuilder{script: buildScript()})
+	m = startBuild(t, m).m
+	// The header, the status line and the box's top edge are above the
+	// first step.
+	m = send(t, m, tea.MouseClickMsg{X: 5, Y: 1 + 1 + 1 + 1, Button: tea.MouseLeft})
+	if m.build.sel != 1 || m.build.focusLive {
+		t.Errorf("a click on step 2 selected %d, layers focused %v", m.build.sel, m.build.focusLive)
+	}
+	m = send(t, m, tea.MouseClickMsg{X: 100, Y: 30, Button: tea.MouseLeft})
+	if !m.build.focusLive {
+		t.Error("a click on the layer view did not focus it")
+	}
+	m = press(t, m, "tab")
+	if m.build.focusLive {
+		t.Error("tab from the merged pane did not go back to the steps")
+	}
+}

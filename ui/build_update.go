@@ -151,6 +151,8 @@ func (m Model) buildEvents(msg buildEventsMsg) (Model, tea.Cmd, bool) {
 		m.status = "built " + msg.img.ShortID
 	case b.cancelling:
 		m.status = "build cancelled"
+	case strings.HasPrefix(msg.err.Error(), "build"):
+		m.status = "error: " + msg.err.Error()
 	default:
 		m.status = "error: build: " + msg.err.Error()
 	}

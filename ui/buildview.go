@@ -100,7 +100,10 @@ func (b buildView) statusLine(m Model) string {
 var stepMarks = [...]string{BuildRunning: "▸", BuildCached: "=", BuildDone: "✓", BuildFailed: "✗"}
 
 func (b buildView) stepsBody(m Model, w, h int) string {
-	if len(b.steps) == 0 {
+	switch {
+	case len(b.steps) == 0 && b.ended:
+		return m.th.Subtle.Render("no step ran")
+	case len(b.steps) == 0:
 		return m.th.Subtle.Render("reading the Dockerfile…")
 	}
 	digits := len(fmt.Sprint(b.total))
