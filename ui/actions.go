@@ -29,6 +29,8 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	k := m.keys
 	it, sel := m.panels[m.focus].Selected()
 	switch {
+	case key.Matches(msg, k.Build):
+		m = m.buildForm()
 	case key.Matches(msg, k.Load) && m.focus == imagesPanel:
 		m.dialog = dialog.Form(m.th, k, askLoad, "Load an image", "An image archive: docker save, OCI layout or tar.", []dialog.Field{{Label: "file", Hint: "/path/to/image.tar"}})
 	case key.Matches(msg, k.Prune) && m.focus == imagesPanel:
@@ -89,6 +91,8 @@ func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
 	what, id, _ := strings.Cut(d.ID, ":")
 	c, is := m.src.Lifecycle, m.src.Images
 	switch what {
+	case askBuild, askCancelBuild, askQuitBuild:
+		return m.buildAnswer(what, d.Values)
 	case askLoad:
 		p := strings.TrimSpace(d.Values[0])
 		return m.start("loading "+path.Base(p), func() tea.Msg {
@@ -209,6 +213,9 @@ func (m Model) itemText(kind, id, tab string) string {
 			if img.ID == id {
 				return imageText(img, tab)
 			}
+		}
+		if m.detail != nil && m.detail.image != nil && m.detail.image.ID == id {
+			return imageText(*m.detail.image, tab)
 		}
 	case kindContainer:
 		for _, c := range m.containers {

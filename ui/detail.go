@@ -44,6 +44,11 @@ type detail struct {
 
 	mounts []VolumeMount // a container's, on a line over its layers
 
+	// image is the opened image when the lists may not hold it (a build
+	// step's); onTop opens its view on its top layer.
+	image *Image
+	onTop bool
+
 	ctx      context.Context
 	cancel   context.CancelFunc
 	logsOn   bool
@@ -136,6 +141,9 @@ func (d detail) shortHelp() []key.Binding {
 	case d.current() == "Layers":
 		b = append(b, d.layers.ShortHelp()...)
 		b = append(b, k.Preview, k.Extract)
+		if d.kind == kindContainer {
+			b = append(b, k.Commit)
+		}
 	default:
 		b = append(b, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
 	}

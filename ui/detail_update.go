@@ -23,6 +23,9 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 			return d, report("open "+d.title, msg.err)
 		}
 		d.layers = layers.New(m.th, m.keys, msg.stack)
+		if d.onTop {
+			d.layers = d.layers.ShowLayer(len(msg.stack.Layers) - 1)
+		}
 		d.loaded = true
 		d = d.resize(d.width, d.height)
 		switch {

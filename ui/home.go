@@ -72,14 +72,25 @@ func (m Model) resize(w, h int) Model {
 		d := m.detail.resize(w, body)
 		m.detail = &d
 	}
+	if m.build != nil {
+		b := m.build.resize(w, body)
+		m.build = &b
+	}
+	if m.commit != nil {
+		c := m.commit.SetSize(w, h)
+		m.commit = &c
+	}
 	return m
 }
 
 // header is the first line: the counts and the last status.
 func (m Model) header() string {
 	left := m.th.Title.Render("minidocker") + m.th.Subtle.Render(fmt.Sprintf(" · %d images · %d containers · %d mounts", len(m.images), len(m.containers), len(m.mounts)))
-	if m.detail != nil {
+	switch {
+	case m.detail != nil:
 		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render(human.Visible(m.detail.title))
+	case m.build != nil:
+		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render("build")
 	}
 	right := ""
 	switch {

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"time"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"minidocker/internal/human"
+	"minidocker/ui/commit"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
 	"minidocker/ui/panel"
@@ -42,8 +45,15 @@ type Model struct {
 	containers []Container
 	mounts     []Mount
 
-	detail   *detail // the opened item; nil at home
-	dialog   dialog.Model
+	detail *detail // the opened item; nil at home
+	dialog dialog.Model
+	commit *commit.Model // the commit dialog, over a container's view
+	// build is the build view, shown when no item is opened over it;
+	// lastRun the last build started, which WaitBuild waits for.
+	build    *buildView
+	lastRun  *buildRun
+	startOn  *BuildSpec       // a build to start once the program runs
+	now      func() time.Time // the clock of the build's times
 	showHelp bool
 	status   string // the last result or error, one line
 	busy     string // long work under way, shown with a spinner
@@ -53,6 +63,9 @@ type Model struct {
 type Options struct {
 	Dark    bool // the terminal's background is dark
 	NoColor bool // NO_COLOR is set
+	// Build, when set, opens the UI on the build view of this build
+	// (build --ui).
+	Build *BuildSpec
 }
 
 // New returns the UI over src.
@@ -68,14 +81,17 @@ func New(src Sources, o Options) Model {
 		km.Exec.SetEnabled(false)
 		km.Attach.SetEnabled(false)
 	}
+	km.Commit.SetEnabled(src.Committer != nil)
+	km.Build.SetEnabled(src.Builder != nil)
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
 	h.Styles.ShortDesc, h.Styles.FullDesc = th.KeyDesc, th.KeyDesc
 	h.Styles.ShortSeparator, h.Styles.FullSeparator, h.Styles.Ellipsis = th.Subtle, th.Subtle, th.Subtle
 	m := Model{
 		src: src, keys: km, th: th, help: h,
-		spin: spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
-		main: text.New(th, km),
+		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
+		main:    text.New(th, km),
+		startOn: o.Build, now: time.Now,
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"
@@ -92,7 +108,12 @@ func New(src Sources, o Options) Model {
 
 // Init loads the lists.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick())
+	cmds := []tea.Cmd{loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick()}
+	if m.startOn != nil {
+		spec := *m.startOn
+		cmds = append(cmds, func() tea.Msg { return buildStartMsg{spec} })
+	}
+	return tea.Batch(cmds...)
 }
 
 // Update routes a message to whatever has the keys or owns the stream.
@@ -115,6 +136,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	if m2, cmd, ok := m.loaded(msg); ok {
+		return m2, cmd
+	}
+	if m2, cmd, ok := m.commitMsg(msg); ok {
+		return m2, cmd
+	}
+	if m2, cmd, ok := m.buildMsg(msg); ok {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
@@ -140,9 +167,12 @@ func (m Model) render() string {
 		return "minidocker: the terminal is too small"
 	}
 	var body string
-	if m.detail != nil {
+	switch {
+	case m.detail != nil:
 		body = m.detail.view(m)
-	} else {
+	case m.build != nil:
+		body = m.build.view(m)
+	default:
 		body = m.home()
 	}
 	screen := m.header() + "\n" + body + "\n" + m.footer()
@@ -151,6 +181,8 @@ func (m Model) render() string {
 		screen = overlayCenter(screen, m.helpView(), m.width, m.height)
 	case m.dialog.Active():
 		screen = overlayCenter(screen, m.dialog.View(), m.width, m.height)
+	case m.commit != nil:
+		screen = overlayCenter(screen, m.commit.View(), m.width, m.height)
 	}
 	return screen
 }

@@ -18,11 +18,17 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	shell := m.detail != nil && m.detail.shellFocused()
 	switch {
+	case key.Matches(msg, k.Interrupt) && !shell && m.building() && !m.build.quitAfter:
+		return m.interruptBuild()
 	case key.Matches(msg, k.Interrupt) && !shell:
 		return m, m.quit()
 	case m.dialog.Active():
 		var cmd tea.Cmd
 		m.dialog, cmd = m.dialog.Update(msg)
+		return m, cmd
+	case m.commit != nil:
+		c, cmd := m.commit.Update(msg)
+		m.commit = &c
 		return m, cmd
 	case m.showHelp:
 		if key.Matches(msg, k.Help, k.Back, k.Quit) {
@@ -36,6 +42,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.panels[m.focus], cmd = m.panels[m.focus].Update(msg)
 		m.main = m.main.SetText(m.mainText())
 		return m, cmd
+	case m.detail == nil && m.build != nil && m.build.takesKeys():
+		return m.buildKey(msg)
+	case key.Matches(msg, k.Quit) && m.building():
+		return m.leaveBuild(askQuitBuild, "Quit", "Cancel the build and quit?")
 	case key.Matches(msg, k.Quit):
 		return m, m.quit()
 	case key.Matches(msg, k.Help):
@@ -43,6 +53,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Start, k.Stop, k.Remove):
 		return m.containerAction(msg, m.detail.id, m.detail.title)
+	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Commit):
+		return m.openCommit()
 	case m.detail != nil:
 		if key.Matches(msg, k.Back) && !m.detail.usesBack() {
 			m.detail.close()
@@ -50,9 +62,14 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.routeDetail(msg)
+	case m.build != nil:
+		return m.buildKey(msg)
 	}
 	return m.homeKey(msg)
 }
+
+// building reports whether a build is under way.
+func (m Model) building() bool { return m.build != nil && !m.build.ended }
 
 // paste routes a bracketed paste to what takes typed text: the dialog, a
 // focused shell or filter line of the opened item, or a home panel's
@@ -62,8 +79,16 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.dialog.Active():
 		m.dialog, cmd = m.dialog.Update(msg)
+	case m.commit != nil:
+		c, cmd := m.commit.Update(msg)
+		m.commit = &c
+		return m, cmd
 	case m.detail != nil && m.detail.takesKeys():
 		return m.routeDetail(msg)
+	case m.detail == nil && m.build != nil && m.build.takesKeys():
+		b := *m.build
+		b.live.view, cmd = b.live.view.Update(msg)
+		m.build = &b
 	case m.detail == nil && m.focus < mainPanel && m.panels[m.focus].Filtering():
 		m.panels[m.focus], cmd = m.panels[m.focus].Update(msg)
 		m.main = m.main.SetText(m.mainText())
@@ -75,6 +100,9 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 func (m Model) quit() tea.Cmd {
 	if m.detail != nil {
 		m.detail.close()
+	}
+	if m.build != nil {
+		m.build.close()
 	}
 	return tea.Quit
 }
@@ -88,6 +116,15 @@ func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, ok := msg.(stackMsg); ok {
 		m.busy = ""
 	}
+	if m.detail == nil && m.build != nil && m.build.live.shown {
+		// The live layer view's own timers (the end of a change's
+		// highlight).
+		b := *m.build
+		var cmd tea.Cmd
+		b.live.view, cmd = b.live.view.Update(msg)
+		m.build = &b
+		return m, cmd
+	}
 	if m.detail == nil {
 		return m, nil
 	}
@@ -98,13 +135,16 @@ func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // mouse routes clicks and the wheel to what is under the pointer.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
-	if m.dialog.Active() || m.showHelp {
+	if m.dialog.Active() || m.showHelp || m.commit != nil {
 		return m, nil
 	}
 	ms := msg.Mouse()
 	ms.Y-- // the header line
 	if m.detail != nil {
 		return m.routeDetail(translate(msg, ms))
+	}
+	if m.build != nil {
+		return m.buildMouse(translate(msg, ms).(tea.MouseMsg))
 	}
 	if ms.X >= m.sideWidth() {
 		m.focus = mainPanel
@@ -153,15 +193,17 @@ func (m Model) footer() string {
 	k := m.keys
 	var b []key.Binding
 	switch {
-	case m.dialog.Active():
+	case m.dialog.Active(), m.commit != nil:
 		return ""
 	case m.detail != nil:
 		b = append(m.detail.shortHelp(), k.Back, k.Help, k.Quit)
+	case m.build != nil:
+		b = append(m.build.shortHelp(k), k.Help, k.Quit)
 	default:
 		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Filter, k.PrevTab, k.NextTab}
 		switch m.current() {
 		case imagesPanel:
-			b = append(b, k.Run, k.Load, k.Prune)
+			b = append(b, k.Run, k.Load, k.Prune, k.Build)
 		case containersPanel:
 			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
 		}

@@ -175,6 +175,11 @@ type Sources struct {
 	Logs            LogReader
 	Stats           StatsReader
 
+	// Committer and Builder make images: a commit from a container's
+	// view, a build from a Dockerfile.
+	Committer Committer
+	Builder   Builder
+
 	NoRun string
 }
 

@@ -39,6 +39,7 @@ func (a *App) UISources() ui.Sources {
 		why = append(why, "containers unavailable: "+err.Error())
 	} else {
 		src.SetContainers(&uiContainers{a: a, e: e})
+		src.Committer, src.Builder = uiCommitter{a}, uiBuilder{a}
 	}
 	src.NoRun = strings.Join(why, "; ")
 	return src
@@ -89,6 +90,11 @@ func (u uiImages) ImageStack(id string) (layers.Stack, error) {
 	if err != nil {
 		return layers.Stack{}, err
 	}
+	return u.stack(img)
+}
+
+// stack reads the layers of img, listed or not (a build step's image).
+func (u uiImages) stack(img images.Image) (layers.Stack, error) {
 	dirs, err := u.s.LayerDirs(img)
 	if err != nil {
 		return layers.Stack{}, err
@@ -353,4 +359,69 @@ func uiVolumeMounts(vols []engine.Volume) []ui.VolumeMount {
 		out = append(out, m)
 	}
 	return out
+}
+
+// uiCommitter commits containers from the UI: as docker commit does,
+// pausing a running container while its upper directory is read.
+type uiCommitter struct{ a *App }
+
+func (u uiCommitter) CommitPreview(id string) ([]overlay.PackEntry, error) {
+	return u.a.CommitPreview(id)
+}
+
+func (u uiCommitter) Commit(id string, c ui.CommitSpec) (ui.Image, error) {
+	img, err := u.a.Commit(id, c.Name, CommitOptions{Message: c.Message, Pause: true})
+	if err != nil {
+		return ui.Image{}, err
+	}
+	s, err := u.a.Images()
+	if err != nil {
+		return ui.Image{}, err
+	}
+	return uiImages{s}.image(img), nil
+}
+
+// uiBuilder runs builds for the UI's build view.
+type uiBuilder struct{ a *App }
+
+func (u uiBuilder) Build(ctx context.Context, spec ui.BuildSpec, events func(ui.BuildEvent)) (ui.Image, error) {
+	s, err := u.a.Images()
+	if err != nil {
+		return ui.Image{}, err
+	}
+	is := uiImages{s}
+	o := BuildOptions{Context: spec.Context, Dockerfile: spec.Dockerfile, Tags: spec.Tags, NoCache: spec.NoCache,
+		BuildArgs: spec.BuildArgs, Target: spec.Target, Zstd: spec.Zstd, Out: io.Discard,
+		Events: func(ev BuildEvent) { events(is.buildEvent(ev)) }}
+	img, err := u.a.Build(ctx, o)
+	if err != nil {
+		return ui.Image{}, err
+	}
+	return is.image(img), nil
+}
+
+// buildEvent is a build step's progress as the UI takes it: a step's
+// image, not listed among the images, comes with the reader of its
+// layers.
+func (u uiImages) buildEvent(ev BuildEvent) ui.BuildEvent {
+	out := ui.BuildEvent{Step: ev.Step, Total: ev.Total, Text: ev.Text, State: uiBuildState(ev.State),
+		Container: ev.Container, Output: ev.Output, Elapsed: ev.Elapsed, Err: ev.Err}
+	if img := ev.Image; img.ID != "" {
+		shown := u.image(img)
+		out.Image = &shown
+		out.Stack = func() (layers.Stack, error) { return u.stack(img) }
+	}
+	return out
+}
+
+func uiBuildState(s StepState) ui.BuildState {
+	switch s {
+	case StepCached:
+		return ui.BuildCached
+	case StepDone:
+		return ui.BuildDone
+	case StepFailed:
+		return ui.BuildFailed
+	}
+	return ui.BuildRunning
 }

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"context"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,5 +78,68 @@ func TestUIVolumeMounts(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, uiVolumeMounts(vols)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestUIBuildSteps checks the build events the UI takes: each step's
+// state, and for each step that made an image, a reader of its layers
+// that works although the image is not listed.
+func TestUIBuildSteps(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckMounts(t)
+	a := New(filepath.Join(t.TempDir(), "store"))
+	s, err := a.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateBase(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.TempDir()
+	for name, body := range map[string]string{"Dockerfile": "FROM base\nCOPY a.txt /a.txt\nENV X=1\n", "a.txt": "a\n"} {
+		if err := os.WriteFile(filepath.Join(ctx, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func() []ui.BuildEvent {
+		var evs []ui.BuildEvent
+		img, err := uiBuilder{a}.Build(context.Background(), ui.BuildSpec{Context: ctx, Tags: []string{"built"}}, func(ev ui.BuildEvent) { evs = append(evs, ev) })
+		if err != nil || !slices.Contains(img.Names, "built:latest") {
+			t.Fatalf("build: %+v, %v", img.Names, err)
+		}
+		return evs
+	}
+	ends := func(evs []ui.BuildEvent) []ui.BuildState {
+		var out []ui.BuildState
+		for _, ev := range evs {
+			if ev.State != ui.BuildRunning {
+				out = append(out, ev.State)
+			}
+		}
+		return out
+	}
+	evs := build()
+	if diff := cmp.Diff([]ui.BuildState{ui.BuildDone, ui.BuildDone, ui.BuildDone}, ends(evs)); diff != "" {
+		t.Errorf("first build's states (-want +got):\n%s", diff)
+	}
+	var copied *ui.BuildEvent
+	for i, ev := range evs {
+		if ev.Step == 2 && ev.State == ui.BuildDone {
+			copied = &evs[i]
+		}
+	}
+	if copied == nil || copied.Image == nil || copied.Stack == nil {
+		t.Fatalf("the COPY step came with no image: %+v", copied)
+	}
+	st, err := copied.Stack()
+	if err != nil {
+		t.Fatalf("read the COPY step's unlisted image: %v", err)
+	}
+	top := st.Layers[len(st.Layers)-1]
+	if _, ok := top.Lookup("/a.txt"); !ok {
+		t.Errorf("the COPY step's top layer lacks /a.txt")
+	}
+	if diff := cmp.Diff([]ui.BuildState{ui.BuildDone, ui.BuildCached, ui.BuildCached}, ends(build())); diff != "" {
+		t.Errorf("the rebuild's states (-want +got):\n%s", diff)
 	}
 }

@@ -135,8 +135,9 @@ func dockerBuildCmd(a *app.App) *cobra.Command {
 	var o app.BuildOptions
 	var args []string
 	var progress, comp string
+	var withUI bool
 	c := &cobra.Command{
-		Use:   "build [-t NAME[:TAG]] [-f FILE] [--no-cache] [--build-arg K=V] [--target STAGE] CONTEXT",
+		Use:   "build [-t NAME[:TAG]] [-f FILE] [--no-cache] [--build-arg K=V] [--target STAGE] [--ui] CONTEXT",
 		Short: "Build an image from a Dockerfile: one layer per step, each cached",
 		Args:  exactArgs(1, "the context directory"),
 		RunE: func(cmd *cobra.Command, pos []string) error {
@@ -148,6 +149,9 @@ func dockerBuildCmd(a *app.App) *cobra.Command {
 				return usageError{fmt.Errorf("%s: %w", cmdName(cmd), err)}
 			}
 			o.Context = pos[0]
+			if withUI {
+				return runBuildUI(a, o)
+			}
 			tty, err := progressMode(cmd, progress)
 			if err != nil {
 				return err
@@ -185,6 +189,7 @@ func dockerBuildCmd(a *app.App) *cobra.Command {
 	f.StringVar(&o.Target, "target", "", "build up to this stage")
 	f.StringVar(&progress, "progress", "auto", "output: plain (docker's classic builder), tty (a live view), auto (tty on a terminal)")
 	f.StringVar(&comp, "compression", "gzip", "layer compression: gzip or zstd")
+	f.BoolVar(&withUI, "ui", false, "follow the build in the terminal UI: the steps, each RUN step's layer forming live, each step's image")
 	return c
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 
 	tea "charm.land/bubbletea/v2"
@@ -27,9 +28,35 @@ func uiCmd(a *app.App) *cobra.Command {
 // root the UI still opens: images and host mounts can be browsed, and one
 // line says why containers cannot run.
 func runUI(a *app.App) error {
+	_, err := runProgram(a, nil)
+	return err
+}
+
+// runBuildUI opens the UI on the build view of o (build --ui) and returns
+// the build's error once the UI quits.
+func runBuildUI(a *app.App, o app.BuildOptions) error {
+	spec := ui.BuildSpec{Context: o.Context, Dockerfile: o.Dockerfile, Tags: o.Tags, NoCache: o.NoCache,
+		BuildArgs: o.BuildArgs, Target: o.Target, Zstd: o.Zstd}
+	buildErr, err := runProgram(a, &spec)
+	if err != nil {
+		return err
+	}
+	return buildErr
+}
+
+// runProgram runs the UI until it quits, then waits for a build still
+// under way to stop, so that its container does not outlive the program;
+// it returns the last build's error and the program's.
+func runProgram(a *app.App, build *ui.BuildSpec) (buildErr, err error) {
+	if build != nil && os.Geteuid() != 0 {
+		return nil, errors.New("build --ui: a build runs containers, which need root")
+	}
 	src := a.UISources()
 	dark := lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
-	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != ""}))
-	_, err := p.Run()
-	return err
+	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != "", Build: build}))
+	final, err := p.Run()
+	if m, ok := final.(ui.Model); ok {
+		buildErr = m.WaitBuild()
+	}
+	return buildErr, err
 }

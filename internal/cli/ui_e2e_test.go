@@ -12,92 +12,185 @@ import (
 	"minidocker/internal/testutil"
 )
 
-// TestUIEndToEnd runs the real binary's UI in tmux over a real container:
-// it opens the container, types into its shell, and watches the whiteout
-// the shell's rm makes appear in the layer view.
-func TestUIEndToEnd(t *testing.T) {
+// e2e is the real binary over a store of its own, and a tmux server of
+// the test's own to run its UI in.
+type e2e struct {
+	t         *testing.T
+	bin, root string
+	tmux      string
+	sock      string
+}
+
+// newE2E builds the binary and makes a store holding base.
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
 	testutil.RequireRoot(t)
 	tmux := testutil.RequireTool(t, "tmux")
 	testutil.CheckMounts(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "minidocker")
-	if out, err := buildCmd(bin).CombinedOutput(); err != nil {
+	e := &e2e{t: t, bin: filepath.Join(dir, "minidocker"), root: filepath.Join(dir, "store"), tmux: tmux,
+		sock: fmt.Sprintf("minidocker-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))}
+	if out, err := buildCmd(e.bin).CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	root := filepath.Join(dir, "store")
-	md := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append([]string{"--root", root}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("minidocker %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	md("image", "create-base")
-	md("run", "-d", "-i", "-t", "--name", "e2e", "base", "/bin/sh")
-	t.Cleanup(func() { exec.Command(bin, "--root", root, "rm", "-f", "e2e").Run() })
+	e.md("image", "create-base")
+	return e
+}
 
-	sock := fmt.Sprintf("minidocker-e2e-%d", os.Getpid())
-	tm := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(tmux, append([]string{"-L", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+// md runs the binary over the test's store.
+func (e *e2e) md(args ...string) string {
+	e.t.Helper()
+	out, err := exec.Command(e.bin, append([]string{"--root", e.root}, args...)...).CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("minidocker %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	tm("new-session", "-d", "-s", "ui", "-x", "120", "-y", "40", bin+" --root "+root+" ui")
-	t.Cleanup(func() { exec.Command(tmux, "-L", sock, "kill-server").Run() })
-	waitFor := func(want string) string {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		var screen string
-		for time.Now().Before(deadline) {
-			screen = tm("capture-pane", "-p", "-t", "ui")
-			if strings.Contains(screen, want) {
-				return screen
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("the screen never showed %q:\n%s", want, screen)
-		return ""
-	}
+	return string(out)
+}
 
-	waitFor("[1] Images")
-	waitFor("● e2e running")
-	tm("send-keys", "-t", "ui", "2", "Enter")
-	waitFor("merged")
-	tm("send-keys", "-t", "ui", "2")
-	waitFor("ctrl+g to leave")
-	// The three lessons of the issue: a copy-up, a whiteout, an opaque dir.
-	// /bin is a link to usr/bin in base, and rm -rf /usr takes mkdir with
-	// it, so a copy of busybox makes the directory again.
-	tm("send-keys", "-t", "ui", "echo x > /etc/hosts; echo step-$((6*7))", "Enter")
-	waitFor("step-42")
-	screen := waitFor("hosts")
-	if !strings.Contains(screen, "~") {
-		t.Errorf("the changed /etc/hosts is not marked modified (~):\n%s", screen)
+func (e *e2e) tm(args ...string) string {
+	e.t.Helper()
+	out, err := exec.Command(e.tmux, append([]string{"-L", e.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	tm("send-keys", "-t", "ui", "rm /bin/sh; echo step-$((7*7))", "Enter")
-	waitFor("step-49")
-	screen = waitFor("⊘ whiteout")
-	if !strings.Contains(screen, "sh ⊘ whiteout") {
-		t.Errorf("the whiteout is not the deleted file's:\n%s", screen)
-	}
-	tm("send-keys", "-t", "ui", "cp /usr/bin/busybox /busybox; rm -rf /usr; /busybox mkdir /usr; /busybox echo step-$((8*8))", "Enter")
-	waitFor("step-64")
-	screen = waitFor("usr/ ◼ opaque")
-	tm("send-keys", "-t", "ui", "C-g")
-	tm("send-keys", "-t", "ui", "q")
-	deadline := time.Now().Add(5 * time.Second)
-	for exec.Command(tmux, "-L", sock, "has-session", "-t", "ui").Run() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("q did not quit the UI")
+	return string(out)
+}
+
+// open runs command in a 120×40 tmux session named ui.
+func (e *e2e) open(command string) {
+	e.t.Helper()
+	e.tm("new-session", "-d", "-s", "ui", "-x", "120", "-y", "40", command)
+	e.t.Cleanup(func() { exec.Command(e.tmux, "-L", e.sock, "kill-server").Run() })
+}
+
+func (e *e2e) keys(keys ...string) {
+	e.t.Helper()
+	e.tm(append([]string{"send-keys", "-t", "ui"}, keys...)...)
+}
+
+// waitFor waits for the screen to show want and returns it.
+func (e *e2e) waitFor(want string) string {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var screen string
+	for time.Now().Before(deadline) {
+		screen = e.tm("capture-pane", "-p", "-t", "ui")
+		if strings.Contains(screen, want) {
+			return screen
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !strings.Contains(md("ps"), "e2e") {
+	e.t.Fatalf("the screen never showed %q:\n%s", want, screen)
+	return ""
+}
+
+// waitGone waits for the session to end: the UI has quit.
+func (e *e2e) waitGone(why string) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for exec.Command(e.tmux, "-L", e.sock, "has-session", "-t", "ui").Run() == nil {
+		if time.Now().After(deadline) {
+			e.t.Fatal(why)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestUIEndToEnd runs the real binary's UI in tmux over a real container:
+// it opens the container, types into its shell, watches the whiteout the
+// shell's rm makes appear in the layer view, then commits the container
+// through the commit dialog.
+func TestUIEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	e.md("run", "-d", "-i", "-t", "--name", "e2e", "base", "/bin/sh")
+	t.Cleanup(func() { exec.Command(e.bin, "--root", e.root, "rm", "-f", "e2e").Run() })
+	e.open(e.bin + " --root " + e.root + " ui")
+
+	e.waitFor("[1] Images")
+	e.waitFor("● e2e running")
+	e.keys("2", "Enter")
+	e.waitFor("merged")
+	e.keys("2")
+	e.waitFor("ctrl+g to leave")
+	// The three lessons of the issue: a copy-up, a whiteout, an opaque dir.
+	// /bin is a link to usr/bin in base, and rm -rf /usr takes mkdir with
+	// it, so a copy of busybox makes the directory again.
+	e.keys("echo x > /etc/hosts; echo step-$((6*7))", "Enter")
+	e.waitFor("step-42")
+	screen := e.waitFor("hosts")
+	if !strings.Contains(screen, "~") {
+		t.Errorf("the changed /etc/hosts is not marked modified (~):\n%s", screen)
+	}
+	e.keys("rm /bin/sh; echo step-$((7*7))", "Enter")
+	e.waitFor("step-49")
+	screen = e.waitFor("⊘ whiteout")
+	if !strings.Contains(screen, "sh ⊘ whiteout") {
+		t.Errorf("the whiteout is not the deleted file's:\n%s", screen)
+	}
+	e.keys("cp /usr/bin/busybox /busybox; rm -rf /usr; /busybox mkdir /usr; /busybox echo step-$((8*8))", "Enter")
+	e.waitFor("step-64")
+	e.waitFor("usr/ ◼ opaque")
+	e.keys("C-g")
+
+	// The commit: the dialog previews the opaque /usr in both its forms.
+	e.keys("C")
+	screen = e.waitFor("Commit e2e")
+	for _, want := range []string{"trusted.overlay.opaque=y", "usr/.wh..wh..opq", "etc/hosts"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the commit preview lacks %q:\n%s", want, screen)
+		}
+	}
+	e.keys("e2e-commit:v1", "Tab", "from the UI", "Enter")
+	e.waitFor("committed")
+	e.waitFor("› e2e-commit:v1")
+	if out := e.md("images"); !strings.Contains(out, "e2e-commit") {
+		t.Errorf("the committed image is not listed:\n%s", out)
+	}
+	if out := e.md("history", "e2e-commit:v1"); !strings.Contains(out, "from the UI") {
+		t.Errorf("the commit message is not in the history:\n%s", out)
+	}
+
+	e.keys("q")
+	e.waitGone("q did not quit the UI")
+	if !strings.Contains(e.md("ps"), "e2e") {
 		t.Error("quitting the UI stopped the container")
+	}
+}
+
+// TestUIBuildEndToEnd runs build --ui of a three-step Dockerfile: the RUN
+// step's file shows in the live view, the build reaches its done state,
+// and the image is stored under its tag.
+func TestUIBuildEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	ctx := t.TempDir()
+	df := "FROM base\nCOPY a.txt /a.txt\nRUN echo made > /made-by-run && sleep 2\n"
+	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ctx, "a.txt"), []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status := filepath.Join(t.TempDir(), "status")
+	e.open(fmt.Sprintf("%s --root %s build --ui -t e2e-built:1 %s; echo $? > %s", e.bin, e.root, ctx, status))
+
+	e.waitFor("· running: its upper dir")
+	e.waitFor("made-by-run")
+	screen := e.waitFor("· built ")
+	for _, want := range []string{"steps 3/3", "✓ 3/3 done", "· removed: its layers"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the ended build lacks %q:\n%s", want, screen)
+		}
+	}
+	e.keys("q")
+	e.waitGone("q did not quit the build's UI")
+	if b, err := os.ReadFile(status); err != nil || strings.TrimSpace(string(b)) != "0" {
+		t.Errorf("build --ui exited with %q (%v)", b, err)
+	}
+	if out := e.md("images"); !strings.Contains(out, "e2e-built") {
+		t.Errorf("the built image is not listed:\n%s", out)
+	}
+	if out := e.md("ps", "-a"); strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("the build left containers:\n%s", out)
 	}
 }
 

@@ -19,6 +19,7 @@ type Map struct {
 	Preview, Extract                key.Binding
 	Run, Start, Stop, Remove, Exec  key.Binding
 	Load, Prune                     key.Binding
+	Commit, Build                   key.Binding
 	FocusShell, Attach              key.Binding
 	Yes, No                         key.Binding
 	Refresh                         key.Binding
@@ -71,6 +72,8 @@ func Default() Map {
 		Exec:           b("e", "exec shell", "e"),
 		Load:           b("L", "load image", "L"),
 		Prune:          b("P", "prune", "P"),
+		Commit:         b("C", "commit", "C"),
+		Build:          b("B", "build image", "B"),
 		FocusShell:     b("ctrl+g", "shell/tree", "ctrl+g"),
 		Attach:         b("F", "full-screen shell", "F"),
 		Yes:            b("y", "yes", "y", "Y"),
@@ -91,9 +94,9 @@ func (m Map) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
-		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach},
+		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
 		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort},
 		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
-		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune},
+		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
 	}
 }

@@ -345,6 +345,13 @@ func (m *Model) selectLayer(i int) {
 	p.setTree(m.stack.Layers[i], m.opts)
 }
 
+// ShowLayer shows lower layer i alone, or all of them merged for -1: an
+// image just made opens on its top layer, the one made.
+func (m Model) ShowLayer(i int) Model {
+	m.selectLayer(i)
+	return m
+}
+
 // Selected returns the entry under the cursor of the focused pane.
 func (m Model) Selected() (tree.Node, bool) {
 	p := &m.panes[m.focus]
