@@ -1,7 +1,6 @@
 package images
 
 import (
-	"archive/tar"
 	"bufio"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,14 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
-	"minidocker/internal/human"
 	"minidocker/overlay"
 )
 
@@ -151,122 +147,17 @@ func (s *Store) fillLayer(tmp string, diffID digest.Digest) error {
 }
 
 // unpackOptions are the store's limits in overlay's terms.
-func (s *Store) unpackOptions() overlay.UnpackOptions {
-	return overlay.UnpackOptions{MaxBytes: s.unpack.MaxBytes, MaxEntries: s.unpack.MaxEntries}
+func (s *Store) unpackOptions() overlay.UnpackOptions { return s.unpack.options() }
+
+// options are the limits l in overlay's terms.
+func (l UnpackLimits) options() overlay.UnpackOptions {
+	return overlay.UnpackOptions{MaxBytes: l.MaxBytes, MaxEntries: l.MaxEntries}
 }
 
 // scanTar reads the layer tar r to its end and counts its entries as
-// overlay.Unpack counts them, writing nothing: the figures of a lazily
-// stored layer. It refuses what the counting meets and Unpack would refuse
-// (a name escaping the layer or misusing a whiteout, a device node, the
-// store's limits); the rest of Unpack's checks come when the layer is
-// unpacked.
+// overlay.Unpack does under the limits lim, writing nothing: the figures of
+// a lazily stored layer. It refuses what overlay.Scan refuses; the rest of
+// Unpack's checks come when the layer is unpacked.
 func scanTar(r io.Reader, lim UnpackLimits) (overlay.UnpackStats, error) {
-	var st overlay.UnpackStats
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st, fmt.Errorf("read layer tar: %w", err)
-		}
-		st.Entries++
-		if lim.MaxEntries > 0 && st.Entries > lim.MaxEntries {
-			err = fmt.Errorf("%w: layer has more than %d entries", overlay.ErrLimit, lim.MaxEntries)
-		} else {
-			err = countEntry(&st, hdr)
-		}
-		if err == nil && lim.MaxBytes > 0 && st.Bytes > lim.MaxBytes {
-			err = fmt.Errorf("%w: layer content over %d bytes", overlay.ErrLimit, lim.MaxBytes)
-		}
-		if err != nil {
-			return st, fmt.Errorf("entry \"%s\": %w", human.Visible(hdr.Name), err)
-		}
-	}
-	// What follows the end of the archive is part of the tar's diffID too.
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return st, fmt.Errorf("read layer tar: %w", err)
-	}
-	return st, nil
-}
-
-// countEntry adds one tar entry to st by the rules of overlay.Unpack: the
-// name first (the root, aufs metadata, a whiteout, an opaque marker), then
-// the type.
-func countEntry(st *overlay.UnpackStats, hdr *tar.Header) error {
-	if hdr.Typeflag == tar.TypeXGlobalHeader {
-		return nil
-	}
-	p, err := entryPath(hdr.Name)
-	if err != nil {
-		return err
-	}
-	if p == "." {
-		if hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%w: entry names the layer root", overlay.ErrUnsafePath)
-		}
-		st.Dirs++
-		return nil
-	}
-	dir, base := path.Split(p)
-	for c := range strings.SplitSeq(strings.TrimSuffix(dir, "/"), "/") {
-		if strings.HasPrefix(c, ".wh..wh.") {
-			return nil // inside aufs metadata, skipped
-		}
-		if strings.HasPrefix(c, ".wh.") {
-			return fmt.Errorf("%w: whiteout name used as a directory", overlay.ErrUnsafePath)
-		}
-	}
-	switch name, isWhiteout := strings.CutPrefix(base, ".wh."); {
-	case base == ".wh..wh..opq":
-		st.Opaques++
-	case strings.HasPrefix(base, ".wh..wh."):
-		// aufs metadata, skipped
-	case isWhiteout && (name == "" || name == "." || name == ".."):
-		return fmt.Errorf("%w: whiteout names no file", overlay.ErrUnsafePath)
-	case isWhiteout:
-		st.Whiteouts++
-	default:
-		return countType(st, hdr)
-	}
-	return nil
-}
-
-// countType counts an entry that is neither a whiteout nor a marker.
-func countType(st *overlay.UnpackStats, hdr *tar.Header) error {
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		st.Dirs++
-	case tar.TypeReg, tar.TypeGNUSparse:
-		st.Files++
-		st.Bytes += hdr.Size
-	case tar.TypeSymlink:
-		st.Symlinks++
-	case tar.TypeLink:
-		st.Hardlinks++
-	case tar.TypeFifo:
-	case tar.TypeChar, tar.TypeBlock:
-		return fmt.Errorf("%w: device node %d:%d not supported", overlay.ErrUnsupported, hdr.Devmajor, hdr.Devminor)
-	default:
-		return fmt.Errorf("%w: entry type %q not supported", overlay.ErrUnsupported, hdr.Typeflag)
-	}
-	return nil
-}
-
-// entryPath cleans a tar name as overlay.Unpack does: relative to the
-// layer root, "." for the root itself.
-func entryPath(name string) (string, error) {
-	n := strings.TrimPrefix(name, "/")
-	for strings.HasPrefix(n, "./") {
-		n = n[2:]
-	}
-	if n == "" || n == "." {
-		return ".", nil
-	}
-	if !filepath.IsLocal(n) {
-		return "", fmt.Errorf("%w: path escapes layer", overlay.ErrUnsafePath)
-	}
-	return filepath.Clean(n), nil
+	return overlay.Scan(r, lim.options())
 }

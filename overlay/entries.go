@@ -15,8 +15,10 @@ const holeChunk = 32 << 10
 
 var zeroChunk [holeChunk]byte
 
+// The entry makers below act on entries that checkEntry has checked and
+// counted, all but the content bytes that file counts as it writes them.
+
 func (u *unpacker) mkdir(p string, hdr *tar.Header) error {
-	u.stats.Dirs++
 	pfd, base, had, err := u.prepare(p, true)
 	if err != nil {
 		return err
@@ -53,10 +55,6 @@ func (u *unpacker) mkdir(p string, hdr *tar.Header) error {
 }
 
 func (u *unpacker) file(p string, hdr *tar.Header) (err error) {
-	u.stats.Files++
-	if hdr.Size > u.opts.MaxBytes-u.stats.Bytes {
-		return kindErrorf(ErrLimit, "layer content over %d bytes", u.opts.MaxBytes)
-	}
 	pfd, base, had, err := u.prepare(p, false)
 	if err != nil {
 		return err
@@ -131,10 +129,6 @@ func (u *unpacker) skipContent() error {
 }
 
 func (u *unpacker) symlink(p string, hdr *tar.Header) error {
-	u.stats.Symlinks++
-	if hdr.Linkname == "" {
-		return kindErrorf(ErrMalformed, "symlink has no target")
-	}
 	pfd, base, had, err := u.prepare(p, false)
 	if err != nil {
 		return err
@@ -160,17 +154,10 @@ func (u *unpacker) fifo(p string, hdr *tar.Header) error {
 	return u.setMetaAt(pfd, base, hdr, u.needChown(u.dirs[pp], hdr), true)
 }
 
-// hardlink links p to an earlier non-directory entry of this layer. The link
-// shares the target's inode, so the header's own metadata is not applied.
-func (u *unpacker) hardlink(p string, hdr *tar.Header) error {
-	u.stats.Hardlinks++
-	target, err := cleanName(hdr.Linkname)
-	if err != nil {
-		return fmt.Errorf("hardlink target %q: %w", hdr.Linkname, err)
-	}
-	if target == p {
-		return kindErrorf(ErrUnsafePath, "hardlink to itself")
-	}
+// hardlink links p to target, the cleaned name of hdr.Linkname, which must
+// be an earlier non-directory entry of this layer. The link shares the
+// target's inode, so the header's own metadata is not applied.
+func (u *unpacker) hardlink(p, target string, hdr *tar.Header) error {
 	pfd, base, had, err := u.prepare(p, false)
 	if err != nil {
 		return err
@@ -197,7 +184,6 @@ func (u *unpacker) hardlink(p string, hdr *tar.Header) error {
 
 // whiteout makes the overlayfs whiteout for p.
 func (u *unpacker) whiteout(p string) error {
-	u.stats.Whiteouts++
 	pp, base := split(p)
 	pfd, err := u.dirAt(pp)
 	if err != nil {
@@ -223,7 +209,6 @@ func (u *unpacker) whiteout(p string) error {
 
 // opaque marks dir opaque, making it when the tar has not listed it yet.
 func (u *unpacker) opaque(dir string) error {
-	u.stats.Opaques++
 	fd, err := u.dirAt(dir)
 	if err != nil {
 		return err

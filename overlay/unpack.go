@@ -55,6 +55,17 @@ const (
 	defaultMaxEntries = 10_000_000
 )
 
+// withDefaults is o with its zero fields set to the defaults.
+func (o UnpackOptions) withDefaults() UnpackOptions {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = defaultMaxBytes
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = defaultMaxEntries
+	}
+	return o
+}
+
 // Unpack applies the uncompressed OCI layer tar read from r into dir, an
 // existing empty directory, in the overlayfs form: a whiteout .wh.NAME
 // becomes a character device 0:0 named NAME and an opaque marker becomes the
@@ -77,13 +88,7 @@ const (
 // whatever it wrote inside dir is the caller's to remove. Error messages name
 // the entry, quoted.
 func Unpack(r io.Reader, dir string, opts UnpackOptions) (stats UnpackStats, err error) {
-	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = defaultMaxBytes
-	}
-	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = defaultMaxEntries
-	}
-	u, err := newUnpacker(dir, opts)
+	u, err := newUnpacker(dir, opts.withDefaults())
 	if err != nil {
 		return UnpackStats{}, err
 	}
@@ -101,22 +106,16 @@ func Unpack(r io.Reader, dir string, opts UnpackOptions) (stats UnpackStats, err
 		if err != nil {
 			return stats, err
 		}
-		hdr := p.hdr
 		u.more = !p.end
-		u.stats.Entries++
-		if u.stats.Entries > opts.MaxEntries {
-			return stats, fmt.Errorf("entry %q: %w", hdr.Name,
-				kindErrorf(ErrLimit, "layer has more than %d entries", opts.MaxEntries))
-		}
 		if err := u.trim(); err != nil {
 			return stats, err
 		}
-		err = u.entry(hdr)
+		err = u.entry(p.hdr)
 		if err == nil {
 			err = u.skipContent()
 		}
 		if err != nil {
-			return stats, fmt.Errorf("entry %q: %w", hdr.Name, err)
+			return stats, entryError(p.hdr, err)
 		}
 	}
 	return stats, u.setDirTimes()
@@ -192,47 +191,30 @@ func (u *unpacker) close() error {
 	return errors.Join(errs...)
 }
 
-// entry applies one tar entry: what its name means first (names.go), then
-// its type.
+// entry applies one tar entry: checkEntry first, which counts it, then
+// what its name means and its type ask.
 func (u *unpacker) entry(hdr *tar.Header) error {
-	if hdr.Typeflag == tar.TypeXGlobalHeader {
-		return nil
-	}
-	n, err := parseName(hdr.Name)
+	e, err := checkEntry(hdr, &u.stats, u.opts)
 	if err != nil {
 		return err
 	}
-	if err := checkHeader(hdr); err != nil {
-		return err
-	}
-	switch n.kind {
-	case nameSkip:
-		return nil
-	case nameRoot:
-		if hdr.Typeflag != tar.TypeDir {
-			return kindErrorf(ErrUnsafePath, "entry names the layer root")
-		}
-		u.stats.Dirs++
+	switch e.kind {
+	case nameSkip, nameRoot:
 		return nil
 	case nameWhiteout:
-		return u.whiteout(n.path)
+		return u.whiteout(e.path)
 	case nameOpaque:
-		return u.opaque(n.path)
+		return u.opaque(e.path)
 	}
-	p := n.path
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		return u.mkdir(p, hdr)
+		return u.mkdir(e.path, hdr)
 	case tar.TypeReg, tar.TypeGNUSparse:
-		return u.file(p, hdr)
+		return u.file(e.path, hdr)
 	case tar.TypeSymlink:
-		return u.symlink(p, hdr)
+		return u.symlink(e.path, hdr)
 	case tar.TypeLink:
-		return u.hardlink(p, hdr)
-	case tar.TypeFifo:
-		return u.fifo(p, hdr)
-	case tar.TypeChar, tar.TypeBlock:
-		return kindErrorf(ErrUnsupported, "device node %d:%d not supported", hdr.Devmajor, hdr.Devminor)
+		return u.hardlink(e.path, e.link, hdr)
 	}
-	return kindErrorf(ErrUnsupported, "entry type %q not supported", hdr.Typeflag)
+	return u.fifo(e.path, hdr) // the one type left that checkEntry lets through
 }
