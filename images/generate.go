@@ -78,10 +78,11 @@ func (s *Store) ingestTar(r io.Reader, c Compression, lazy bool) (layerResult, e
 }
 
 // applyTar unpacks the layer tar r into tmp/diff or, when lazy, only
-// counts what it holds.
+// counts what it holds (overlay.Scan: what it refuses, Unpack refuses; the
+// rest of Unpack's checks come when the layer is unpacked).
 func (s *Store) applyTar(r io.Reader, tmp string, lazy bool) (overlay.UnpackStats, error) {
 	if lazy {
-		return scanTar(r, s.unpack)
+		return overlay.Scan(r, s.unpackOptions())
 	}
 	dir := filepath.Join(tmp, "diff")
 	if err := os.Mkdir(dir, 0o755); err != nil {

@@ -153,11 +153,3 @@ func (s *Store) unpackOptions() overlay.UnpackOptions { return s.unpack.options(
 func (l UnpackLimits) options() overlay.UnpackOptions {
 	return overlay.UnpackOptions{MaxBytes: l.MaxBytes, MaxEntries: l.MaxEntries}
 }
-
-// scanTar reads the layer tar r to its end and counts its entries as
-// overlay.Unpack does under the limits lim, writing nothing: the figures of
-// a lazily stored layer. It refuses what overlay.Scan refuses; the rest of
-// Unpack's checks come when the layer is unpacked.
-func scanTar(r io.Reader, lim UnpackLimits) (overlay.UnpackStats, error) {
-	return overlay.Scan(r, lim.options())
-}
