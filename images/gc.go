@@ -105,6 +105,28 @@ func (s *Store) Holders() ([]string, error) {
 	return names, nil
 }
 
+// Held returns the image holder holds and that image's layers, bottom
+// first, as they were when the hold was taken: they stay in the store even
+// when the image itself is removed. A holder without a hold is ErrNotFound.
+func (s *Store) Held(holder string) (digest.Digest, []digest.Digest, error) {
+	p, err := s.holdPath(holder)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("hold of %s: %w", holder, ErrNotFound)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("read hold %s: %w", holder, err)
+	}
+	var h hold
+	if err := json.Unmarshal(b, &h); err != nil {
+		return "", nil, fmt.Errorf("read hold %s: %w", holder, err)
+	}
+	return h.Image, h.Layers, nil
+}
+
 // holds returns every hold by holder name.
 func (s *Store) holds() (map[string]hold, error) {
 	entries, err := os.ReadDir(s.path("holds"))

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -280,6 +281,15 @@ func TestDiskUsageSharing(t *testing.T) {
 	}
 	if got, want := u.Savings(), 10000.0/20003; got != want {
 		t.Errorf("Savings %.4f, want %.4f", got, want)
+	}
+	// The hold still names the removed image and its layers (the disk
+	// meter of its containers counts them); no hold is ErrNotFound.
+	id, layers, err := s.Held("c2")
+	if err != nil || id != gone.ID || !slices.Equal(layers, gone.DiffIDs()) {
+		t.Errorf("Held(c2) = %s %v, %v; want %s %v", id, layers, err, gone.ID, gone.DiffIDs())
+	}
+	if _, _, err := s.Held("c3"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Held(c3): %v, want ErrNotFound", err)
 	}
 }
 

@@ -200,9 +200,10 @@ func (m Model) open() (Model, tea.Cmd) {
 		d = newDetail(m, kindMount, it.ID, it.ID, false)
 		load = func() (layers.Stack, error) { return s.MountStack(mt) }
 	}
+	d, meterCmd := d.withMeter(m)
 	d = d.resize(m.width, max(m.height-2, 3))
 	m.detail = &d
-	return m.start("reading the layers", openStack(it.ID, load))
+	return m.start("reading the layers", tea.Batch(openStack(it.ID, load), meterCmd))
 }
 
 // itemText is the text of a tab of the item id.

@@ -11,6 +11,7 @@ import (
 	"minidocker/internal/human"
 	"minidocker/ui/keys"
 	"minidocker/ui/layers"
+	"minidocker/ui/meter"
 	"minidocker/ui/stats"
 	"minidocker/ui/terminal"
 	"minidocker/ui/text"
@@ -43,6 +44,7 @@ type detail struct {
 	preview *text.Model
 
 	mounts []VolumeMount // a container's, on a line over its layers
+	meter  meter.Model   // the disk meter, a line over the layers (meter.go)
 
 	// image is the opened image when the lists may not hold it (a build
 	// step's); onTop opens its view on its top layer.
@@ -111,10 +113,11 @@ func (d detail) resize(w, h int) detail {
 		}
 		d.layers = d.layers.SetCompact(true).SetSize(w-sw, inner)
 	case "Layers":
-		d.layers = d.layers.SetCompact(false).SetSize(w, inner-d.mountsHeight())
+		d.layers = d.layers.SetCompact(false).SetSize(w, inner-d.mountsHeight()-d.meter.Height())
 	default:
 		d.layers = d.layers.SetCompact(false).SetSize(w, inner)
 	}
+	d.meter = d.meter.SetWidth(w)
 	d.logs = d.logs.SetSize(w-2, inner-2)
 	d.text = d.text.SetSize(w-2, inner-2)
 	d.stats = d.stats.SetSize(w-2, inner-2)
@@ -169,10 +172,8 @@ func (d detail) view(m Model) string {
 		body = m.th.Box("preview", d.preview.View(), d.width-2, inner-2, true)
 	case !d.loaded && (d.current() == "Layers" || d.current() == "Shell"):
 		body = m.th.Box(d.current(), m.th.Subtle.Render("reading the layers…"), d.width-2, inner-2, false)
-	case d.current() == "Layers" && len(d.mounts) > 0:
-		body = mountsLine(m, d.mounts, d.width) + "\n" + d.layers.View()
 	case d.current() == "Layers":
-		body = d.layers.View()
+		body = d.overLayers(m) + d.layers.View()
 	case d.current() == "Shell":
 		left := m.th.Box("shell", m.th.Subtle.Render(d.shellNote(m)), d.width*2/5-2, inner-2, false)
 		if d.shell != nil {

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"minidocker/ui/layers"
+	"minidocker/ui/meter"
 	"minidocker/ui/terminal"
 	"minidocker/ui/text"
 )
@@ -84,6 +85,10 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		if d.ctx.Err() == nil && d.running {
 			return d, readStats(d.ctx, m.src.Stats, d.id, StatsEvery)
 		}
+	case meter.ReadMsg:
+		var cmd tea.Cmd
+		d.meter, cmd = d.meter.Update(msg)
+		return d, cmd
 	case previewMsg:
 		if msg.err != nil {
 			return d, report("preview", msg.err)

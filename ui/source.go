@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minidocker/ui/layers"
+	"minidocker/ui/meter"
 	"minidocker/ui/terminal"
 	"minidocker/ui/tree"
 )
@@ -179,6 +180,10 @@ type Sources struct {
 	// view, a build from a Dockerfile.
 	Committer Committer
 	Builder   Builder
+
+	// Meter reads the disk meter drawn over an image's or a container's
+	// layers (package meter).
+	Meter meter.Source
 
 	NoRun string
 }
