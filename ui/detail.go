@@ -178,7 +178,7 @@ func (d detail) view(m Model) string {
 		if d.shell != nil {
 			left = d.shell.View()
 		}
-		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.View())
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.SetActive(!d.shellFocused()).View())
 	case d.current() == "Logs":
 		body = m.th.Box("logs (follow)", d.logs.View(), d.width-2, inner-2, true)
 	case d.current() == "Stats":
