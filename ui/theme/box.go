@@ -16,7 +16,7 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 		frame = t.FrameFocus
 	}
 	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
-	if t.NoColor && focused {
+	if t.heavy && focused {
 		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
 	}
 	var b strings.Builder

@@ -31,6 +31,7 @@ func HighContrast(dark, noColor bool) Theme {
 	magenta := c("90", "13")
 	n := lipgloss.NewStyle
 	t := Theme{
+		heavy:        true,
 		Title:        n().Bold(true).Foreground(fg),
 		TitleFocus:   n().Bold(true).Reverse(true).Foreground(accent),
 		Subtle:       n().Foreground(subtle),
@@ -65,7 +66,7 @@ func HighContrast(dark, noColor bool) Theme {
 		},
 		Look: map[overlay.DiffKind]string{
 			overlay.Unmodified: "plain", overlay.Added: "green", overlay.Modified: "yellow",
-			overlay.Removed: "red, struck through", overlay.CopiedUp: "blue", overlay.MetadataOnly: "cyan",
+			overlay.Removed: "red, struck", overlay.CopiedUp: "blue", overlay.MetadataOnly: "cyan",
 			overlay.Opaque: "magenta", overlay.Whiteout: "red",
 		},
 	}

@@ -42,12 +42,12 @@ func Legend() []Entry {
 	}
 	return []Entry{
 		e(overlay.Added, "added", "no lower layer holds this path"),
-		e(overlay.Modified, "modified", "content, type or link target differs from below"),
-		e(overlay.CopiedUp, "copied up", "held again with the same content: a parent of a change, a file opened to write"),
-		e(overlay.MetadataOnly, "metadata", "same content, new mode, owner or time"),
-		e(overlay.Removed, "removed", "a lower path this layer hides (under an opaque dir, or a file over a dir)"),
-		e(overlay.Whiteout, "whiteout", "a 0:0 char device (.wh.NAME in a tar) that hides the name below"),
-		e(overlay.Opaque, "opaque", "a dir (.wh..wh..opq) that hides all the lower layers hold beneath it"),
+		e(overlay.Modified, "modified", "content, type or link differs from below"),
+		e(overlay.CopiedUp, "copied up", "held again, same content (parent of a change)"),
+		e(overlay.MetadataOnly, "metadata", "same content; new mode, owner or time"),
+		e(overlay.Removed, "removed", "a lower path hidden by an opaque dir or a file"),
+		e(overlay.Whiteout, "whiteout", "0:0 char device (.wh.NAME in a tar): deleted"),
+		e(overlay.Opaque, "opaque", "a dir hiding all below it (.wh..wh..opq)"),
 		e(overlay.Unmodified, "unmodified", "read from a lower layer, never written"),
 	}
 }
@@ -56,5 +56,5 @@ func Legend() []Entry {
 var Signs = [][2]string{
 	{"▾ ▸", "an open and a folded directory"},
 	{"→", "a symlink's target"},
-	{"⊘", "a whiteout, ◼ an opaque directory (after the name)"},
+	{"⊘ ◼", "after a name: a whiteout, an opaque dir"},
 }

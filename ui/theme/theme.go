@@ -18,6 +18,7 @@ import (
 type Theme struct {
 	NoColor bool
 	exact   bool // Box trusts its body lines' widths
+	heavy   bool // Box draws the focused frame in heavy lines
 
 	Title, Subtle, Bold, Error, Warn, OK lipgloss.Style
 	// TitleFocus is the title of the focused box, so that which pane has
@@ -109,8 +110,8 @@ func New(dark, noColor bool) Theme {
 // colourLook names the colours of New's and HighContrast's kinds.
 var colourLook = map[overlay.DiffKind]string{
 	overlay.Unmodified: "plain", overlay.Added: "green", overlay.Modified: "yellow",
-	overlay.Removed: "red, struck through", overlay.CopiedUp: "blue", overlay.MetadataOnly: "cyan",
-	overlay.Opaque: "magenta, bold", overlay.Whiteout: "dim red",
+	overlay.Removed: "red, struck", overlay.CopiedUp: "blue", overlay.MetadataOnly: "cyan",
+	overlay.Opaque: "magenta bold", overlay.Whiteout: "dim red",
 }
 
 // withCursor derives the kind styles under a cursor.
@@ -128,6 +129,7 @@ func plain() Theme {
 	n := lipgloss.NewStyle
 	t := Theme{
 		NoColor:      true,
+		heavy:        true,
 		Title:        n().Bold(true),
 		TitleFocus:   n().Bold(true).Reverse(true),
 		Subtle:       n().Faint(true),
@@ -162,7 +164,7 @@ func plain() Theme {
 		},
 		Look: map[overlay.DiffKind]string{
 			overlay.Unmodified: "plain", overlay.Added: "bold", overlay.Modified: "italic",
-			overlay.Removed: "struck through", overlay.CopiedUp: "underlined", overlay.MetadataOnly: "italic",
+			overlay.Removed: "struck", overlay.CopiedUp: "underlined", overlay.MetadataOnly: "italic",
 			overlay.Opaque: "bold", overlay.Whiteout: "dim",
 		},
 	}
