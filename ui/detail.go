@@ -136,10 +136,11 @@ func (d detail) shortHelp() []key.Binding {
 	case d.preview != nil:
 		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown}
 	case d.current() == "Shell":
-		b = append(b, k.FocusShell, k.Attach, k.Exec, k.Start, k.Stop)
 		if d.shell != nil && d.shell.Focused() {
 			return []key.Binding{k.FocusShell}
 		}
+		// The way into the shell first: a narrow footer keeps it.
+		b = append([]key.Binding{k.FocusShell, k.Attach}, append(b, k.Exec, k.Start, k.Stop)...)
 		b = append(b, d.layers.ShortHelp()...)
 	case d.current() == "Layers":
 		b = append(b, d.layers.ShortHelp()...)
@@ -179,7 +180,7 @@ func (d detail) view(m Model) string {
 		if d.shell != nil {
 			left = d.shell.View()
 		}
-		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.View())
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.SetActive(!d.shellFocused()).View())
 	case d.current() == "Logs":
 		body = m.th.Box("logs (follow)", d.logs.View(), d.width-2, inner-2, true)
 	case d.current() == "Stats":

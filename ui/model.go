@@ -55,8 +55,12 @@ type Model struct {
 	startOn  *BuildSpec       // a build to start once the program runs
 	now      func() time.Time // the clock of the build's times
 	showHelp bool
+	helpPage int    // the help overlay's page when keys and legend do not both fit
 	status   string // the last result or error, one line
-	busy     string // long work under way, shown with a spinner
+	// refused are the destructive keys presenter mode turns off: they only
+	// say so.
+	refused []key.Binding
+	busy    string // long work under way, shown with a spinner
 }
 
 // Options configure the UI.
@@ -66,12 +70,26 @@ type Options struct {
 	// Build, when set, opens the UI on the build view of this build
 	// (build --ui).
 	Build *BuildSpec
+	// Presenter is for a class: high contrast, and no key that deletes
+	// or stops anything (stop, remove, prune), so that a slip in front of
+	// the room costs nothing.
+	Presenter bool
 }
 
 // New returns the UI over src.
 func New(src Sources, o Options) Model {
 	th := theme.New(o.Dark, o.NoColor)
+	if o.Presenter {
+		th = theme.HighContrast(o.Dark, o.NoColor)
+	}
 	km := keys.Default()
+	var refused []key.Binding
+	if o.Presenter {
+		for _, b := range []*key.Binding{&km.Stop, &km.Remove, &km.Prune} {
+			refused = append(refused, *b)
+			b.SetEnabled(false)
+		}
+	}
 	if src.Lifecycle == nil {
 		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove} {
 			b.SetEnabled(false)
@@ -91,7 +109,7 @@ func New(src Sources, o Options) Model {
 		src: src, keys: km, th: th, help: h,
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
 		main:    text.New(th, km),
-		startOn: o.Build, now: time.Now,
+		startOn: o.Build, now: time.Now, refused: refused,
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"

@@ -31,8 +31,11 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.commit = &c
 		return m, cmd
 	case m.showHelp:
-		if key.Matches(msg, k.Help, k.Back, k.Quit) {
-			m.showHelp = false
+		switch {
+		case key.Matches(msg, k.Help, k.Back, k.Quit):
+			m.showHelp, m.helpPage = false, 0
+		case key.Matches(msg, k.NextPane, k.PrevPane, k.NextTab, k.PrevTab):
+			m.helpPage = 1 - m.helpPage
 		}
 		return m, nil
 	case m.detail != nil && m.detail.takesKeys():
@@ -44,6 +47,12 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case m.detail == nil && m.build != nil && m.build.takesKeys():
 		return m.buildKey(msg)
+	case m.refusedKey(msg) != "":
+		m.status = m.refusedKey(msg) + " is off (presenter)"
+		return m, nil
+	case m.detail != nil && m.detail.strayKey(msg, k):
+		m.status = "keys go to the tree; " + k.FocusShell.Help().Key + " to type in the shell"
+		return m, nil
 	case key.Matches(msg, k.Quit) && m.building():
 		return m.leaveBuild(askQuitBuild, "Quit", "Cancel the build and quit?")
 	case key.Matches(msg, k.Quit):
@@ -188,17 +197,21 @@ func translate(msg tea.MouseMsg, ms tea.Mouse) tea.Msg {
 	return tea.MouseMotionMsg(ms)
 }
 
-// footer shows the keys that apply now.
+// footer shows the keys that apply now, always ending with help and quit
+// (and back, in an opened item): what does not fit is cut before them.
 func (m Model) footer() string {
 	k := m.keys
-	var b []key.Binding
+	var b, tail []key.Binding
 	switch {
 	case m.dialog.Active(), m.commit != nil:
 		return ""
+	case m.detail != nil && m.detail.shellFocused():
+		return theme.Fit(m.th.Warn.Render("keys go to the shell")+m.th.Subtle.Render(" · ")+
+			m.help.ShortHelpView([]key.Binding{k.FocusShell})+m.th.Subtle.Render(" gives them back, then ? help, q quit"), m.width)
 	case m.detail != nil:
-		b = append(m.detail.shortHelp(), k.Back, k.Help, k.Quit)
+		b, tail = m.detail.shortHelp(), []key.Binding{k.Back, k.Help, k.Quit}
 	case m.build != nil:
-		b = append(m.build.shortHelp(k), k.Help, k.Quit)
+		b, tail = m.build.shortHelp(k), []key.Binding{k.Help, k.Quit}
 	default:
 		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Filter, k.PrevTab, k.NextTab}
 		switch m.current() {
@@ -207,19 +220,70 @@ func (m Model) footer() string {
 		case containersPanel:
 			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
 		}
-		b = append(b, k.Help, k.Quit)
+		tail = []key.Binding{k.Help, k.Quit}
 	}
-	return theme.Fit(m.help.ShortHelpView(b), m.width)
+	return m.fitFooter(b, tail)
 }
 
-// helpView is the help overlay: every binding, by group.
-func (m Model) helpView() string {
-	body := m.helpColumns(m.width - 6)
-	note := ""
-	if m.src.NoRun != "" {
-		note = "\n\n" + m.th.Warn.Render(m.src.NoRun)
+// fitFooter shows as many of head as fit before tail, which is always
+// shown whole; an ellipsis marks the cut. (bubbles/help's own width limit
+// lets an item through when the ellipsis does not fit.)
+func (m Model) fitFooter(head, tail []key.Binding) string {
+	sep := m.th.Subtle.Render(" • ")
+	more := m.th.Subtle.Render(" …")
+	t := m.help.ShortHelpView(tail)
+	room := m.width - ansi.StringWidth(t) - ansi.StringWidth(sep)
+	var all []string
+	for _, b := range head {
+		if b.Enabled() {
+			all = append(all, m.help.ShortHelpView([]key.Binding{b}))
+		}
 	}
-	return m.th.Dialog.Render(m.th.Title.Render("keys") + " " + m.th.Subtle.Render("? or esc to close") + "\n" + body + note)
+	var items []string
+	used, sw, mw := 0, ansi.StringWidth(sep), ansi.StringWidth(more)
+	for i, item := range all {
+		w := ansi.StringWidth(item)
+		if len(items) > 0 {
+			w += sw
+		}
+		// Every item but the last leaves room for the ellipsis.
+		if used+w > room || i < len(all)-1 && used+w+mw > room {
+			if len(items) > 0 {
+				items[len(items)-1] += more
+			}
+			break
+		}
+		items = append(items, item)
+		used += w
+	}
+	if len(items) > 0 {
+		t = strings.Join(items, sep) + sep + t
+	}
+	return theme.Fit(t, m.width)
+}
+
+// helpView is the help overlay: every binding, by group, and the legend
+// of the layer view's markers, together when they fit the screen, else
+// on two pages.
+func (m Model) helpView() string {
+	keys := m.helpColumns(m.width - 6)
+	if m.src.NoRun != "" {
+		keys += "\n\n" + m.th.Warn.Render(m.src.NoRun)
+	}
+	if len(m.refused) > 0 {
+		keys += "\n\n" + m.th.Warn.Render("presenter mode: "+refusedList(m.refused)+" are off")
+	}
+	legend := m.legendHelp(m.width - 6)
+	closeHint := m.th.Subtle.Render("? or esc to close")
+	// The dialog's frame, padding and title line take 3 lines.
+	if lipgloss.Height(keys)+1+lipgloss.Height(legend)+3 <= m.height {
+		return m.th.Dialog.Render(m.th.Title.Render("keys") + " " + closeHint + "\n" + keys + "\n\n" + legend)
+	}
+	title, turn, body := "keys", " · tab: legend", keys
+	if m.helpPage == 1 {
+		title, turn, body = "legend", " · tab: keys", legend
+	}
+	return m.th.Dialog.Render(m.th.Title.Render(title) + " " + closeHint + m.th.Subtle.Render(turn) + "\n" + body)
 }
 
 // overlayCenter draws box over the middle of screen.

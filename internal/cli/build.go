@@ -126,7 +126,7 @@ func printPack(w io.Writer, entries []overlay.PackEntry) error {
 		if e.Linkname != "" {
 			layer += " -> " + e.Linkname
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d:%d\t%s\n", e.Kind, human.Visible(e.Path), human.Visible(layer), upper, e.Mode, e.UID, e.GID, size)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d:%d\t%s\n", e.Kind, human.Visible(e.Path), human.Visible(layer), upper, human.Mode(e.Mode), e.UID, e.GID, size)
 	}
 	return tw.Flush()
 }

@@ -63,7 +63,7 @@ func nodeMode(n overlay.Node) string {
 	if n.Whiteout {
 		return "c---------"
 	}
-	return n.Mode.String()
+	return human.Mode(n.Mode)
 }
 
 func nodeType(n overlay.Node) string {

@@ -140,9 +140,11 @@ func newRootCmd(a *app.App) *cobra.Command {
 		}
 		return nil
 	}
+	var uf uiFlags
+	uf.add(root)
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
-			return runUI(a)
+			return runUI(a, uf)
 		}
 		return cmd.Help()
 	}

@@ -14,21 +14,33 @@ import (
 
 // uiCmd is "minidocker ui": the terminal UI over this store.
 func uiCmd(a *app.App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "ui",
+	var f uiFlags
+	c := &cobra.Command{
+		Use:   "ui [--presenter]",
 		Short: "Open the terminal UI: images, containers and their layers, live",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUI(a)
+			return runUI(a, f)
 		},
 	}
+	f.add(c)
+	return c
+}
+
+// uiFlags are the UI's flags, on "ui" and on minidocker alone, which
+// opens the UI too.
+type uiFlags struct{ presenter bool }
+
+func (f *uiFlags) add(c *cobra.Command) {
+	c.Flags().BoolVar(&f.presenter, "presenter", false,
+		"for a class: high contrast, and the keys that stop, remove or prune refused")
 }
 
 // runUI opens the sources and runs the program until it quits. Without
 // root the UI still opens: images and host mounts can be browsed, and one
 // line says why containers cannot run.
-func runUI(a *app.App) error {
-	_, err := runProgram(a, nil)
+func runUI(a *app.App, f uiFlags) error {
+	_, err := runProgram(a, nil, f)
 	return err
 }
 
@@ -37,7 +49,7 @@ func runUI(a *app.App) error {
 func runBuildUI(a *app.App, o app.BuildOptions) error {
 	spec := ui.BuildSpec{Context: o.Context, Dockerfile: o.Dockerfile, Tags: o.Tags, NoCache: o.NoCache,
 		BuildArgs: o.BuildArgs, Target: o.Target, Zstd: o.Zstd}
-	buildErr, err := runProgram(a, &spec)
+	buildErr, err := runProgram(a, &spec, uiFlags{})
 	if err != nil {
 		return err
 	}
@@ -47,13 +59,13 @@ func runBuildUI(a *app.App, o app.BuildOptions) error {
 // runProgram runs the UI until it quits, then waits for a build still
 // under way to stop, so that its container does not outlive the program;
 // it returns the last build's error and the program's.
-func runProgram(a *app.App, build *ui.BuildSpec) (buildErr, err error) {
+func runProgram(a *app.App, build *ui.BuildSpec, f uiFlags) (buildErr, err error) {
 	if build != nil && os.Geteuid() != 0 {
 		return nil, errors.New("build --ui: a build runs containers, which need root")
 	}
 	src := a.UISources()
 	dark := lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
-	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != "", Build: build}))
+	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != "", Build: build, Presenter: f.presenter}))
 	final, err := p.Run()
 	if m, ok := final.(ui.Model); ok {
 		buildErr = m.WaitBuild()

@@ -157,6 +157,54 @@ func TestUIEndToEnd(t *testing.T) {
 	}
 }
 
+// TestUIPresenterEndToEnd runs minidocker --presenter in tmux over a real
+// container: a destructive key is refused with a note and leaves the
+// container as it was; a letter typed at the tree beside the shell says
+// where the keys go; the full-screen shell says how to come back; and a
+// shell pane shrunk from 120×40 to 80×24 keeps its newest lines.
+func TestUIPresenterEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	e.md("run", "-d", "-i", "-t", "--name", "e2e", "base", "/bin/sh")
+	t.Cleanup(func() { exec.Command(e.bin, "--root", e.root, "rm", "-f", "e2e").Run() })
+	e.open(e.bin + " --root " + e.root + " --presenter")
+
+	e.waitFor("● e2e running")
+	e.keys("2", "D")
+	e.waitFor("D remove is off (presenter)")
+	e.keys("S")
+	e.waitFor("S stop is off (presenter)")
+	if screen := e.tm("capture-pane", "-p", "-t", "ui"); strings.Contains(screen, "Remove e2e") || strings.Contains(screen, "Stop e2e") {
+		t.Errorf("presenter mode asked to remove or stop:\n%s", screen)
+	}
+	if out := e.md("ps"); !strings.Contains(out, "e2e") {
+		t.Errorf("the container is not running after the refused keys:\n%s", out)
+	}
+
+	e.keys("Enter")
+	e.waitFor("merged")
+	e.keys("2")
+	e.waitFor("ctrl+g to leave")
+	e.keys("i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo row-$i; done; echo end-$((6*7))", "Enter")
+	e.waitFor("end-42")
+	e.keys("C-g")
+	e.waitFor("ctrl+g to type")
+	e.keys("w")
+	e.waitFor("keys go to the tree; ctrl+g to type in the shell")
+
+	e.tm("resize-window", "-t", "ui", "-x", "80", "-y", "24")
+	screen := e.waitFor("end-42")
+	if !strings.Contains(screen, "row-50") {
+		t.Errorf("the shrunk shell pane lost its newest lines:\n%s", screen)
+	}
+
+	e.keys("F")
+	e.waitFor("ctrl+] returns to the UI")
+	e.keys("C-]")
+	e.waitFor("ctrl+g to type")
+	e.keys("q")
+	e.waitGone("q did not quit the UI")
+}
+
 // TestUIBuildEndToEnd runs build --ui of a three-step Dockerfile: the RUN
 // step's file shows in the live view, the build reaches its done state,
 // and the image is stored under its tag.

@@ -23,6 +23,8 @@ type Map struct {
 	FocusShell, Attach              key.Binding
 	Yes, No                         key.Binding
 	Refresh                         key.Binding
+	// Legend shows or hides the legend of markers under the layer panes.
+	Legend key.Binding
 	// Interrupt quits from anywhere but a focused shell, which gets it.
 	Interrupt key.Binding
 }
@@ -79,6 +81,7 @@ func Default() Map {
 		Yes:            b("y", "yes", "y", "Y"),
 		No:             b("n", "no", "n", "N", "esc"),
 		Refresh:        b("R", "refresh", "R", "ctrl+l"),
+		Legend:         b("m", "legend", "m"),
 		Interrupt:      b("ctrl+c", "quit", "ctrl+c"),
 	}
 }
@@ -95,7 +98,7 @@ func (m Map) FullHelp() [][]key.Binding {
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
 		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
-		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort},
+		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend},
 		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
 		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
 	}

@@ -16,6 +16,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui/input"
 	"minidocker/ui/keys"
@@ -69,6 +70,8 @@ type Model struct {
 	counts []Counts // per lower layer
 
 	compact  bool        // upper and merged only, beside a shell
+	legend   bool        // the legend of markers under the panes
+	inactive bool        // the keys go elsewhere (a shell): no pane is focused
 	filter   input.Model // the filter line; m.opts.Filter follows it
 	flash    map[string]bool
 	last     string // the last change seen, for the upper pane's title
@@ -79,7 +82,7 @@ type Model struct {
 
 // New returns the view of s.
 func New(th theme.Theme, km keys.Map, s Stack) Model {
-	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}, filter: input.New(th, "")}
+	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}, filter: input.New(th, ""), legend: true}
 	m.opts.Hide = map[overlay.DiffKind]bool{}
 	m.panes[lowerPane].title = "lower"
 	m.panes[upperPane].title = "upper"
@@ -130,6 +133,14 @@ func (m Model) SetCompact(c bool) Model {
 	return m
 }
 
+// SetActive says whether the view has the keys; without them (a shell
+// beside it has them) no pane is drawn focused, so that one frame on
+// screen says where typing goes.
+func (m Model) SetActive(a bool) Model {
+	m.inactive = !a
+	return m
+}
+
 // shown lists the panes on screen, left to right.
 func (m Model) shown() []int {
 	if m.compact {
@@ -153,7 +164,7 @@ func (m *Model) refresh() {
 // layout sizes the panes: three columns for a container; for an image,
 // the layer list on the left and one tree on the right.
 func (m *Model) layout() {
-	h := max(m.height-3, 3) // a header line and two detail lines
+	h := max(m.height-3-len(m.legendLines()), 3) // a header line, the legend and two detail lines
 	if m.Container() {
 		shown := m.shown()
 		n := len(shown)
@@ -176,6 +187,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case EventsMsg:
 		m.apply(msg.Nodes)
+		m.last = m.lastLine(msg.Nodes)
 		m.flashGen++
 		gen := m.flashGen
 		return m, tea.Batch(WaitEvents(msg.Ch), tea.Tick(FlashTime, func(time.Time) tea.Msg { return flashEndMsg{gen} }))
@@ -278,6 +290,10 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 		m.stepLayer(-1)
 	case key.Matches(msg, k.NextLayer):
 		m.stepLayer(1)
+	case key.Matches(msg, k.Legend):
+		m.legend = !m.legend
+		m.layout()
+		m.refresh()
 	case key.Matches(msg, k.Aggregate):
 		if m.layer < 0 {
 			m.selectLayer(len(m.stack.Layers) - 1)
@@ -404,7 +420,24 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.Container() {
 		b = append([]key.Binding{k.NextPane}, b...)
 	}
-	return append(b, k.HideAdded, k.HideModified, k.HideRemoved, k.HideUnmodified)
+	return append(b, k.Legend, k.HideAdded, k.HideModified, k.HideRemoved, k.HideUnmodified)
+}
+
+// lastLine is the upper pane's note of the last change of a batch: the
+// path marked as the upper pane marks it now (a whiteout W, whatever the
+// event called it), or "gone" when it left the upper directory.
+func (m Model) lastLine(evs []tree.Node) string {
+	if len(evs) == 0 || m.stack.Upper == nil {
+		return m.last
+	}
+	p := tree.Clean(evs[len(evs)-1].Path)
+	if p == "/" {
+		return m.last
+	}
+	if n, ok := m.stack.Upper.Lookup(p); ok {
+		return theme.Marker(n.Mark()) + " " + human.Visible(p)
+	}
+	return "gone " + human.Visible(p)
 }
 
 // Open returns the function that reads an entry's content, or nil.

@@ -168,7 +168,8 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 		size = human.Size(r.Size)
 	}
 	indent := min(depth*2, w/2)
-	left := theme.Marker(r.Kind) + " " + strings.Repeat(" ", indent) + fold + name
+	kind := r.Mark()
+	left := theme.Marker(kind) + " " + strings.Repeat(" ", indent) + fold + name
 	room := w
 	if size != "" {
 		room = w - len(size) - 1
@@ -180,14 +181,14 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	if size != "" {
 		text += " " + size
 	}
-	st := th.Kind[r.Kind]
+	st := th.Kind[kind]
 	switch {
 	case flash:
 		st = th.Flash
 	case sel && focused:
-		st = th.SelectedKind[r.Kind]
+		st = th.SelectedKind[kind]
 	case sel:
-		st = th.BlurKind[r.Kind]
+		st = th.BlurKind[kind]
 	}
 	return st.Render(text)
 }

@@ -28,13 +28,16 @@ func (m Model) View() string {
 			if i == upperPane && m.last != "" {
 				footer = "last " + m.last
 			}
-			cols = append(cols, m.panes[i].view(m.th, i == m.focus, flash, footer))
+			cols = append(cols, m.panes[i].view(m.th, i == m.focus && !m.inactive, flash, footer))
 		}
 		out = theme.JoinLines(cols...)
 	} else {
 		left := m.layerList()
-		right := m.panes[lowerPane].view(m.th, true, m.flash, "")
+		right := m.panes[lowerPane].view(m.th, !m.inactive, m.flash, "")
 		out = theme.JoinLines(left, right)
+	}
+	for _, l := range m.legendLines() {
+		out += "\n" + l
 	}
 	d1, d2 := m.details()
 	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)
@@ -63,15 +66,47 @@ func (m Model) header() string {
 		parts = append(parts, "sort: name")
 	}
 	line := strings.Join(parts, "  ")
-	// The legend of the markers, when there is room for it.
-	var legend []string
-	for _, k := range []overlay.DiffKind{overlay.Added, overlay.CopiedUp, overlay.Modified, overlay.MetadataOnly, overlay.Removed, overlay.Whiteout, overlay.Opaque} {
-		legend = append(legend, m.th.Kind[k].Render(theme.Marker(k)+" "+k.String()))
-	}
-	if l := strings.Join(legend, " "); ansi.StringWidth(line)+ansi.StringWidth(l)+2 <= m.width {
-		line += strings.Repeat(" ", m.width-ansi.StringWidth(line)-ansi.StringWidth(l)) + l
-	}
 	return theme.Fit(line, m.width)
+}
+
+// legendLines is the legend under the panes, when shown: each marker in
+// its colour with its name, on as few lines as the width allows, each
+// exactly the width.
+func (m Model) legendLines() []string {
+	if !m.legend || m.width < 10 {
+		return nil
+	}
+	var items, plain []string
+	for _, e := range theme.Legend() {
+		if e.Kind == overlay.Unmodified {
+			continue
+		}
+		plain = append(plain, e.Marker+" "+e.Name)
+		items = append(items, m.th.Kind[e.Kind].Render(e.Marker+" "+e.Name))
+	}
+	all := strings.Join(plain, "  ")
+	switch {
+	case len("legend  ")+len(all) <= m.width:
+		return []string{theme.Fit(m.th.Subtle.Render("legend  ")+strings.Join(items, "  "), m.width)}
+	case len(all) <= m.width:
+		return []string{theme.Fit(strings.Join(items, "  "), m.width)}
+	}
+	var lines []string
+	line, w := "", 0
+	for i, it := range items {
+		n := ansi.StringWidth(plain[i])
+		if w > 0 && w+1+n > m.width {
+			lines = append(lines, theme.Fit(line, m.width))
+			line, w = "", 0
+		}
+		if w > 0 {
+			line += " "
+			w++
+		}
+		line += it
+		w += n
+	}
+	return append(lines, theme.Fit(line, m.width))
 }
 
 // layerList is the image mode's left column: the layers with their change

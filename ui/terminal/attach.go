@@ -15,6 +15,15 @@ import (
 // DetachKey is the byte that ends a full-screen attach: ctrl+], as telnet.
 const DetachKey = 0x1d
 
+// AttachHint is the line under a full-screen shell.
+const AttachHint = "ctrl+] returns to the UI · minidocker, full-screen shell"
+
+// fitHint cuts or pads the hint to w cells.
+func fitHint(s string, w int) string {
+	s = ansi.Truncate(s, w, "")
+	return s + strings.Repeat(" ", max(w-ansi.StringWidth(s), 0))
+}
+
 // DetachedMsg says a full-screen attach returned.
 type DetachedMsg struct{ Err error }
 
@@ -54,16 +63,32 @@ func (a *attach) Run() error {
 			defer term.Restore(int(f.Fd()), st)
 		}
 	}
+	w, h := a.m.width, a.m.height
 	if f, ok := a.stdout.(fder); ok {
-		if w, h, err := term.GetSize(int(f.Fd())); err == nil {
-			a.m.emu.Resize(w, h)
-			_ = a.m.pty.Resize(w, h)
+		if fw, fh, err := term.GetSize(int(f.Fd())); err == nil {
+			w, h = fw, fh
 		}
 	}
+	// The last row says how to come back; the program gets the rows above
+	// it, and a scroll region keeps its output off that row.
+	rows := h
+	if h >= 3 {
+		rows = h - 1
+	}
+	a.m.emu.Resize(w, rows)
+	_ = a.m.pty.Resize(w, rows)
 	// Draw what the program has drawn so far, then follow its output.
 	snap := strings.ReplaceAll(a.m.emu.Render(), "\n", "\r\n")
 	c := a.m.emu.CursorPosition()
-	_, _ = io.WriteString(a.stdout, ansi.EraseEntireScreen+ansi.CursorHomePosition+snap+ansi.CursorPosition(c.X+1, c.Y+1))
+	var b strings.Builder
+	b.WriteString(ansi.EraseEntireScreen + ansi.CursorHomePosition + snap)
+	if rows < h {
+		b.WriteString(ansi.SetTopBottomMargins(1, rows) + ansi.CursorPosition(1, h) +
+			ansi.SGR(ansi.ReverseAttr) + fitHint(AttachHint, w) + ansi.ResetStyle)
+		defer io.WriteString(a.stdout, ansi.SetTopBottomMargins(0, 0))
+	}
+	b.WriteString(ansi.CursorPosition(c.X+1, c.Y+1))
+	_, _ = io.WriteString(a.stdout, b.String())
 	a.m.tee.Store(&a.stdout)
 	defer a.m.tee.Store(nil)
 

@@ -171,9 +171,34 @@ func (m Model) Focused() bool { return m.focused }
 func (m Model) SetSize(w, h int) Model {
 	w, h = max(w-2, 2), max(h-2, 1)
 	m.width, m.height = w, h
+	keepCursorRow(m.emu, h)
 	m.emu.Resize(w, h)
 	_ = m.pty.Resize(w, h)
 	return m
+}
+
+// keepCursorRow scrolls the screen up before it shrinks to h rows, as a
+// terminal does, so that the cursor's row and the rows above it (the
+// newest output, the prompt) stay on screen. The emulator cuts a shrunk
+// screen at the bottom and only moves the cursor up to its last row, so
+// the shell then wrote its next lines over old ones. A full-screen
+// program (the alternate screen) redraws itself on SIGWINCH instead.
+func keepCursorRow(emu *vt.SafeEmulator, h int) {
+	y := emu.CursorPosition().Y
+	if emu.IsAltScreen() || y < h {
+		return
+	}
+	shift, w := y+1-h, emu.Width()
+	// Rows are copied top down, each from one below it not yet written.
+	for row := 0; row < h; row++ {
+		for x := 0; x < w; x++ {
+			// SetCell copies the cell, and writes a wide character's
+			// second cell with its first.
+			if c := emu.CellAt(x, row+shift); c == nil || c.Width > 0 || c.Content != "" {
+				emu.SetCell(x, row, c)
+			}
+		}
+	}
 }
 
 // Update feeds keys and pastes to the program and re-arms the stream.
@@ -246,9 +271,9 @@ func (m Model) View() string {
 	case m.exited:
 		title += " · exited"
 	case m.focused:
-		title += " · " + m.keys.FocusShell.Help().Key + " to leave"
+		title += " · typing here · " + m.keys.FocusShell.Help().Key + " to leave"
 	default:
-		title += " · " + m.keys.Attach.Help().Key + " full screen, ctrl+] back"
+		title += " · " + m.keys.FocusShell.Help().Key + " to type · " + m.keys.Attach.Help().Key + " full screen"
 	}
 	return m.th.Box(title, strings.Join(lines, "\n"), m.width, m.height, m.focused)
 }

@@ -29,6 +29,15 @@ func (p hostPty) Resize(cols, rows int) error {
 	return pty.Setsize(p.File, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 }
 
+// rows is the height the pty's program sees.
+func (p hostPty) rows() int {
+	r, _, err := pty.Getsize(p.File)
+	if err != nil {
+		return -1
+	}
+	return r
+}
+
 func (p hostPty) Close() error {
 	err := p.File.Close()
 	_ = p.cmd.Process.Kill()
@@ -141,4 +150,65 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestAttachSaysHowToComeBack checks the full-screen shell keeps its last
+// row for the way back, and gives the program the rows above it.
+func TestAttachSaysHowToComeBack(t *testing.T) {
+	p := startShell(t, "stty -echo; exec cat")
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 40, 6)
+	a := m.AttachCommand()
+	var screen syncBuffer
+	a.SetStdin(strings.NewReader("\x1d"))
+	a.SetStdout(&screen)
+	if err := a.Run(); err != nil {
+		t.Fatal(err)
+	}
+	out := screen.String()
+	for _, want := range []string{"ctrl+] returns to the UI", "\x1b[1;5r", "\x1b[6;1H"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the full-screen shell's screen lacks %q: %q", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\x1b[;r") {
+		t.Errorf("the scroll region is not reset on the way back: %q", out)
+	}
+	if p.rows() != 5 {
+		t.Errorf("the program got %d rows, want 5 (the last is the hint's)", p.rows())
+	}
+}
+
+// TestShrinkKeepsNewestLines fills a 120×40 pane, shrinks it to 80×24 and
+// checks the newest lines and the prompt stay on screen, and that what
+// the shell writes next goes below them, not over older rows.
+func TestShrinkKeepsNewestLines(t *testing.T) {
+	p := startShell(t, `i=1; while [ $i -le 45 ]; do echo line-$i; i=$((i+1)); done; PS1='end$ ' exec /bin/sh -i`)
+	m := terminal.New(theme.New(true, false), keys.Default(), "shell", p, 118, 38).SetFocus(true)
+	m = m.SetSize(120, 40)
+	m = pump(t, m, "end$")
+	m = m.SetSize(80, 24)
+	uitest.Golden(t, "shrunk_80x24", m.View())
+	screen := m.Screen()
+	for _, want := range []string{"line-45", "line-25", "end$"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("after the shrink the screen lacks %q:\n%s", want, screen)
+		}
+	}
+	for _, r := range "echo after-$((6*7))" {
+		m, _ = m.Update(uitest.Key(string(r)))
+	}
+	m, _ = m.Update(uitest.Key("enter"))
+	m = pump(t, m, "after-42")
+	lines := strings.Split(strings.TrimRight(m.Screen(), "\n"), "\n")
+	at := func(s string) int {
+		for i, l := range lines {
+			if strings.TrimSpace(l) == s {
+				return i
+			}
+		}
+		return -1
+	}
+	if l45, after := at("line-45"), at("after-42"); l45 < 0 || after < l45 {
+		t.Errorf("the shell's next output is not below the newest line (line-45 at %d, after-42 at %d):\n%s", l45, after, m.Screen())
+	}
 }

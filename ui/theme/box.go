@@ -16,7 +16,7 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 		frame = t.FrameFocus
 	}
 	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
-	if t.NoColor && focused {
+	if t.heavy && focused {
 		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
 	}
 	var b strings.Builder
@@ -27,7 +27,11 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 	}
 	b.WriteString(frame.Render(tl + hz))
 	if tw > 0 {
-		b.WriteString(t.Title.Render(" " + title + " "))
+		ts := t.Title
+		if focused {
+			ts = t.TitleFocus
+		}
+		b.WriteString(ts.Render(" " + title + " "))
 	}
 	b.WriteString(frame.Render(strings.Repeat(hz, max(w-1-tw, 0)) + tr))
 	lines := strings.Split(body, "\n")

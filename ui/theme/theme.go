@@ -18,9 +18,13 @@ import (
 type Theme struct {
 	NoColor bool
 	exact   bool // Box trusts its body lines' widths
+	heavy   bool // Box draws the focused frame in heavy lines
 
 	Title, Subtle, Bold, Error, Warn, OK lipgloss.Style
-	Border, BorderFocus                  lipgloss.Style
+	// TitleFocus is the title of the focused box, so that which pane has
+	// the keys shows without reading the frame's colour.
+	TitleFocus          lipgloss.Style
+	Border, BorderFocus lipgloss.Style
 	// Frame and FrameFocus colour the lines Box draws.
 	Frame, FrameFocus      lipgloss.Style
 	Selected, SelectedBlur lipgloss.Style
@@ -34,6 +38,9 @@ type Theme struct {
 	// SelectedKind and BlurKind are the same under the cursor of a focused
 	// and of an unfocused pane.
 	Kind, SelectedKind, BlurKind map[overlay.DiffKind]lipgloss.Style
+	// Look names in words how Kind draws each kind ("green", "bold"), for
+	// the legend.
+	Look map[overlay.DiffKind]string
 	// Plot draws the bars of a small chart.
 	Plot lipgloss.Style
 }
@@ -58,10 +65,13 @@ func New(dark, noColor bool) Theme {
 	cyan := c("#0A7B83", "#56D4DD")
 	magenta := c("#8250DF", "#D2A8FF")
 	selBg := c("#D8D0F5", "#3B2F6B")
-	blurBg := c("#E6E6E6", "#303030")
+	// The cursor of an unfocused pane must still show on a projector: a
+	// grey well apart from the background (236 on black did not).
+	blurBg := c("#C4C4C4", "#585858")
 
 	t := Theme{
 		Title:        lipgloss.NewStyle().Bold(true).Foreground(accent),
+		TitleFocus:   lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(accent),
 		Subtle:       lipgloss.NewStyle().Foreground(subtle),
 		Bold:         lipgloss.NewStyle().Bold(true),
 		Error:        lipgloss.NewStyle().Foreground(red).Bold(true),
@@ -92,8 +102,16 @@ func New(dark, noColor bool) Theme {
 			overlay.Opaque:       lipgloss.NewStyle().Foreground(magenta).Bold(true),
 			overlay.Whiteout:     lipgloss.NewStyle().Foreground(red).Faint(true),
 		},
+		Look: colourLook,
 	}
 	return t.withCursor()
+}
+
+// colourLook names the colours of New's and HighContrast's kinds.
+var colourLook = map[overlay.DiffKind]string{
+	overlay.Unmodified: "plain", overlay.Added: "green", overlay.Modified: "yellow",
+	overlay.Removed: "red, struck", overlay.CopiedUp: "blue", overlay.MetadataOnly: "cyan",
+	overlay.Opaque: "magenta bold", overlay.Whiteout: "dim red",
 }
 
 // withCursor derives the kind styles under a cursor.
@@ -111,7 +129,9 @@ func plain() Theme {
 	n := lipgloss.NewStyle
 	t := Theme{
 		NoColor:      true,
+		heavy:        true,
 		Title:        n().Bold(true),
+		TitleFocus:   n().Bold(true).Reverse(true),
 		Subtle:       n().Faint(true),
 		Bold:         n().Bold(true),
 		Error:        n().Bold(true),
@@ -142,30 +162,13 @@ func plain() Theme {
 			overlay.Opaque:       n().Bold(true),
 			overlay.Whiteout:     n().Faint(true),
 		},
+		Look: map[overlay.DiffKind]string{
+			overlay.Unmodified: "plain", overlay.Added: "bold", overlay.Modified: "italic",
+			overlay.Removed: "struck", overlay.CopiedUp: "underlined", overlay.MetadataOnly: "italic",
+			overlay.Opaque: "bold", overlay.Whiteout: "dim",
+		},
 	}
 	return t.withCursor()
-}
-
-// Marker is a one-character sign for a kind, so that a tree reads the same
-// without colour.
-func Marker(k overlay.DiffKind) string {
-	switch k {
-	case overlay.Added:
-		return "+"
-	case overlay.Modified:
-		return "~"
-	case overlay.Removed:
-		return "-"
-	case overlay.CopiedUp:
-		return "^"
-	case overlay.MetadataOnly:
-		return "m"
-	case overlay.Opaque:
-		return "O"
-	case overlay.Whiteout:
-		return "W"
-	}
-	return " "
 }
 
 // Input returns the styles of a one-line text input: plain text, a faint

@@ -141,3 +141,18 @@ func (f *flattener) sizes(i int32) int64 {
 	f.total[i] = n
 	return n
 }
+
+// Mark is the kind a row of n is marked and coloured as: Whiteout for a
+// whiteout and Opaque for an opaque directory, whatever their comparison
+// with the layers below says (a whiteout over a lower file is Removed, an
+// opaque directory in the merged view may be MetadataOnly), so that a
+// path looks the same in every pane; else n's Kind.
+func (n Node) Mark() overlay.DiffKind {
+	switch {
+	case n.Whiteout:
+		return overlay.Whiteout
+	case n.Opaque && n.IsDir():
+		return overlay.Opaque
+	}
+	return n.Kind
+}

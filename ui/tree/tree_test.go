@@ -89,3 +89,26 @@ func TestSetAndRemove(t *testing.T) {
 		t.Errorf("Len %d, want 10", tr.Len())
 	}
 }
+
+func TestMark(t *testing.T) {
+	dir := fs.ModeDir | 0o755
+	tests := []struct {
+		name string
+		n    tree.Node
+		want overlay.DiffKind
+	}{
+		{"whiteout over a lower file", tree.Node{Mode: fs.ModeCharDevice | fs.ModeDevice, Kind: overlay.Removed, Whiteout: true}, overlay.Whiteout},
+		{"whiteout of nothing", tree.Node{Mode: fs.ModeCharDevice | fs.ModeDevice, Kind: overlay.Whiteout, Whiteout: true}, overlay.Whiteout},
+		{"opaque dir in upper", tree.Node{Mode: dir, Kind: overlay.Opaque, Opaque: true}, overlay.Opaque},
+		{"opaque dir in merged", tree.Node{Mode: dir, Kind: overlay.MetadataOnly, Opaque: true}, overlay.Opaque},
+		{"removed beneath an opaque dir", tree.Node{Mode: 0o644, Kind: overlay.Removed}, overlay.Removed},
+		{"copied up", tree.Node{Mode: dir, Kind: overlay.CopiedUp}, overlay.CopiedUp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.n.Mark(); got != tt.want {
+				t.Errorf("Mark() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
