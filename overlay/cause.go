@@ -133,8 +133,9 @@ type Facts struct {
 	LowerSize int64
 	// LowerLayer is the lower layer that provides the entry, -1 for none.
 	LowerLayer int
-	// LowerEntries counts the lower entries a whiteout deletes (the path
-	// and those beneath) or an opaque directory hides (those beneath).
+	// LowerEntries counts the lower entries beneath the path: those a
+	// whiteout deletes with it, or those an opaque directory hides directly
+	// beneath it.
 	LowerEntries int
 	// Hidden names the first few lower entries an opaque directory hides.
 	Hidden []string
@@ -144,13 +145,19 @@ type Facts struct {
 	Hider string
 	// Changes says a directory holds entries of the layer beneath it.
 	Changes bool
+	Clues
+}
+
+// Clues are the facts of a path that its entries and those below do not
+// show: FindClues reads them once for a layer, and they are few.
+type Clues struct {
 	// Origin says whether a non-directory was copied up.
 	Origin Origin
 	// Names lists, for a file with several names in the layer, all of
 	// them, sorted.
 	Names []string
 	// Moved is, for the whiteout of a lower directory, where mv copied it;
-	// for a directory tree mv made, the lower directory it copied.
+	// for an entry of the tree mv made, the lower path it copied.
 	Moved string
 	// Engine is, for an entry the engine made, the mount point it is or
 	// leads to.

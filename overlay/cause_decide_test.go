@@ -62,7 +62,7 @@ func TestDecide(t *testing.T) {
 func TestCauseTextEscapesNames(t *testing.T) {
 	evil := "/x\x1b[31m\a"
 	for _, k := range []CauseKind{CauseHidden, CauseMovedAway, CauseMovedHere, CauseEngine, CauseLayerDeleted, CauseLayerHidden} {
-		c := Cause{Kind: k, Facts: Facts{Path: evil, Hider: evil, Moved: evil, Engine: evil, Names: []string{evil, "/y"}, Held: true}}
+		c := Cause{Kind: k, Facts: Facts{Path: evil, Hider: evil, Held: true, Clues: Clues{Moved: evil, Engine: evil, Names: []string{evil, "/y"}}}}
 		for _, s := range append(c.Explain(), c.Summary()) {
 			if strings.ContainsAny(s, "\x1b\a") {
 				t.Errorf("%v: raw control character in %q", k, s)

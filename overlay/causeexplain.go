@@ -66,7 +66,7 @@ func (c Cause) story() string {
 		}
 		return "The lower layers hold this entry, but " + v(c.Hider) + " in the upper directory is opaque: it hides every lower entry beneath it. The upper directory holds nothing at this path."
 	case CauseEngine:
-		return "Before the container's process ran, the engine made " + v(c.Engine) + " through the merged view, to mount over it (hostname, resolv.conf, hosts, /proc, /sys, /dev, a volume). The container sees the mount, not this entry; docker diff and commit leave it out."
+		return "Before the container's process ran, the engine made " + v(c.Engine) + " through the merged view, to mount over it (hostname, resolv.conf, hosts, /proc, /sys, /dev, a volume). The container sees what is mounted there, not this entry."
 	case CauseLayerAdded:
 		return "The layer's tar holds this entry whole; nothing below has the path."
 	case CauseLayerReplaced:
@@ -110,7 +110,7 @@ func (c Cause) forms() string {
 // dockerDiff says what docker diff lists for the path.
 func (c Cause) dockerDiff() string {
 	if c.Kind == CauseEngine {
-		return "docker diff does not list the engine's mount points."
+		return "The engine's own entry: minidocker diff leaves out the /etc files the engine provides, and commit every mount point it made."
 	}
 	l := c.Diff.Letter()
 	if l == " " {

@@ -31,40 +31,58 @@ const xattrOrigin = "trusted.overlay.origin"
 const hiddenNames = 3
 
 // Causes returns the cause of every path Diff(below, layer) lists, in the
-// same order. For a container's upper directory read from disk as root,
-// it reads the copy-up origin of the files the lower layers also show (see
-// Origin); it reads nothing else.
+// same order, with the clues FindClues finds.
 func Causes(below *Merged, layer *Tree, opts CauseOptions) []Cause {
 	if below == nil {
 		below = Merge(nil)
 	}
-	changes := opts.Changes
-	if changes == nil {
-		changes = Diff(below, layer)
+	if opts.Changes == nil {
+		opts.Changes = Diff(below, layer)
 	}
-	c := &causer{below: below, layer: layer, opts: opts}
-	c.links()
-	if !opts.Image {
-		c.engineEntries()
-		c.moves(changes)
-		c.origins(changes)
-	}
-	out := make([]Cause, len(changes))
-	for i, ch := range changes {
+	c := &causer{below: below, layer: layer, opts: opts, clues: FindClues(below, layer, opts)}
+	out := make([]Cause, len(opts.Changes))
+	for i, ch := range opts.Changes {
 		out[i] = Decide(c.facts(ch))
 	}
 	return out
 }
 
-// causer holds what Causes gathers across paths.
+// FindClues returns the clues of the paths of layer that have any: the
+// names of each file with several; and for a container's upper directory,
+// the entries the engine made for its mount points, the trees mv copied
+// from a lower directory and their whiteouts, and, for an upper directory
+// read from disk as root, the files the kernel did not copy up (see
+// Origin), the only clue read from disk.
+func FindClues(below *Merged, layer *Tree, opts CauseOptions) map[string]Clues {
+	if below == nil {
+		below = Merge(nil)
+	}
+	c := &causer{below: below, layer: layer, opts: opts, clues: map[string]Clues{}}
+	c.links()
+	if !opts.Image {
+		if opts.Changes == nil {
+			opts.Changes = Diff(below, layer)
+		}
+		c.engineEntries()
+		c.moves(opts.Changes)
+		c.origins(opts.Changes)
+	}
+	return c.clues
+}
+
+// causer holds what Causes and FindClues gather across paths.
 type causer struct {
-	below  *Merged
-	layer  *Tree
-	opts   CauseOptions
-	names  map[string][]string // a path of a file with several names -> all of them
-	engine map[string]string   // an entry the engine made -> its mount point
-	moved  map[string]string   // the whiteout of a moved lower dir <-> the top of its copy
-	origin map[string]Origin   // candidate non-directories -> whether copied up
+	below *Merged
+	layer *Tree
+	opts  CauseOptions
+	clues map[string]Clues
+}
+
+// clue changes the clues of p by set.
+func (c *causer) clue(p string, set func(*Clues)) {
+	k := c.clues[p]
+	set(&k)
+	c.clues[p] = k
 }
 
 // facts gathers the facts of one change.
@@ -90,6 +108,9 @@ func (c *causer) facts(ch Change) Facts {
 		f.LowerMode, f.LowerUID, f.LowerGID, f.LowerLayer = lr.mode, lr.uid, lr.gid, int(top.layer)
 		f.LowerSize = c.below.subtreeSize(li)
 		f.LowerEntries = c.below.descendants(li)
+		if f.Opaque {
+			f.LowerEntries = int(c.below.ents[li].count)
+		}
 		if f.Opaque || f.Whiteout {
 			f.Hidden = c.below.childNames(li, hiddenNames)
 		}
@@ -100,10 +121,7 @@ func (c *causer) facts(ch Change) Facts {
 	if f.Held && li >= 0 && hider != "" {
 		f.Hider = hider // a name made anew beneath an opaque directory
 	}
-	f.Names = c.names[ch.Path]
-	f.Origin = c.origin[ch.Path]
-	f.Engine = c.engine[ch.Path]
-	f.Moved = c.movedFrom(ch.Path)
+	f.Clues = c.clues[ch.Path]
 	return f
 }
 
@@ -132,18 +150,20 @@ func (c *causer) hider(p string) (string, DiffKind) {
 // links to one shared inode, are no hard links of each other.
 func (c *causer) links() {
 	groups := map[string][]string{}
-	_ = c.layer.Walk(func(p string, n Node) error {
-		if n.Hardlink != "" && !n.Whiteout && !n.IsDir() {
-			groups[n.Hardlink] = append(groups[n.Hardlink], p)
+	for i := range c.layer.recs {
+		r := &c.layer.recs[i]
+		if r.extra == 0 || r.flags&flagWhiteout != 0 || r.mode.IsDir() {
+			continue
 		}
-		return nil
-	})
-	c.names = map[string][]string{}
+		if first := c.layer.extras[r.extra-1].hardlink; first != "" {
+			groups[first] = append(groups[first], c.layer.pathOf(int32(i)))
+		}
+	}
 	for first, rest := range groups {
 		all := append([]string{first}, rest...)
 		slices.Sort(all)
 		for _, p := range all {
-			c.names[p] = all
+			c.clue(p, func(k *Clues) { k.Names = all })
 		}
 	}
 }
@@ -153,38 +173,41 @@ func (c *causer) links() {
 // to it that holds nothing else and that the engine made (new) or copied up
 // (its owner and mode those of the lower directory).
 func (c *causer) engineEntries() {
-	c.engine = map[string]string{}
+	engine := map[string]string{}
 	for _, mp := range c.opts.MountPoints {
 		mp = "/" + normPath(mp)
 		if mp == "/" || c.layer.find(mp) < 0 || c.below.find(mp) >= 0 {
 			continue
 		}
-		c.engine[mp] = mp
+		engine[mp] = mp
 	}
 	for _, mp := range c.opts.MountPoints {
 		mp = "/" + normPath(mp)
-		if c.engine[mp] == "" {
+		if engine[mp] == "" {
 			continue
 		}
 		for d := path.Dir(mp); d != "/"; d = path.Dir(d) {
-			if !c.engineDir(d) {
+			if !c.engineDir(d, engine) {
 				break
 			}
-			c.engine[d] = mp
+			engine[d] = mp
 		}
+	}
+	for p, mp := range engine {
+		c.clue(p, func(k *Clues) { k.Engine = mp })
 	}
 }
 
 // engineDir reports whether directory d of the layer holds only entries
 // the engine made, and is new or a plain copy-up.
-func (c *causer) engineDir(d string) bool {
+func (c *causer) engineDir(d string, engine map[string]string) bool {
 	i := c.layer.find(d)
 	if i < 0 || !c.layer.recs[i].mode.IsDir() || c.layer.recs[i].flags&flagOpaque != 0 {
 		return false
 	}
 	r := &c.layer.recs[i]
 	for k := r.first; k < r.first+r.count; k++ {
-		if c.engine[childPath(d, c.layer.recs[k].name)] == "" {
+		if engine[childPath(d, c.layer.recs[k].name)] == "" {
 			return false
 		}
 	}
@@ -200,12 +223,12 @@ func (c *causer) engineDir(d string) bool {
 // when some entry of the layer has one: a lower file system that cannot
 // encode file handles gets none at all.
 func (c *causer) origins(changes []Change) {
-	c.origin = map[string]Origin{}
 	dir := c.layer.Dir()
 	if dir == "" || os.Geteuid() != 0 {
 		return
 	}
 	seen := false
+	var made []string
 	for _, ch := range changes {
 		i, li := c.layer.find(ch.Path), c.below.find(ch.Path)
 		if i < 0 || li < 0 || ch.Kind == Removed || ch.Kind == Added {
@@ -220,15 +243,15 @@ func (c *causer) origins(changes []Change) {
 		switch {
 		case err == nil:
 			seen = true
-			if !r.mode.IsDir() {
-				c.origin[ch.Path] = OriginCopied
-			}
 		case errors.Is(err, unix.ENODATA) && !r.mode.IsDir():
-			c.origin[ch.Path] = OriginNew
+			made = append(made, ch.Path)
 		}
 	}
 	if !seen {
-		clear(c.origin)
+		return
+	}
+	for _, p := range made {
+		c.clue(p, func(k *Clues) { k.Origin = OriginNew })
 	}
 }
 
@@ -236,7 +259,7 @@ func (c *causer) origins(changes []Change) {
 // the layer added at the top (its parent not added too) that holds the
 // same entries, as mv leaves them when rename(2) fails with EXDEV.
 func (c *causer) moves(changes []Change) {
-	c.moved = map[string]string{}
+	moved := map[string]string{}
 	added := map[string]bool{}
 	var tops []string
 	for _, ch := range changes {
@@ -260,7 +283,7 @@ func (c *causer) moves(changes []Change) {
 			continue // an empty directory matches any: no evidence
 		}
 		for _, top := range tops {
-			if c.moved[top] != "" {
+			if moved[top] != "" {
 				continue
 			}
 			got, ok := sigs[top]
@@ -269,25 +292,26 @@ func (c *causer) moves(changes []Change) {
 				sigs[top] = got
 			}
 			if slices.Equal(want, got) {
-				c.moved[ch.Path], c.moved[top] = top, ch.Path
+				moved[ch.Path], moved[top] = top, ch.Path
+				c.movedTree(top, ch.Path)
 				break
 			}
 		}
 	}
+	for p, to := range moved {
+		c.clue(p, func(k *Clues) { k.Moved = to })
+	}
 }
 
-// movedFrom returns, for the whiteout of a moved directory, where it went;
-// for an entry of its copy, the lower path it was copied from.
-func (c *causer) movedFrom(p string) string {
-	if m := c.moved[p]; m != "" {
-		return m
-	}
-	for d := path.Dir(p); d != "/" && d != "."; d = path.Dir(d) {
-		if m := c.moved[d]; m != "" && c.layer.find(d) >= 0 && c.layer.recs[c.layer.find(d)].flags&flagWhiteout == 0 {
-			return m + p[len(d):]
+// movedTree gives each entry beneath top, a tree mv copied from the lower
+// directory from, the lower path it copied.
+func (c *causer) movedTree(top, from string) {
+	_ = c.layer.walk(c.layer.find(top), top, func(p string, _ Node) error {
+		if p != top {
+			c.clue(p, func(k *Clues) { k.Moved = from + p[len(top):] })
 		}
-	}
-	return ""
+		return nil
+	})
 }
 
 // signature lists the entries beneath record i, each as its path relative
