@@ -68,7 +68,7 @@ func (c Cause) summary() string {
 			return "whiteout over nothing the lower layers show now"
 		}
 		if c.LowerMode.IsDir() {
-			return fmt.Sprintf("whiteout: deletes the lower directory (%d entries, %s): rm -r, or mv, which rename(2) refused", c.LowerEntries, human.Size(c.LowerSize))
+			return fmt.Sprintf("whiteout: deletes the lower directory (%s, %s): rm -r, or mv, which rename(2) refused", entries(c.LowerEntries), human.Size(c.LowerSize))
 		}
 		return fmt.Sprintf("whiteout: deletes the lower %s (%s, layer %d)", typeWord(c.LowerMode), human.Size(c.LowerSize), c.LowerLayer)
 	case CauseMovedAway:
@@ -76,7 +76,7 @@ func (c Cause) summary() string {
 	case CauseMovedHere:
 		return "copied by mv from the lower " + v(c.Moved) + ": rename(2) gave EXDEV, so mv copied, then deleted"
 	case CauseOpaque:
-		return fmt.Sprintf("opaque directory: hides %d lower entries%s; made by rm -r, then mkdir", c.LowerEntries, c.hiddenList())
+		return fmt.Sprintf("opaque directory: hides %s below%s; made by rm -r, then mkdir", entries(c.LowerEntries), c.hiddenList())
 	case CauseHidden:
 		if c.Via == Modified {
 			return "hidden: " + v(c.Hider) + " in upper is no directory, so nothing below it shows"
@@ -96,7 +96,7 @@ func (c Cause) summary() string {
 		}
 		return fmt.Sprintf("deleted by this layer: %s hides the %s below (%s)", v(c.ociWhiteout()), typeWord(c.LowerMode), human.Size(c.LowerSize))
 	case CauseLayerOpaque:
-		return fmt.Sprintf("made opaque: %s hides %d entries of the layers below%s", v(path.Join(c.Path, whiteoutOpaque)), c.LowerEntries, c.hiddenList())
+		return fmt.Sprintf("made opaque: %s hides %s of the layers below%s", v(path.Join(c.Path, whiteoutOpaque)), entries(c.LowerEntries), c.hiddenList())
 	case CauseLayerHidden:
 		if c.Via == Modified {
 			return "hidden: " + v(c.Hider) + " is no directory in this layer"
@@ -178,6 +178,14 @@ func (c Cause) hiddenList() string {
 func (c Cause) ociWhiteout() string {
 	dir, name := path.Split(c.Path)
 	return dir + whiteoutPrefix + name
+}
+
+// entries is "1 entry" or "N entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return strconv.Itoa(n) + " entries"
 }
 
 // typeWord names the type of a mode in a sentence.
