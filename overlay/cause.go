@@ -133,9 +133,8 @@ type Facts struct {
 	LowerSize int64
 	// LowerLayer is the lower layer that provides the entry, -1 for none.
 	LowerLayer int
-	// LowerEntries counts the lower entries beneath the path: those a
-	// whiteout deletes with it, or those an opaque directory hides directly
-	// beneath it.
+	// LowerEntries counts the lower entries directly beneath the path:
+	// those a whiteout deletes with it, or an opaque directory hides.
 	LowerEntries int
 	// Hidden names the first few lower entries an opaque directory hides.
 	Hidden []string

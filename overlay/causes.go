@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -107,11 +108,8 @@ func (c *causer) facts(ch Change) Facts {
 		f.Below = hider == ""
 		f.LowerMode, f.LowerUID, f.LowerGID, f.LowerLayer = lr.mode, lr.uid, lr.gid, int(top.layer)
 		f.LowerSize = c.below.subtreeSize(li)
-		f.LowerEntries = c.below.descendants(li)
+		f.LowerEntries = int(c.below.ents[li].count)
 		if f.Opaque {
-			f.LowerEntries = int(c.below.ents[li].count)
-		}
-		if f.Opaque || f.Whiteout {
 			f.Hidden = c.below.childNames(li, hiddenNames)
 		}
 		if !f.Held {
@@ -230,13 +228,17 @@ func (c *causer) origins(changes []Change) {
 	seen := false
 	var made []string
 	for _, ch := range changes {
+		switch ch.Kind {
+		case Modified, MetadataOnly, CopiedUp:
+		default:
+			continue // new, removed or opaque: no copy-up to tell
+		}
 		i, li := c.layer.find(ch.Path), c.below.find(ch.Path)
-		if i < 0 || li < 0 || ch.Kind == Removed || ch.Kind == Added {
+		if i < 0 || li < 0 {
 			continue
 		}
 		r := &c.layer.recs[i]
-		lr := c.below.topRec(li)
-		if r.flags&flagWhiteout != 0 || r.mode.Type() != lr.mode.Type() {
+		if r.flags&flagWhiteout != 0 || r.mode.Type() != c.below.topRec(li).mode.Type() {
 			continue
 		}
 		_, err := unix.Lgetxattr(dir+ch.Path, xattrOrigin, nil)
@@ -259,25 +261,33 @@ func (c *causer) origins(changes []Change) {
 // the layer added at the top (its parent not added too) that holds the
 // same entries, as mv leaves them when rename(2) fails with EXDEV.
 func (c *causer) moves(changes []Change) {
-	moved := map[string]string{}
-	added := map[string]bool{}
-	var tops []string
+	var gone []int32 // below's entries of the whited-out lower directories
+	var at []string
 	for _, ch := range changes {
-		if ch.Kind != Added {
+		if ch.Kind != Removed || ch.Via != Whiteout {
 			continue
 		}
-		added[ch.Path] = true
-		if i := c.layer.find(ch.Path); i >= 0 && c.layer.recs[i].mode.IsDir() && !added[path.Dir(ch.Path)] {
+		if li := c.below.find(ch.Path); li >= 0 && c.below.topRec(li).mode.IsDir() {
+			gone, at = append(gone, li), append(at, ch.Path)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	// Changes come parents first: an added directory is a top unless it
+	// lies in the last top seen.
+	var tops []string
+	for _, ch := range changes {
+		if ch.Kind != Added || len(tops) > 0 && strings.HasPrefix(ch.Path, tops[len(tops)-1]+"/") {
+			continue
+		}
+		if i := c.layer.find(ch.Path); i >= 0 && c.layer.recs[i].mode.IsDir() {
 			tops = append(tops, ch.Path)
 		}
 	}
+	moved := map[string]string{}
 	sigs := map[string][]string{}
-	for _, ch := range changes {
-		li := c.below.find(ch.Path)
-		i := c.layer.find(ch.Path)
-		if ch.Kind != Removed || ch.Via != Whiteout || li < 0 || i < 0 || !c.below.topRec(li).mode.IsDir() {
-			continue
-		}
+	for k, li := range gone {
 		want := c.below.signature(li, "")
 		if len(want) == 0 {
 			continue // an empty directory matches any: no evidence
@@ -292,8 +302,8 @@ func (c *causer) moves(changes []Change) {
 				sigs[top] = got
 			}
 			if slices.Equal(want, got) {
-				moved[ch.Path], moved[top] = top, ch.Path
-				c.movedTree(top, ch.Path)
+				moved[at[k]], moved[top] = top, at[k]
+				c.movedTree(top, at[k])
 				break
 			}
 		}
@@ -352,16 +362,6 @@ func entrySig(p string, r *rec, link string) string {
 		size = r.size
 	}
 	return p + "\x00" + strconv.FormatUint(uint64(r.mode.Type()), 16) + "\x00" + strconv.FormatInt(size, 10) + "\x00" + link
-}
-
-// descendants counts the entries the view shows beneath entry i.
-func (m *Merged) descendants(i int32) int {
-	e := &m.ents[i]
-	n := int(e.count)
-	for k := e.first; k < e.first+e.count; k++ {
-		n += m.descendants(k)
-	}
-	return n
 }
 
 // childNames returns the names of the first n entries beneath entry i.

@@ -68,7 +68,7 @@ func (c Cause) summary() string {
 			return "whiteout over nothing the lower layers show now"
 		}
 		if c.LowerMode.IsDir() {
-			return fmt.Sprintf("whiteout: deletes the lower directory (%s, %s): rm -r, or mv, which rename(2) refused", entries(c.LowerEntries), human.Size(c.LowerSize))
+			return fmt.Sprintf("whiteout: deletes the lower directory (%s in it, %s): rm -r, or mv, which rename(2) refused", entries(c.LowerEntries), human.Size(c.LowerSize))
 		}
 		return fmt.Sprintf("whiteout: deletes the lower %s (%s, layer %d)", typeWord(c.LowerMode), human.Size(c.LowerSize), c.LowerLayer)
 	case CauseMovedAway:

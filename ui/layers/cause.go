@@ -34,7 +34,7 @@ func (m Model) upperCause(p string) (overlay.Cause, bool) {
 	if !ok {
 		return overlay.Cause{}, false
 	}
-	f := heldFacts(up, n)
+	f := heldFacts(n)
 	if f.Held && n.Mode.IsRegular() {
 		// The upper pane stores 0 B for the second name of a linked file,
 		// as Diff does; the merged view has the file's own size.
@@ -46,10 +46,21 @@ func (m Model) upperCause(p string) (overlay.Cause, bool) {
 	if low, ok := m.stack.Lower.Lookup(p); ok {
 		f.LowerMode, f.LowerUID, f.LowerGID, f.LowerLayer = low.Mode, low.UID, low.GID, low.Layer
 		f.Below = hider == ""
-		f.LowerSize, f.LowerEntries = subtree(m.stack.Lower, p)
-		if f.Opaque {
+		f.LowerSize = low.Size
+		if low.IsDir() {
+			// Diff gave a removed node the bytes beneath it; a directory's
+			// own size means nothing here.
+			f.LowerSize = 0
+			if n.Kind == overlay.Removed {
+				f.LowerSize = n.Size
+			}
+		}
+		if f.Whiteout || f.Opaque {
 			kids := m.stack.Lower.Children(p)
-			f.LowerEntries, f.Hidden = len(kids), names(kids, hiddenNames)
+			f.LowerEntries = len(kids)
+			if f.Opaque {
+				f.Hidden = names(kids, hiddenNames)
+			}
 		}
 		if f.Held && hider != "" {
 			f.Hider = hider
@@ -58,6 +69,11 @@ func (m Model) upperCause(p string) (overlay.Cause, bool) {
 	if !f.Held {
 		f.Hider, f.Via = hider, via
 		f.Size = f.LowerSize
+	}
+	if f.Held && n.IsDir() && !f.Opaque {
+		// Listing the children costs their number: only a directory whose
+		// cause depends on them lists them.
+		f.Changes = len(up.Children(p)) > 0
 	}
 	f.Clues = m.clues(len(m.stack.Layers), up, p)
 	return overlay.Decide(f), true
@@ -70,7 +86,7 @@ func (m Model) layerCause(i int, p string) (overlay.Cause, bool) {
 	if !ok {
 		return overlay.Cause{}, false
 	}
-	f := heldFacts(lt, n)
+	f := heldFacts(n)
 	f.Image = true
 	hider, via := hiderIn(lt, p)
 	if len(n.Shadows) > 0 && n.Shadows[0] < i {
@@ -115,14 +131,13 @@ func (m Model) layerCause(i int, p string) (overlay.Cause, bool) {
 const hiddenNames = 3
 
 // heldFacts are the facts node n of a layer's tree shows of itself.
-func heldFacts(t *tree.Tree, n tree.Node) overlay.Facts {
+func heldFacts(n tree.Node) overlay.Facts {
 	f := overlay.Facts{Path: n.Path, Diff: n.Kind, LowerLayer: -1}
 	// A removed node that is no whiteout is a lower entry the layer hides.
 	f.Held = n.Whiteout || n.Kind != overlay.Removed
 	f.Mode, f.UID, f.GID, f.Size = n.Mode, n.UID, n.GID, n.Size
 	if f.Held {
 		f.Whiteout, f.Opaque = n.Whiteout, n.Opaque && n.IsDir()
-		f.Changes = n.IsDir() && len(t.Children(n.Path)) > 0
 	}
 	return f
 }
@@ -164,20 +179,6 @@ func hiderIn(t *tree.Tree, p string) (string, overlay.DiffKind) {
 		}
 	}
 	return "", overlay.Unmodified
-}
-
-// subtree returns the bytes of the regular files at and beneath p in t,
-// and the number of entries beneath it.
-func subtree(t *tree.Tree, p string) (int64, int) {
-	var size int64
-	n := -1
-	t.WalkAt(p, func(e tree.Node) {
-		n++
-		if e.Mode.IsRegular() {
-			size += e.Size
-		}
-	})
-	return size, max(n, 0)
 }
 
 // names returns the base names of the first n nodes.
