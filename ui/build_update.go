@@ -197,7 +197,7 @@ func (m Model) buildKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	b := *m.build
 	var cmd tea.Cmd
 	switch {
-	case b.takesKeys(), b.focusLive && key.Matches(msg, k.Back) && b.live.view.HasFilter():
+	case b.takesKeys(), b.focusLive && key.Matches(msg, k.Back) && b.live.view.UsesBack():
 		b.live.view, cmd = b.live.view.Update(msg)
 	case key.Matches(msg, k.Back):
 		return m.leaveBuild(askCancelBuild, "Cancel the build", "Stop the build? The running step's container is killed; the steps done stay in the cache.")

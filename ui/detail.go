@@ -99,7 +99,7 @@ func (d detail) shellFocused() bool {
 }
 
 // usesBack reports whether esc means something to the screen itself.
-func (d detail) usesBack() bool { return d.preview != nil || d.layersShown() && d.layers.HasFilter() }
+func (d detail) usesBack() bool { return d.preview != nil || d.layersShown() && d.layers.UsesBack() }
 
 func (d detail) resize(w, h int) detail {
 	d.width, d.height = w, h

@@ -174,7 +174,7 @@ func (u *uiContainers) ContainerStack(id string) (layers.Stack, error) {
 			names, sizes = uiImages{s}.layerNames(img)
 		}
 	}
-	stack, err := layers.ReadStack(st.Rootfs.Lower, st.Rootfs.Upper, names)
+	stack, err := layers.ReadStackWith(st.Rootfs.Lower, st.Rootfs.Upper, names, layers.ReadOptions{MountPoints: st.MountPoints()})
 	stack.Sizes = sizes
 	return stack, err
 }

@@ -14,6 +14,7 @@ type Map struct {
 	PrevTab, NextTab                key.Binding
 	PrevLayer, NextLayer, Aggregate key.Binding
 	Collapse, ChangedOnly, Sort     key.Binding
+	Explain                         key.Binding
 	HideAdded, HideModified         key.Binding
 	HideRemoved, HideUnmodified     key.Binding
 	Preview, Extract                key.Binding
@@ -61,6 +62,7 @@ func Default() Map {
 		Collapse:       b("space", "fold dir", "space", "enter"),
 		ChangedOnly:    b("c", "changed only", "c"),
 		Sort:           b("o", "sort name/size", "o"),
+		Explain:        b("i", "explain this", "i"),
 		HideAdded:      b("ctrl+a", "toggle added", "ctrl+a"),
 		HideModified:   b("ctrl+o", "toggle modified", "ctrl+o"),
 		HideRemoved:    b("ctrl+r", "toggle removed", "ctrl+r"),
@@ -98,7 +100,7 @@ func (m Map) FullHelp() [][]key.Binding {
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
 		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
-		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend},
+		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain},
 		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
 		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
 	}

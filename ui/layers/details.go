@@ -4,66 +4,84 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"strings"
 
 	"minidocker/internal/human"
 	"minidocker/overlay"
+	"minidocker/ui/tree"
 )
 
-// details describes the selected entry in two lines: what it is and where
-// it comes from, then for a whiteout or an opaque directory both of its
-// forms and the kernel's rule, else what its provenance means.
+// details describes the selected entry in two lines: what it is (type,
+// path, ls -l mode, owner, size), how it got there (its cause, with both
+// sizes of a copy-up, the link count and other names, what a whiteout or
+// an opaque directory hides) and how it differs from the layers below (the
+// letter docker diff prints); then the rule behind the cause and the
+// section of the document that states it.
 func (m Model) details() (string, string) {
 	n, ok := m.Selected()
 	if !ok {
 		return "", ""
 	}
-	p := human.Visible(n.Path)
-	from := m.layerName(n.Layer)
+	c, ok := m.causeOf(n)
+	if !ok {
+		return m.what(n, c) + " · from " + m.layerName(n.Layer), ""
+	}
+	line := m.what(n, c) + " · "
 	switch {
-	case n.Whiteout:
-		dir, name := path.Split(n.Path)
-		return fmt.Sprintf("whiteout %s · overlay: c--------- 0,0 %s in upper · OCI: %s", p, human.Visible(name), human.Visible(dir+".wh."+name)),
-			"Kernel rule: a whiteout hides this name in every lower layer."
-	case n.Opaque:
-		return fmt.Sprintf("opaque dir %s · overlay: trusted.overlay.opaque=y · OCI: %s", p, human.Visible(path.Join(n.Path, ".wh..wh..opq"))),
-			"Kernel rule: an opaque dir hides what lower layers hold beneath it."
+	case c.Image && m.Container():
+		// The container's difference comes first: none.
+		line += "unmodified by the container · in " + m.layerName(n.Layer) + ": " + c.Summary()
+	case c.Image && m.layer < 0:
+		line += "in " + m.layerName(n.Layer) + ": " + c.Summary() + " · diff " + diffText(c.Diff)
+	default:
+		line += c.Summary() + " · diff " + diffText(c.Diff)
 	}
-	line := fmt.Sprintf("%s %s %s %d:%d", typeName(n.Mode), p, n.Mode.String(), n.UID, n.GID)
-	if n.Mode.IsRegular() {
-		line += " " + human.Size(n.Size)
-	}
-	if n.Link != "" {
-		line += " → " + human.Visible(n.Link)
-	}
-	line += " · " + n.Kind.String() + " · from " + from
-	if len(n.Shadows) > 0 {
-		var s []string
-		for _, l := range n.Shadows {
-			s = append(s, m.layerName(l))
-		}
-		line += " · shadows " + strings.Join(s, ", ")
-	}
-	return line, rule(n.Kind, m.Container())
+	return line, ruleLine(c.Rule())
 }
 
-func rule(k overlay.DiffKind, container bool) string {
-	if !container && k == overlay.Unmodified {
-		return "Unmodified: the layers above leave this entry as its layer wrote it."
+// what says what the entry is: its type, path, mode as ls -l prints it,
+// owner and size; a whiteout with its tar name, an opaque directory with
+// its mark.
+func (m Model) what(n tree.Node, c overlay.Cause) string {
+	p := human.Visible(n.Path)
+	dir, name := path.Split(n.Path)
+	switch {
+	case n.Whiteout:
+		return fmt.Sprintf("whiteout %s c--------- 0,0 (tar: %s)", p, human.Visible(dir+".wh."+name))
+	case n.Opaque && n.IsDir():
+		return fmt.Sprintf("dir %s %s %d:%d opaque=y (tar: %s)", p, human.Mode(n.Mode), n.UID, n.GID,
+			human.Visible(path.Join(n.Path, ".wh..wh..opq")))
 	}
-	switch k {
-	case overlay.CopiedUp:
-		return "Copied up: the first write copied the lower entry whole into upper."
-	case overlay.MetadataOnly:
-		return "Metadata only: chmod, chown or touch copied it up; content unchanged."
-	case overlay.Modified:
-		return "Modified: this layer holds other content here, shadowing those below."
-	case overlay.Added:
-		return "New: no layer below holds this path."
-	case overlay.Removed:
-		return "Removed: this layer hides the path the layers below show."
+	s := typeName(n.Mode) + " " + p
+	if c.Kind == overlay.CauseHidden || c.Kind == overlay.CauseLayerHidden {
+		s = "hidden " + s
 	}
-	return "Unmodified: read straight from a lower layer, never written."
+	s += fmt.Sprintf(" %s %d:%d", human.Mode(n.Mode), n.UID, n.GID)
+	if n.Mode.IsRegular() {
+		size := n.Size
+		if c.Held && c.Kind != overlay.CauseUnknown {
+			size = c.Size
+		}
+		s += " " + human.Size(size)
+	}
+	if n.Link != "" {
+		s += " → " + human.Visible(n.Link)
+	}
+	return s
+}
+
+// diffText is a difference as docker diff's letter and its name: "C
+// modified"; a kind diff does not list goes by its name alone.
+func diffText(k overlay.DiffKind) string {
+	if l := k.Letter(); l != " " {
+		return l + " " + k.String()
+	}
+	return k.String()
+}
+
+// ruleLine is the rule with its source first, so that a narrow screen cuts
+// the rule's end rather than where it is written.
+func ruleLine(r overlay.Rule) string {
+	return fmt.Sprintf("%s § %s: %s", r.Doc, r.Section, r.Text)
 }
 
 func (m Model) layerName(i int) string {

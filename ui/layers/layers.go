@@ -44,6 +44,10 @@ type Stack struct {
 	Upper, Merged *tree.Tree
 	// Efficiency of the lower layers, for an image.
 	Efficiency overlay.Efficiency
+	// Clues are, for each lower layer and then the upper directory, what
+	// the causes of their paths need beyond the trees (overlay.FindClues);
+	// the details line and the explain panel use them.
+	Clues []map[string]overlay.Clues
 	// Open reads the content of an entry, from the layer that provides
 	// it; nil when the content cannot be read.
 	Open func(n tree.Node) (io.ReadCloser, error)
@@ -76,6 +80,9 @@ type Model struct {
 	flash    map[string]bool
 	last     string // the last change seen, for the upper pane's title
 	flashGen int
+
+	explaining bool // the explain panel is open
+	explainTop int  // its first line shown
 
 	width, height int
 }
@@ -239,9 +246,14 @@ func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) key(msg tea.KeyPressMsg) Model {
+	if m.explaining {
+		return m.explainKey(msg)
+	}
 	p := &m.panes[m.focus]
 	k := m.keys
 	switch {
+	case key.Matches(msg, k.Explain):
+		m.openExplain()
 	case key.Matches(msg, k.Up):
 		p.move(-1)
 	case key.Matches(msg, k.Down):
@@ -416,7 +428,10 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.Filtering() {
 		return []key.Binding{k.Enter, k.Back}
 	}
-	b := []key.Binding{k.Up, k.Down, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
+	if m.explaining {
+		return []key.Binding{k.Up, k.Down, k.Back}
+	}
+	b := []key.Binding{k.Up, k.Down, k.Explain, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
 	if m.Container() {
 		b = append([]key.Binding{k.NextPane}, b...)
 	}

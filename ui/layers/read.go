@@ -15,6 +15,19 @@ import (
 // a container's upper directory ("" for an image), and names label the
 // lower layers. Sizes are left to the caller, which knows them.
 func ReadStack(lower []string, upper string, names []string) (Stack, error) {
+	return ReadStackWith(lower, upper, names, ReadOptions{})
+}
+
+// ReadOptions says what ReadStackWith needs beyond the directories.
+type ReadOptions struct {
+	// MountPoints are the container's mount points the engine made, as
+	// engine.State.MountPoints lists them: the view says the engine wrote
+	// them, not the container.
+	MountPoints []string
+}
+
+// ReadStackWith is ReadStack with options.
+func ReadStackWith(lower []string, upper string, names []string, opts ReadOptions) (Stack, error) {
 	trees := make([]*overlay.Tree, len(lower))
 	for i, d := range lower {
 		t, err := overlay.ReadDir(d)
@@ -23,12 +36,14 @@ func ReadStack(lower []string, upper string, names []string) (Stack, error) {
 		}
 		trees[i] = t
 	}
-	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees)), Counts: make([]Counts, len(trees))}
+	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees)), Counts: make([]Counts, len(trees)),
+		Clues: make([]map[string]overlay.Clues, len(trees), len(trees)+1)}
 	for i, t := range trees {
 		below := overlay.Merge(trees[:i])
 		changes := overlay.Diff(below, t)
 		s.Layers[i] = changesTree(changes, below, t, i)
 		s.Counts[i] = count(changes)
+		s.Clues[i] = overlay.FindClues(below, t, overlay.CauseOptions{Image: true, Changes: changes})
 	}
 	below := overlay.Merge(trees)
 	s.Lower = mergedTree(below, len(trees), upper == "")
@@ -39,7 +54,9 @@ func ReadStack(lower []string, upper string, names []string) (Stack, error) {
 		if err != nil {
 			return Stack{}, fmt.Errorf("read upper dir: %w", err)
 		}
-		s.Upper = changesTree(overlay.Diff(below, ut), below, ut, len(trees))
+		changes := overlay.Diff(below, ut)
+		s.Upper = changesTree(changes, below, ut, len(trees))
+		s.Clues = append(s.Clues, overlay.FindClues(below, ut, overlay.CauseOptions{MountPoints: opts.MountPoints, Changes: changes}))
 		s.Merged = mergedTree(overlay.Merge(append(trees, ut)), len(trees), false)
 		dirs = append(dirs, upper)
 	}

@@ -17,7 +17,10 @@ func (m Model) View() string {
 		return ""
 	}
 	var out string
-	if m.Container() {
+	switch {
+	case m.explaining:
+		out = m.explainView(m.width-2, m.panes[m.tallPane()].height)
+	case m.Container():
 		var cols []string
 		for _, i := range m.shown() {
 			flash := m.flash
@@ -31,7 +34,7 @@ func (m Model) View() string {
 			cols = append(cols, m.panes[i].view(m.th, i == m.focus && !m.inactive, flash, footer))
 		}
 		out = theme.JoinLines(cols...)
-	} else {
+	default:
 		left := m.layerList()
 		right := m.panes[lowerPane].view(m.th, !m.inactive, m.flash, "")
 		out = theme.JoinLines(left, right)
@@ -41,6 +44,14 @@ func (m Model) View() string {
 	}
 	d1, d2 := m.details()
 	return m.header() + "\n" + out + "\n" + theme.Fit(d1, m.width) + "\n" + theme.Fit(m.th.Subtle.Render(d2), m.width)
+}
+
+// tallPane is a pane on screen, whose height the panes share.
+func (m Model) tallPane() int {
+	if m.Container() {
+		return mergedPane
+	}
+	return lowerPane
 }
 
 // header shows the filter, the toggles and the sort order.
