@@ -31,7 +31,15 @@ type Event struct {
 
 // How the watcher paces itself.
 const (
+	// watchBatchEvery is the least time between two batches: the first
+	// change after a quiet spell is sent at once, and the changes of a
+	// busy spell are gathered and each path read once per batch, so that
+	// a thousand changes a second cost twenty reads of the tree, not a
+	// thousand, and wait at most this long.
+	watchBatchEvery  = 50 * time.Millisecond
+	watchReadEvery   = 10 * time.Millisecond  // the least time between two reads of the events
 	watchRescanEvery = 250 * time.Millisecond // rescan of directories that had events
+	watchListEvery   = 4                      // rescans between listings of a busy directory
 	watchPollTimeout = 100                    // ms; how often the reader checks for cancellation
 	watchMask        = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 		unix.IN_ATTRIB | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
@@ -40,17 +48,20 @@ const (
 // Watch watches upperDir, a container's upper directory, and sends batches
 // of change events until ctx is done, then closes the channel.
 //
-// Inotify events are hints: after each one the named entry is stat'ed again
-// and compared with what the watcher last saw, since overlayfs changes the
+// Inotify events are hints: the entries they name are stat'ed again and
+// compared with what the watcher last saw, since overlayfs changes the
 // upper directory in ways inotify reports partially (a copied-up directory
 // arrives by rename already holding entries; a directory replaced by a
 // whiteout yields moved-from and moved-to for the same name). A new
-// directory is watched and scanned whole; directories that had events are
-// rescanned every 250 ms, and everything is rescanned when the kernel's
-// event queue overflows. Events of one read are coalesced into one batch,
-// one event per path, sorted by path; while the receiver is slow, batches
-// are merged rather than queued. Watch only reads: it never writes to the
-// upper or lower directories.
+// directory is watched and scanned whole. A directory that had events is
+// stat'ed whole once it has been quiet for 250 ms, and while it stays busy
+// its names are listed again every second, to catch an entry made or
+// removed without an event; everything is rescanned when the kernel's
+// event queue overflows. Batches hold one event per path, sorted by path:
+// the first change after a quiet spell is sent at once, later ones at most
+// every 50 ms, each path read once per batch however many events named it;
+// while the receiver is slow, batches are merged rather than queued. Watch
+// only reads: it never writes to the upper or lower directories.
 func Watch(ctx context.Context, upperDir string) (<-chan []Event, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -63,7 +74,9 @@ func Watch(ctx context.Context, upperDir string) (<-chan []Event, error) {
 		dirs:  map[string]int{},
 		state: map[string]fstate{},
 		kids:  map[string]map[string]bool{},
+		dirty: map[string]bool{},
 		busy:  map[string]bool{},
+		quiet: map[string]bool{},
 		buf:   make([]byte, direntBufSize),
 	}
 	if err := w.scan("", nil); err != nil {
@@ -104,9 +117,14 @@ type watcher struct {
 	dirs    map[string]int             // directory -> watch descriptor
 	state   map[string]fstate          // path -> last seen
 	kids    map[string]map[string]bool // directory -> names last seen in it
+	dirty   map[string]bool            // paths named by events since the last batch
 	busy    map[string]bool            // directories with events since the last rescan
+	quiet   map[string]bool            // directories busy before that: stat'ed whole once quiet
 	buf     []byte                     // for getdents
+	key     []byte                     // for looking paths up without allocating
+	ticks   int                        // rescans so far
 	pending []Event
+	sent    time.Time // when the last batch went
 }
 
 // read forwards inotify events until ctx is done, then closes the fd.
@@ -138,6 +156,11 @@ func (w *watcher) read(ctx context.Context, raw chan<- []rawEvent) {
 		case <-ctx.Done():
 			return
 		}
+		// Let a busy spell's events gather in the kernel's queue rather
+		// than waking for each: the first event after a quiet spell is
+		// still read at once. A queue that overflows meanwhile is caught
+		// by a full rescan.
+		time.Sleep(watchReadEvery)
 	}
 }
 
@@ -159,35 +182,45 @@ func parseInotify(b []byte, evs []rawEvent) []rawEvent {
 	return evs
 }
 
-// loop turns raw events into batches and sends them.
+// loop turns raw events into batches and sends them, one per
+// watchBatchEvery at most.
 func (w *watcher) loop(ctx context.Context, raw <-chan []rawEvent, out chan<- []Event) {
 	defer close(out)
 	tick := time.NewTicker(watchRescanEvery)
 	defer tick.Stop()
+	pace := time.NewTimer(time.Hour)
+	defer pace.Stop()
 	for {
 		var send chan<- []Event
-		if len(w.pending) > 0 {
-			send = out
+		var wait <-chan time.Time
+		if len(w.dirty) > 0 || len(w.pending) > 0 {
+			if d := watchBatchEvery - time.Since(w.sent); d > 0 {
+				pace.Reset(d)
+				wait = pace.C
+			} else if w.flush(); len(w.pending) > 0 {
+				send = out
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case evs := <-raw:
 			w.handle(evs)
-			w.pending = coalesce(w.pending)
 		case <-tick.C:
+			w.flush() // what events named first: the rescan then finds it known
 			w.rescanBusy()
-			w.pending = coalesce(w.pending)
+		case <-wait:
 		case send <- w.pending:
-			w.pending = nil
+			w.pending, w.sent = nil, time.Now()
 		}
 	}
 }
 
-// handle re-stats what a read's events name.
+// handle notes what a read's events name, to be read again by flush.
 func (w *watcher) handle(evs []rawEvent) {
 	for _, e := range evs {
 		if e.mask&unix.IN_Q_OVERFLOW != 0 {
+			w.flush()
 			w.rescanAll()
 			continue
 		}
@@ -204,9 +237,26 @@ func (w *watcher) handle(evs []rawEvent) {
 		}
 		w.busy[dir] = true
 		if e.name != "" {
-			w.restat(joinRel(dir, e.name))
+			w.dirty[joinRel(dir, e.name)] = true
 		}
 	}
+}
+
+// flush reads again each path events named since the last batch, parents
+// first, and leaves one event per path in pending.
+func (w *watcher) flush() {
+	if len(w.dirty) > 0 {
+		paths := make([]string, 0, len(w.dirty))
+		for p := range w.dirty {
+			paths = append(paths, p)
+		}
+		clear(w.dirty)
+		slices.Sort(paths)
+		for _, p := range paths {
+			w.restat(p)
+		}
+	}
+	w.pending = coalesce(w.pending)
 }
 
 // restat compares path p with what was last seen and records events.
@@ -352,32 +402,83 @@ func (w *watcher) scan(p string, events *[]Event) error {
 			w.state[""] = s
 		}
 	}
-	return w.rescanDir(p, events, true)
+	return w.rescanDir(p, events, true, true)
 }
 
 // rescanDir compares the entries of directory p with what was last seen;
-// with deep set it also scans subdirectories not yet watched.
-func (w *watcher) rescanDir(p string, events *[]Event, deep bool) error {
-	full := w.root
+// with deep set it also scans subdirectories not yet watched. With full
+// unset only the names are compared, and an entry already known is
+// stat'ed again only when its type changed.
+func (w *watcher) rescanDir(p string, events *[]Event, deep, full bool) error {
+	full0 := w.root
 	if p != "" {
-		full += "/" + p
+		full0 += "/" + p
 	}
-	fd, err := unix.Open(full, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(full0, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return nil
 		}
 		return err
 	}
-	var names []string
-	err = readDirents(fd, w.buf, func(name string, _ byte) { names = append(names, name) })
+	known := w.kids[p]
+	var look []string // the names to stat
+	found := 0        // the known names listed
+	key := w.key[:0]
+	err = readDirents(fd, w.buf, func(name string, typ byte) {
+		if known[name] {
+			found++
+			if !full {
+				key = appendRel(key[:0], p, name)
+				if sameType(w.state[string(key)], typ) {
+					return
+				}
+			}
+		}
+		look = append(look, name)
+	})
+	w.key = key
 	unix.Close(fd)
 	if err != nil {
 		return err
 	}
+	if found < len(known) {
+		w.removeUnlisted(p, full0, events)
+	}
+	for _, name := range look {
+		if err := w.rescanEntry(joinRel(p, name), events, deep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendRel appends the path of name in directory rel to b, as joinRel
+// makes it, for a map lookup that allocates nothing.
+func appendRel(b []byte, rel, name string) []byte {
+	if rel != "" {
+		b = append(append(b, rel...), '/')
+	}
+	return append(b, name...)
+}
+
+// sameType reports whether a d_type agrees with what was last seen.
+func sameType(s fstate, typ byte) bool {
+	return typ == unix.DT_UNKNOWN || uint32(typ)<<12 == s.mode&unix.S_IFMT
+}
+
+// removeUnlisted forgets and reports the entries of directory p (at full)
+// it no longer lists.
+func (w *watcher) removeUnlisted(p, full string, events *[]Event) {
+	fd, err := unix.Open(full, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
 	now := map[string]bool{}
-	for _, name := range names {
-		now[name] = true
+	err = readDirents(fd, w.buf, func(name string, _ byte) { now[name] = true })
+	unix.Close(fd)
+	if err != nil {
+		return
 	}
 	for name := range w.kids[p] {
 		if !now[name] {
@@ -388,40 +489,52 @@ func (w *watcher) rescanDir(p string, events *[]Event, deep bool) error {
 			}
 		}
 	}
-	for _, name := range names {
-		c := joinRel(p, name)
-		cur, exists, err := w.stat(c)
-		if err != nil || !exists {
-			continue
-		}
-		old, had := w.state[c]
-		if had && old.isDir() && (!cur.isDir() || becameOpaque(old, cur)) {
-			w.forget(c)
-			had = false
-		}
-		w.note(c, cur)
-		if k, ok := changeKind(old, had, cur); ok && events != nil {
-			*events = append(*events, Event{Path: "/" + c, Kind: k, Size: sizeOf(cur)})
-		}
-		if cur.isDir() && deep {
-			if _, watched := w.dirs[c]; !watched {
-				if err := w.scan(c, events); err != nil {
-					return err
-				}
-			}
+}
+
+// rescanEntry compares entry c with what was last seen, as rescanDir does.
+func (w *watcher) rescanEntry(c string, events *[]Event, deep bool) error {
+	cur, exists, err := w.stat(c)
+	if err != nil || !exists {
+		return nil
+	}
+	old, had := w.state[c]
+	if had && old.isDir() && (!cur.isDir() || becameOpaque(old, cur)) {
+		w.forget(c)
+		had = false
+	}
+	w.note(c, cur)
+	if k, ok := changeKind(old, had, cur); ok && events != nil {
+		*events = append(*events, Event{Path: "/" + c, Kind: k, Size: sizeOf(cur)})
+	}
+	if cur.isDir() && deep {
+		if _, watched := w.dirs[c]; !watched {
+			return w.scan(c, events)
 		}
 	}
 	return nil
 }
 
-// rescanBusy rescans the directories that had events since the last time.
+// rescanBusy stat's whole the directories that had events before the last
+// rescan and none since, and, every watchListEvery rescans, lists again
+// those that had events since: a directory changing all the time is read
+// in full once it is quiet, and meanwhile only its names are compared.
 func (w *watcher) rescanBusy() {
-	for dir := range w.busy {
-		if err := w.rescanDir(dir, &w.pending, true); err != nil {
-			w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
+	for dir := range w.quiet {
+		if !w.busy[dir] {
+			if err := w.rescanDir(dir, &w.pending, true, true); err != nil {
+				w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
+			}
 		}
 	}
-	clear(w.busy)
+	clear(w.quiet)
+	if w.ticks++; w.ticks%watchListEvery == 0 {
+		for dir := range w.busy {
+			if err := w.rescanDir(dir, &w.pending, true, false); err != nil {
+				w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
+			}
+		}
+	}
+	w.busy, w.quiet = w.quiet, w.busy
 }
 
 // rescanAll rescans every watched directory, after lost events.
@@ -433,7 +546,7 @@ func (w *watcher) rescanAll() {
 	slices.Sort(dirs)
 	for _, d := range dirs {
 		if _, ok := w.dirs[d]; ok {
-			if err := w.rescanDir(d, &w.pending, true); err != nil {
+			if err := w.rescanDir(d, &w.pending, true, true); err != nil {
 				w.pending = append(w.pending, Event{Path: "/" + d, Err: err})
 			}
 		}
