@@ -37,9 +37,10 @@ const (
 	// a thousand changes a second cost twenty reads of the tree, not a
 	// thousand, and wait at most this long.
 	watchBatchEvery  = 50 * time.Millisecond
-	watchReadEvery   = 10 * time.Millisecond  // the least time between two reads of the events
+	watchReadEvery   = 20 * time.Millisecond  // the least time between two reads of the events
 	watchRescanEvery = 250 * time.Millisecond // rescan of directories that had events
 	watchListEvery   = 4                      // rescans between listings of a busy directory
+	watchSettle      = 4                      // quiet rescans before a directory is stat'ed whole
 	watchPollTimeout = 100                    // ms; how often the reader checks for cancellation
 	watchMask        = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 		unix.IN_ATTRIB | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
@@ -54,8 +55,8 @@ const (
 // arrives by rename already holding entries; a directory replaced by a
 // whiteout yields moved-from and moved-to for the same name). A new
 // directory is watched and scanned whole. A directory that had events is
-// stat'ed whole once it has been quiet for 250 ms, and while it stays busy
-// its names are listed again every second, to catch an entry made or
+// stat'ed whole once it has been quiet for a second, and while it stays
+// busy its names are listed again every second, to catch an entry made or
 // removed without an event; everything is rescanned when the kernel's
 // event queue overflows. Batches hold one event per path, sorted by path:
 // the first change after a quiet spell is sent at once, later ones at most
@@ -76,7 +77,7 @@ func Watch(ctx context.Context, upperDir string) (<-chan []Event, error) {
 		kids:  map[string]map[string]bool{},
 		dirty: map[string]bool{},
 		busy:  map[string]bool{},
-		quiet: map[string]bool{},
+		quiet: map[string]int{},
 		buf:   make([]byte, direntBufSize),
 	}
 	if err := w.scan("", nil); err != nil {
@@ -119,7 +120,7 @@ type watcher struct {
 	kids    map[string]map[string]bool // directory -> names last seen in it
 	dirty   map[string]bool            // paths named by events since the last batch
 	busy    map[string]bool            // directories with events since the last rescan
-	quiet   map[string]bool            // directories busy before that: stat'ed whole once quiet
+	quiet   map[string]int             // directories busy before: the rescans they were quiet for
 	buf     []byte                     // for getdents
 	key     []byte                     // for looking paths up without allocating
 	ticks   int                        // rescans so far
@@ -514,27 +515,38 @@ func (w *watcher) rescanEntry(c string, events *[]Event, deep bool) error {
 	return nil
 }
 
-// rescanBusy stat's whole the directories that had events before the last
-// rescan and none since, and, every watchListEvery rescans, lists again
-// those that had events since: a directory changing all the time is read
-// in full once it is quiet, and meanwhile only its names are compared.
+// rescanBusy stat's whole the directories that had events and then none
+// for watchSettle rescans, and every watchListEvery rescans lists again
+// those that had events since the last listing: a directory changing all
+// the time is read in full once it is quiet (a busy process's every pause
+// would otherwise cost a full read), and meanwhile only its names are
+// compared.
 func (w *watcher) rescanBusy() {
-	for dir := range w.quiet {
-		if !w.busy[dir] {
-			if err := w.rescanDir(dir, &w.pending, true, true); err != nil {
-				w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
-			}
-		}
+	w.ticks++
+	for dir := range w.busy {
+		w.quiet[dir] = -1
 	}
-	clear(w.quiet)
-	if w.ticks++; w.ticks%watchListEvery == 0 {
-		for dir := range w.busy {
-			if err := w.rescanDir(dir, &w.pending, true, false); err != nil {
-				w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
-			}
+	clear(w.busy)
+	list := w.ticks%watchListEvery == 0
+	for dir, n := range w.quiet {
+		n++ // rescans it has been quiet for
+		switch {
+		case n >= watchSettle:
+			delete(w.quiet, dir)
+			w.rescanLogged(dir, true)
+			continue
+		case list && n < watchListEvery:
+			w.rescanLogged(dir, false)
 		}
+		w.quiet[dir] = n
 	}
-	w.busy, w.quiet = w.quiet, w.busy
+}
+
+// rescanLogged rescans directory dir, reporting an error as an event.
+func (w *watcher) rescanLogged(dir string, full bool) {
+	if err := w.rescanDir(dir, &w.pending, true, full); err != nil {
+		w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
+	}
 }
 
 // rescanAll rescans every watched directory, after lost events.
@@ -546,9 +558,7 @@ func (w *watcher) rescanAll() {
 	slices.Sort(dirs)
 	for _, d := range dirs {
 		if _, ok := w.dirs[d]; ok {
-			if err := w.rescanDir(d, &w.pending, true, true); err != nil {
-				w.pending = append(w.pending, Event{Path: "/" + d, Err: err})
-			}
+			w.rescanLogged(d, true)
 		}
 	}
 }
