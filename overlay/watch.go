@@ -10,8 +10,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"minidocker/internal/human"
 )
 
 // Event is one change seen in a watched upper directory, relative to what
@@ -31,7 +29,16 @@ type Event struct {
 
 // How the watcher paces itself.
 const (
+	// watchBatchEvery is the least time between two batches: the first
+	// change after a quiet spell is sent at once, and the changes of a
+	// busy spell are gathered and each path read once per batch, so that
+	// a thousand changes a second cost twenty reads of the tree, not a
+	// thousand, and wait at most this long.
+	watchBatchEvery  = 50 * time.Millisecond
+	watchReadEvery   = 20 * time.Millisecond  // the least time between two reads of the events
 	watchRescanEvery = 250 * time.Millisecond // rescan of directories that had events
+	watchListEvery   = 4                      // rescans between listings of a busy directory
+	watchSettle      = 4                      // quiet rescans before a directory is stat'ed whole
 	watchPollTimeout = 100                    // ms; how often the reader checks for cancellation
 	watchMask        = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 		unix.IN_ATTRIB | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
@@ -40,21 +47,37 @@ const (
 // Watch watches upperDir, a container's upper directory, and sends batches
 // of change events until ctx is done, then closes the channel.
 //
-// Inotify events are hints: after each one the named entry is stat'ed again
-// and compared with what the watcher last saw, since overlayfs changes the
+// Inotify events are hints: the entries they name are stat'ed again and
+// compared with what the watcher last saw, since overlayfs changes the
 // upper directory in ways inotify reports partially (a copied-up directory
 // arrives by rename already holding entries; a directory replaced by a
 // whiteout yields moved-from and moved-to for the same name). A new
-// directory is watched and scanned whole; directories that had events are
-// rescanned every 250 ms, and everything is rescanned when the kernel's
-// event queue overflows. Events of one read are coalesced into one batch,
-// one event per path, sorted by path; while the receiver is slow, batches
-// are merged rather than queued. Watch only reads: it never writes to the
-// upper or lower directories.
+// directory is watched and scanned whole. A directory that had events is
+// stat'ed whole once it has been quiet for a second, and while it stays
+// busy its names are listed again every second, to catch an entry made or
+// removed without an event; everything is rescanned when the kernel's
+// event queue overflows. Batches hold one event per path, sorted by path:
+// the first change after a quiet spell is sent at once, later ones at most
+// every 50 ms, each path read once per batch however many events named it;
+// while the receiver is slow, batches are merged rather than queued. Watch
+// only reads: it never writes to the upper or lower directories.
 func Watch(ctx context.Context, upperDir string) (<-chan []Event, error) {
+	w, err := newWatcher(upperDir)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", upperDir, err)
+	}
+	raw := make(chan []rawEvent)
+	out := make(chan []Event, 1)
+	go w.read(ctx, raw)
+	go w.loop(ctx, raw, out)
+	return out, nil
+}
+
+// newWatcher watches and scans upperDir; its reader closes the inotify fd.
+func newWatcher(upperDir string) (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: inotify_init1: %w", upperDir, err)
+		return nil, fmt.Errorf("inotify_init1: %w", err)
 	}
 	w := &watcher{
 		root:  strings.TrimSuffix(upperDir, "/"),
@@ -63,18 +86,16 @@ func Watch(ctx context.Context, upperDir string) (<-chan []Event, error) {
 		dirs:  map[string]int{},
 		state: map[string]fstate{},
 		kids:  map[string]map[string]bool{},
+		dirty: map[string]bool{},
 		busy:  map[string]bool{},
+		quiet: map[string]int{},
 		buf:   make([]byte, direntBufSize),
 	}
 	if err := w.scan("", nil); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("watch %s: %w", upperDir, err)
+		return nil, err
 	}
-	raw := make(chan []rawEvent)
-	out := make(chan []Event, 1)
-	go w.read(ctx, raw)
-	go w.loop(ctx, raw, out)
-	return out, nil
+	return w, nil
 }
 
 // fstate is what the watcher last saw of a path.
@@ -104,9 +125,14 @@ type watcher struct {
 	dirs    map[string]int             // directory -> watch descriptor
 	state   map[string]fstate          // path -> last seen
 	kids    map[string]map[string]bool // directory -> names last seen in it
+	dirty   map[string]bool            // paths named by events since the last batch
 	busy    map[string]bool            // directories with events since the last rescan
+	quiet   map[string]int             // directories busy before: the rescans they were quiet for
 	buf     []byte                     // for getdents
+	key     []byte                     // for looking paths up without allocating
+	ticks   int                        // rescans so far
 	pending []Event
+	sent    time.Time // when the last batch went
 }
 
 // read forwards inotify events until ctx is done, then closes the fd.
@@ -138,6 +164,11 @@ func (w *watcher) read(ctx context.Context, raw chan<- []rawEvent) {
 		case <-ctx.Done():
 			return
 		}
+		// Let a busy spell's events gather in the kernel's queue rather
+		// than waking for each: the first event after a quiet spell is
+		// still read at once. A queue that overflows meanwhile is caught
+		// by a full rescan.
+		time.Sleep(watchReadEvery)
 	}
 }
 
@@ -159,35 +190,45 @@ func parseInotify(b []byte, evs []rawEvent) []rawEvent {
 	return evs
 }
 
-// loop turns raw events into batches and sends them.
+// loop turns raw events into batches and sends them, one per
+// watchBatchEvery at most.
 func (w *watcher) loop(ctx context.Context, raw <-chan []rawEvent, out chan<- []Event) {
 	defer close(out)
 	tick := time.NewTicker(watchRescanEvery)
 	defer tick.Stop()
+	pace := time.NewTimer(time.Hour)
+	defer pace.Stop()
 	for {
 		var send chan<- []Event
-		if len(w.pending) > 0 {
-			send = out
+		var wait <-chan time.Time
+		if len(w.dirty) > 0 || len(w.pending) > 0 {
+			if d := watchBatchEvery - time.Since(w.sent); d > 0 {
+				pace.Reset(d)
+				wait = pace.C
+			} else if w.flush(); len(w.pending) > 0 {
+				send = out
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case evs := <-raw:
 			w.handle(evs)
-			w.pending = coalesce(w.pending)
 		case <-tick.C:
+			w.flush() // what events named first: the rescan then finds it known
 			w.rescanBusy()
-			w.pending = coalesce(w.pending)
+		case <-wait:
 		case send <- w.pending:
-			w.pending = nil
+			w.pending, w.sent = nil, time.Now()
 		}
 	}
 }
 
-// handle re-stats what a read's events name.
+// handle notes what a read's events name, to be read again by flush.
 func (w *watcher) handle(evs []rawEvent) {
 	for _, e := range evs {
 		if e.mask&unix.IN_Q_OVERFLOW != 0 {
+			w.flush()
 			w.rescanAll()
 			continue
 		}
@@ -204,9 +245,26 @@ func (w *watcher) handle(evs []rawEvent) {
 		}
 		w.busy[dir] = true
 		if e.name != "" {
-			w.restat(joinRel(dir, e.name))
+			w.dirty[joinRel(dir, e.name)] = true
 		}
 	}
+}
+
+// flush reads again each path events named since the last batch, parents
+// first, and leaves one event per path in pending.
+func (w *watcher) flush() {
+	if len(w.dirty) > 0 {
+		paths := make([]string, 0, len(w.dirty))
+		for p := range w.dirty {
+			paths = append(paths, p)
+		}
+		clear(w.dirty)
+		slices.Sort(paths)
+		for _, p := range paths {
+			w.restat(p)
+		}
+	}
+	w.pending = coalesce(w.pending)
 }
 
 // restat compares path p with what was last seen and records events.
@@ -326,117 +384,6 @@ func (w *watcher) forget(p string) {
 		unix.InotifyRmWatch(w.fd, uint32(wd))
 		delete(w.dirs, p)
 		delete(w.wds, wd)
-	}
-}
-
-// scan watches directory p and records everything beneath it; with events
-// set, it reports what is new as it goes.
-func (w *watcher) scan(p string, events *[]Event) error {
-	full := w.root
-	if p != "" {
-		full += "/" + p
-	}
-	if _, ok := w.dirs[p]; !ok {
-		wd, err := unix.InotifyAddWatch(w.fd, full, watchMask)
-		if err != nil {
-			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-				return nil
-			}
-			return fmt.Errorf("inotify_add_watch %q: %w", human.Visible(full), err)
-		}
-		w.wds[wd] = p
-		w.dirs[p] = wd
-	}
-	if p == "" {
-		if s, ok, err := w.stat(""); err == nil && ok {
-			w.state[""] = s
-		}
-	}
-	return w.rescanDir(p, events, true)
-}
-
-// rescanDir compares the entries of directory p with what was last seen;
-// with deep set it also scans subdirectories not yet watched.
-func (w *watcher) rescanDir(p string, events *[]Event, deep bool) error {
-	full := w.root
-	if p != "" {
-		full += "/" + p
-	}
-	fd, err := unix.Open(full, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-			return nil
-		}
-		return err
-	}
-	var names []string
-	err = readDirents(fd, w.buf, func(name string, _ byte) { names = append(names, name) })
-	unix.Close(fd)
-	if err != nil {
-		return err
-	}
-	now := map[string]bool{}
-	for _, name := range names {
-		now[name] = true
-	}
-	for name := range w.kids[p] {
-		if !now[name] {
-			c := joinRel(p, name)
-			w.forget(c)
-			if events != nil {
-				*events = append(*events, Event{Path: "/" + c, Kind: Removed})
-			}
-		}
-	}
-	for _, name := range names {
-		c := joinRel(p, name)
-		cur, exists, err := w.stat(c)
-		if err != nil || !exists {
-			continue
-		}
-		old, had := w.state[c]
-		if had && old.isDir() && (!cur.isDir() || becameOpaque(old, cur)) {
-			w.forget(c)
-			had = false
-		}
-		w.note(c, cur)
-		if k, ok := changeKind(old, had, cur); ok && events != nil {
-			*events = append(*events, Event{Path: "/" + c, Kind: k, Size: sizeOf(cur)})
-		}
-		if cur.isDir() && deep {
-			if _, watched := w.dirs[c]; !watched {
-				if err := w.scan(c, events); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// rescanBusy rescans the directories that had events since the last time.
-func (w *watcher) rescanBusy() {
-	for dir := range w.busy {
-		if err := w.rescanDir(dir, &w.pending, true); err != nil {
-			w.pending = append(w.pending, Event{Path: "/" + dir, Err: err})
-		}
-	}
-	clear(w.busy)
-}
-
-// rescanAll rescans every watched directory, after lost events.
-func (w *watcher) rescanAll() {
-	dirs := make([]string, 0, len(w.dirs))
-	for d := range w.dirs {
-		dirs = append(dirs, d)
-	}
-	slices.Sort(dirs)
-	for _, d := range dirs {
-		if _, ok := w.dirs[d]; ok {
-			if err := w.rescanDir(d, &w.pending, true); err != nil {
-				w.pending = append(w.pending, Event{Path: "/" + d, Err: err})
-			}
-		}
 	}
 }
 

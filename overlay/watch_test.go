@@ -276,3 +276,135 @@ func TestWatchMadeOpaque(t *testing.T) {
 		t.Errorf("not reported: %v", missing)
 	}
 }
+
+// TestWatchRescanNames checks the two rescans of a directory changed
+// behind the watcher's back: listing its names finds what was made or
+// removed and an entry whose type changed, but not new content, which
+// only stat'ing it whole finds.
+func TestWatchRescanNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b", "c"} {
+		writeFile(t, filepath.Join(dir, "d", n), "x")
+	}
+	w, err := newWatcher(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(w.fd)
+	writeFile(t, filepath.Join(dir, "d/new"), "new")
+	if err := os.Remove(filepath.Join(dir, "d/b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := appendFile(filepath.Join(dir, "d/a"), "more"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "d/c")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "d/c/inside"), "in")
+
+	var names []Event
+	if err := w.rescanDir("d", &names, true, false); err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{{Path: "/d/b", Kind: Removed}, {Path: "/d/c", Kind: Modified},
+		{Path: "/d/c/inside", Kind: Added, Size: 2}, {Path: "/d/new", Kind: Added, Size: 3}}
+	if got := coalesce(names); !slices.Equal(got, want) {
+		t.Errorf("listing the names reported %+v, want %+v", got, want)
+	}
+	if _, ok := w.dirs["d/c"]; !ok {
+		t.Error("the directory that took a file's place is not watched")
+	}
+	var whole []Event
+	if err := w.rescanDir("d", &whole, true, true); err != nil {
+		t.Fatal(err)
+	}
+	want = []Event{{Path: "/d/a", Kind: Modified, Size: 5}}
+	if !slices.Equal(whole, want) {
+		t.Errorf("stat'ing the directory whole reported %+v, want %+v", whole, want)
+	}
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWatchQuietDirStatedWhole changes a file through a hard link outside
+// the watched tree, which inotify reports to neither of the file's
+// directories, and expects the change once the file's directory, busy
+// just before, has been quiet for a while.
+func TestWatchQuietDirStatedWhole(t *testing.T) {
+	base := t.TempDir()
+	up := filepath.Join(base, "up")
+	writeFile(t, filepath.Join(up, "d/f"), "x")
+	writeFile(t, filepath.Join(base, "elsewhere/keep"), "")
+	if err := os.Link(filepath.Join(up, "d/f"), filepath.Join(base, "elsewhere/f")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := Watch(ctx, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(up, "d/g"), "g") // d is busy
+	if missing := awaitEvents(events, []Event{{Path: "/d/g", Kind: Added}}, 5*time.Second); len(missing) > 0 {
+		t.Fatalf("no event %+v", missing)
+	}
+	if err := appendFile(filepath.Join(base, "elsewhere/f"), "yz"); err != nil {
+		t.Fatal(err)
+	}
+	if missing := awaitEvents(events, []Event{{Path: "/d/f", Kind: Modified, Size: 3}}, 10*time.Second); len(missing) > 0 {
+		t.Errorf("a change without an event was never found: %+v", missing)
+	}
+}
+
+// TestWatchPaced makes a change every millisecond for about a second and
+// expects every one reported, in no more batches than the pacing allows:
+// one at once, then one per watchBatchEvery at most.
+func TestWatchPaced(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := Watch(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	start := time.Now()
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for i := range n {
+			<-tick.C
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprint("f", i)), []byte("x"), 0o644); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	seen, batches := map[string]bool{}, 0
+	deadline := time.After(30 * time.Second)
+	for len(seen) < n {
+		select {
+		case batch := <-events:
+			batches++
+			for _, e := range batch {
+				if e.Kind == Added {
+					seen[e.Path] = true
+				}
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d creations reported", len(seen), n)
+		}
+	}
+	if most := int(time.Since(start)/watchBatchEvery) + 1; batches > most {
+		t.Errorf("%d batches in %v, want at most %d (one per %v)", batches, time.Since(start), most, watchBatchEvery)
+	}
+}
