@@ -77,9 +77,11 @@ type Model struct {
 	legend   bool        // the legend of markers under the panes
 	inactive bool        // the keys go elsewhere (a shell): no pane is focused
 	filter   input.Model // the filter line; m.opts.Filter follows it
-	flash    map[string]bool
+	flash    map[string]int // path → the flash epoch it changed in
 	last     string // the last change seen, for the upper pane's title
 	flashGen int
+	// flashPending is set while a flashEndMsg timer runs.
+	flashPending bool
 
 	explaining bool // the explain panel is open
 	explainTop int  // its first line shown
@@ -89,7 +91,7 @@ type Model struct {
 
 // New returns the view of s.
 func New(th theme.Theme, km keys.Map, s Stack) Model {
-	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]bool{}, filter: input.New(th, ""), legend: true}
+	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]int{}, filter: input.New(th, ""), legend: true}
 	m.opts.Hide = map[overlay.DiffKind]bool{}
 	m.panes[lowerPane].title = "lower"
 	m.panes[upperPane].title = "upper"
@@ -195,13 +197,29 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case EventsMsg:
 		m.apply(msg.Nodes)
 		m.last = m.lastLine(msg.Nodes)
-		m.flashGen++
-		gen := m.flashGen
-		return m, tea.Batch(WaitEvents(msg.Ch), tea.Tick(FlashTime, func(time.Time) tea.Msg { return flashEndMsg{gen} }))
-	case flashEndMsg:
-		if msg.gen == m.flashGen {
-			m.flash = map[string]bool{}
+		// One timer at a time ends highlights, epoch by epoch: a timer
+		// per batch cost a full redraw each, 20 a second in a busy
+		// container. An entry stays lit for one to two FlashTimes.
+		if m.flashPending {
+			return m, WaitEvents(msg.Ch)
 		}
+		m.flashPending = true
+		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen))
+	case flashEndMsg:
+		if msg.gen != m.flashGen {
+			break
+		}
+		for p, e := range m.flash {
+			if e < msg.gen {
+				delete(m.flash, p)
+			}
+		}
+		m.flashGen++
+		if len(m.flash) == 0 {
+			m.flashPending = false
+			break
+		}
+		return m, flashTick(m.flashGen)
 	case tea.KeyPressMsg:
 		if m.Filtering() {
 			return m.filterUpdate(msg)
@@ -457,3 +475,8 @@ func (m Model) lastLine(evs []tree.Node) string {
 
 // Open returns the function that reads an entry's content, or nil.
 func (m Model) Open() func(tree.Node) (io.ReadCloser, error) { return m.stack.Open }
+
+// flashTick ends the flash epoch gen after FlashTime.
+func flashTick(gen int) tea.Cmd {
+	return tea.Tick(FlashTime, func(time.Time) tea.Msg { return flashEndMsg{gen} })
+}

@@ -29,7 +29,7 @@ type EventsMsg struct {
 // EventsClosedMsg says the change stream ended.
 type EventsClosedMsg struct{}
 
-// flashEndMsg ends the highlight of the batch numbered gen.
+// flashEndMsg ends the flash epoch gen: entries lit before it go dark.
 type flashEndMsg struct{ gen int }
 
 // WaitEvents waits for the next batch on ch.
@@ -78,7 +78,7 @@ func (m *Model) apply(evs []tree.Node) {
 		if ev.Path == "/" {
 			continue
 		}
-		m.flash[ev.Path] = true
+		m.flash[ev.Path] = m.flashGen
 		m.last = theme.Marker(ev.Kind) + " " + human.Visible(ev.Path)
 		switch {
 		case ev.Kind == overlay.Removed:

@@ -120,7 +120,7 @@ func (p *pane) fold(c bool, o tree.Options) {
 }
 
 // view draws the pane in a border; flash marks paths that just changed.
-func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer string) string {
+func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer string) string {
 	var b strings.Builder
 	w := max(p.width, 4)
 	end := min(p.offset+p.height, len(p.rows))
@@ -130,7 +130,7 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]bool, footer 
 		}
 		r := p.rows[i]
 		n := p.tree.Node(r)
-		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), i == p.cursor, focused, flash[n.Path], w))
+		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), i == p.cursor, focused, lit(flash, n.Path), w))
 	}
 	title := p.title
 	if len(p.rows) > p.height {
@@ -191,4 +191,10 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 		st = th.BlurKind[kind]
 	}
 	return st.Render(text)
+}
+
+// lit reports whether path changed in a flash epoch not yet over.
+func lit(flash map[string]int, path string) bool {
+	_, ok := flash[path]
+	return ok
 }

@@ -264,7 +264,14 @@ func (t *Tree) Remove(p string) bool {
 	}
 	parent := t.ents[i].parent
 	if d := t.ents[parent].dir; d > 0 {
-		t.kids[d-1] = slices.DeleteFunc(t.kids[d-1], func(k int32) bool { return k == i })
+		// The children are sorted by name: a search, not a scan of a
+		// 10,000-entry directory on every removal.
+		kids := t.kids[d-1]
+		if at, ok := slices.BinarySearchFunc(kids, t.ents[i].name, t.cmpName); ok && kids[at] == i {
+			t.kids[d-1] = slices.Delete(kids, at, at+1)
+		} else {
+			t.kids[d-1] = slices.DeleteFunc(kids, func(k int32) bool { return k == i })
+		}
 	}
 	t.drop(i)
 	t.lastDir = ""
