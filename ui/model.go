@@ -46,6 +46,9 @@ type Model struct {
 	mounts     []Mount
 
 	detail *detail // the opened item; nil at home
+	// learn is the guided lessons: their list, or the lesson whose
+	// container is the opened item.
+	learn  *learnView
 	dialog dialog.Model
 	commit *commit.Model // the commit dialog, over a container's view
 	// build is the build view, shown when no item is opened over it;
@@ -66,6 +69,8 @@ type Options struct {
 	// Build, when set, opens the UI on the build view of this build
 	// (build --ui).
 	Build *BuildSpec
+	// Lesson, when set, opens the UI on this guided lesson (learn NAME).
+	Lesson string
 }
 
 // New returns the UI over src.
@@ -83,6 +88,9 @@ func New(src Sources, o Options) Model {
 	}
 	km.Commit.SetEnabled(src.Committer != nil)
 	km.Build.SetEnabled(src.Builder != nil)
+	for _, b := range []*key.Binding{&km.Learn, &km.LessonReset, &km.LessonHint, &km.LessonPrev, &km.LessonNext} {
+		b.SetEnabled(src.Lessons != nil)
+	}
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
 	h.Styles.ShortDesc, h.Styles.FullDesc = th.KeyDesc, th.KeyDesc
@@ -103,6 +111,9 @@ func New(src Sources, o Options) Model {
 	if src.NoRun != "" {
 		m.status = src.NoRun
 	}
+	if o.Lesson != "" {
+		m.learn = &learnView{open: o.Lesson}
+	}
 	return m
 }
 
@@ -112,6 +123,9 @@ func (m Model) Init() tea.Cmd {
 	if m.startOn != nil {
 		spec := *m.startOn
 		cmds = append(cmds, func() tea.Msg { return buildStartMsg{spec} })
+	}
+	if m.learn != nil && m.src.Lessons != nil {
+		cmds = append(cmds, listLessons(m.src.Lessons, m.learn.open))
 	}
 	return tea.Batch(cmds...)
 }
@@ -144,6 +158,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m2, cmd, ok := m.buildMsg(msg); ok {
 		return m2, cmd
 	}
+	if m2, cmd, ok := m.learnMsg(msg); ok {
+		return m2, cmd
+	}
 	if a, ok := msg.(extractAskMsg); ok {
 		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", human.Visible(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + human.Visible(a.n.Name())}})
 		return m, nil
@@ -168,6 +185,8 @@ func (m Model) render() string {
 	}
 	var body string
 	switch {
+	case m.learn != nil:
+		body = m.learnBody()
 	case m.detail != nil:
 		body = m.detail.view(m)
 	case m.build != nil:

@@ -35,6 +35,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.showHelp = false
 		}
 		return m, nil
+	case m.learn != nil:
+		return m.learnKey(msg)
 	case m.detail != nil && m.detail.takesKeys():
 		return m.routeDetail(msg)
 	case m.detail == nil && m.focus < mainPanel && m.panels[m.focus].Filtering():
@@ -138,6 +140,9 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if m.dialog.Active() || m.showHelp || m.commit != nil {
 		return m, nil
 	}
+	if m.learn != nil {
+		return m.lessonMouse(msg)
+	}
 	ms := msg.Mouse()
 	ms.Y-- // the header line
 	if m.detail != nil {
@@ -195,6 +200,8 @@ func (m Model) footer() string {
 	switch {
 	case m.dialog.Active(), m.commit != nil:
 		return ""
+	case m.learn != nil:
+		b = m.lessonHelp()
 	case m.detail != nil:
 		b = append(m.detail.shortHelp(), k.Back, k.Help, k.Quit)
 	case m.build != nil:
@@ -207,7 +214,7 @@ func (m Model) footer() string {
 		case containersPanel:
 			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
 		}
-		b = append(b, k.Help, k.Quit)
+		b = append(b, k.Learn, k.Help, k.Quit)
 	}
 	return theme.Fit(m.help.ShortHelpView(b), m.width)
 }

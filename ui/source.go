@@ -179,6 +179,8 @@ type Sources struct {
 	// view, a build from a Dockerfile.
 	Committer Committer
 	Builder   Builder
+	// Lessons runs the guided lessons (minidocker learn).
+	Lessons LessonSource
 
 	NoRun string
 }

@@ -40,6 +40,7 @@ func (a *App) UISources() ui.Sources {
 	} else {
 		src.SetContainers(&uiContainers{a: a, e: e})
 		src.Committer, src.Builder = uiCommitter{a}, uiBuilder{a}
+		src.Lessons = a
 	}
 	src.NoRun = strings.Join(why, "; ")
 	return src

@@ -23,6 +23,10 @@ type Map struct {
 	FocusShell, Attach              key.Binding
 	Yes, No                         key.Binding
 	Refresh                         key.Binding
+	// Learn opens the guided lessons from home; in a lesson, the F keys
+	// work from the shell too: a new container, the hint, another step.
+	Learn, LessonReset, LessonHint key.Binding
+	LessonPrev, LessonNext         key.Binding
 	// Interrupt quits from anywhere but a focused shell, which gets it.
 	Interrupt key.Binding
 }
@@ -80,6 +84,11 @@ func Default() Map {
 		No:             b("n", "no", "n", "N", "esc"),
 		Refresh:        b("R", "refresh", "R", "ctrl+l"),
 		Interrupt:      b("ctrl+c", "quit", "ctrl+c"),
+		Learn:          b("T", "lessons", "T"),
+		LessonReset:    b("F5", "new container", "f5"),
+		LessonHint:     b("F6", "hint", "f6"),
+		LessonPrev:     b("F7", "prev step", "f7"),
+		LessonNext:     b("F8", "next step", "f8"),
 	}
 }
 
@@ -98,5 +107,6 @@ func (m Map) FullHelp() [][]key.Binding {
 		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort},
 		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
 		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
+		{m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev, m.LessonNext},
 	}
 }
