@@ -203,10 +203,17 @@ func (m Model) lessonStarted(msg lessonStartedMsg) (Model, tea.Cmd) {
 		v.stepStart = v.now
 	}
 	m.learn = &v
+	// The shell tab, on a shell started for the student: unlike the
+	// container's own, whose prompt was printed before anyone attached,
+	// it shows its prompt at once, and exit ends it, not the container.
 	d := newDetail(m, kindContainer, msg.id, "learn-"+v.l.Name, true)
+	d.tab = slices.Index(d.tabs, "Shell")
 	d = d.resize(m.width, m.lessonDetailHeight())
-	d, attachCmd := d.switchTab(1, m)
 	m.detail = &d
+	var attachCmd tea.Cmd
+	if m.src.Terminals != nil {
+		attachCmd = attach(m.src.Terminals, msg.id, true)
+	}
 	var load tea.Cmd
 	if s := m.src.ContainerStacks; s != nil {
 		load = openStack(msg.id, func() (layers.Stack, error) { return s.ContainerStack(msg.id) })

@@ -207,14 +207,14 @@ func (m Model) footer() string {
 	case m.build != nil:
 		b = append(m.build.shortHelp(k), k.Help, k.Quit)
 	default:
-		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Filter, k.PrevTab, k.NextTab}
+		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Learn, k.Filter, k.PrevTab, k.NextTab}
 		switch m.current() {
 		case imagesPanel:
 			b = append(b, k.Run, k.Load, k.Prune, k.Build)
 		case containersPanel:
 			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
 		}
-		b = append(b, k.Learn, k.Help, k.Quit)
+		b = append(b, k.Help, k.Quit)
 	}
 	return theme.Fit(m.help.ShortHelpView(b), m.width)
 }
