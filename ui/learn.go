@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -77,8 +78,29 @@ func listLessons(s LessonSource, open string) tea.Cmd {
 	}
 }
 
-func startLesson(s LessonSource, l *lesson.Lesson, fresh bool, gen int) tea.Cmd {
+// lessonRuns are the lessons the UI made containers for, shared by every
+// copy of the model: once the program has quit, its caller waits for the
+// starts under way and removes the containers (WaitLessons).
+type lessonRuns struct {
+	mu      sync.Mutex
+	wg      sync.WaitGroup
+	lessons []*lesson.Lesson
+}
+
+// begin notes a start of l's container, which the command it returns ends.
+func (r *lessonRuns) begin(l *lesson.Lesson) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wg.Add(1)
+	if !slices.Contains(r.lessons, l) {
+		r.lessons = append(r.lessons, l)
+	}
+}
+
+func startLesson(s LessonSource, runs *lessonRuns, l *lesson.Lesson, fresh bool, gen int) tea.Cmd {
+	runs.begin(l)
 	return func() tea.Msg {
+		defer runs.wg.Done()
 		id, err := s.StartLesson(context.Background(), l, fresh)
 		if err != nil {
 			return lessonStartedMsg{gen: gen, id: id, err: err}
@@ -181,7 +203,7 @@ func (m Model) makeContainer(fresh bool) (Model, tea.Cmd) {
 	if fresh && v.l.Dockerfile != "" {
 		what += " (its image is built the first time)"
 	}
-	return m.start(what, startLesson(m.src.Lessons, v.l, fresh, v.gen))
+	return m.start(what, startLesson(m.src.Lessons, m.runs, v.l, fresh, v.gen))
 }
 
 // lessonStarted opens the new container's view on its shell.
@@ -220,7 +242,8 @@ func (m Model) lessonStarted(msg lessonStartedMsg) (Model, tea.Cmd) {
 	}
 	eval := v.evaluate()
 	m.learn = &v
-	return m, tea.Batch(load, attachCmd, eval, lessonTick(v.gen))
+	// The image may be new: the lessons build theirs.
+	return m, tea.Batch(load, attachCmd, eval, lessonTick(v.gen), loadImages(m.src.Images))
 }
 
 // evaluate starts an evaluation of the step's checks, or asks for one
@@ -366,13 +389,15 @@ func (m Model) leaveLesson() (Model, tea.Cmd) {
 	return m, do("removed the lesson's container", func() error { return src.EndLesson(id) })
 }
 
-// LessonContainer returns the container of the lesson under way, "" when
-// there is none: the caller removes it once the program has quit.
-func (m Model) LessonContainer() string {
-	if m.learn == nil || m.learn.l == nil {
-		return ""
-	}
-	return m.learn.id
+// WaitLessons waits for the lesson containers being made, and returns the
+// lessons the UI made containers for: the caller removes them once the
+// program has quit (a lesson's container is the student's for the
+// lesson only).
+func (m Model) WaitLessons() []*lesson.Lesson {
+	m.runs.wg.Wait()
+	m.runs.mu.Lock()
+	defer m.runs.mu.Unlock()
+	return slices.Clone(m.runs.lessons)
 }
 
 // lessonMouse routes the pointer below the lesson's panel to the

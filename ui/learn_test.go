@@ -211,7 +211,7 @@ func TestLearnFromHome(t *testing.T) {
 	if m.learn.l == nil || m.detail == nil || !slices.Equal(fl.calls, []string{"start files fresh=true"}) {
 		t.Errorf("enter did not start the lesson: calls %q", fl.calls)
 	}
-	if m.LessonContainer() != "1e550n0123456789" {
-		t.Errorf("LessonContainer = %q", m.LessonContainer())
+	if ls := m.WaitLessons(); len(ls) != 1 || ls[0].Name != "files" {
+		t.Errorf("WaitLessons = %v; want the lesson started", ls)
 	}
 }

@@ -49,6 +49,7 @@ type Model struct {
 	// learn is the guided lessons: their list, or the lesson whose
 	// container is the opened item.
 	learn  *learnView
+	runs   *lessonRuns
 	dialog dialog.Model
 	commit *commit.Model // the commit dialog, over a container's view
 	// build is the build view, shown when no item is opened over it;
@@ -99,7 +100,7 @@ func New(src Sources, o Options) Model {
 		src: src, keys: km, th: th, help: h,
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
 		main:    text.New(th, km),
-		startOn: o.Build, now: time.Now,
+		startOn: o.Build, now: time.Now, runs: &lessonRuns{},
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"

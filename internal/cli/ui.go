@@ -59,8 +59,8 @@ func runProgram(a *app.App, o ui.Options) (buildErr, err error) {
 	final, err := p.Run()
 	if m, ok := final.(ui.Model); ok {
 		buildErr = m.WaitBuild()
-		if id := m.LessonContainer(); id != "" {
-			err = errors.Join(err, a.EndLesson(id))
+		for _, l := range m.WaitLessons() {
+			err = errors.Join(err, a.EndLesson(app.LessonContainer(l)))
 		}
 	}
 	return buildErr, err

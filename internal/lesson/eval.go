@@ -111,12 +111,14 @@ func (e *evaluator) eval(c Check) (bool, string, error) {
 	if err != nil {
 		return false, "", err
 	}
-	got := describe(v, rel)
 	ok, err := e.holds(c, v, rel)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return false, got, nil
+		ok, err = false, nil
 	}
-	return ok, got, err
+	if err != nil || ok != c.Not {
+		return ok, "", err // what is there is shown only for a check that fails
+	}
+	return ok, describe(v, rel), nil
 }
 
 // view opens the place a check looks at, and gives the path in it.

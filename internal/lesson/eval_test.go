@@ -25,7 +25,7 @@ type stack struct {
 // newStack mounts the fixture: layer 0 holds /app with files, a symlink
 // /lnk to app, /app/gone.txt and /app/old/x; layer 1 deletes gone.txt with
 // a whiteout and makes /app/old opaque with y in it.
-func newStack(t *testing.T) stack {
+func newStack(t testing.TB) stack {
 	t.Helper()
 	testutil.RequireRoot(t)
 	dir := t.TempDir()
@@ -67,13 +67,13 @@ func newStack(t *testing.T) stack {
 
 func (s stack) path(p string) string { return filepath.Join(s.merged, p) }
 
-func write(t *testing.T, p, s string) {
+func write(t testing.TB, p, s string) {
 	t.Helper()
 	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
 	must(t, os.WriteFile(p, []byte(s), 0o644))
 }
 
-func appendTo(t *testing.T, p, s string) {
+func appendTo(t testing.TB, p, s string) {
 	t.Helper()
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
 	must(t, err)
@@ -81,7 +81,7 @@ func appendTo(t *testing.T, p, s string) {
 	must(t, errors.Join(err, f.Close()))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -302,5 +302,27 @@ func TestLessonStepEval(t *testing.T) {
 				t.Errorf("Done = %v; want %v", Done(rs), all)
 			}
 		})
+	}
+}
+
+// BenchmarkLessonStepEval is the cost of evaluating a step of five checks
+// on a real overlay, as the lesson view does on every change it sees.
+func BenchmarkLessonStepEval(b *testing.B) {
+	s := newStack(b)
+	appendTo(b, s.path("app/config.ini"), "colour=red\n")
+	var st Step
+	for _, l := range []string{"upper copied-up /app/config.ini", "upper contains /app/config.ini colour=red",
+		"upper entries /app config.ini", "lower contains /app/config.ini colour=blue", "merged contains /app/config.ini colour=red"} {
+		c, err := parseCheck(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Checks = append(st.Checks, c)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if !Done(st.Eval(s.env)) {
+			b.Fatal("the checks do not hold")
+		}
 	}
 }

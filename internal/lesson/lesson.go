@@ -44,7 +44,31 @@
 //
 // The solution and wrong blocks are commands for the shell: the first
 // makes the step's checks pass, the second must leave at least one of
-// them failing. The tests type both into a real container.
+// them failing. The tests type both into a real container; a solution
+// line "@reset" stands for the key that makes the container again.
+//
+// A check is [not] WHERE WHAT [PATH] [ARGS]; a word in double quotes may
+// hold spaces. WHERE is upper (the container's upper directory as the
+// kernel keeps it), lower (the image's layers merged), merged (what the
+// container sees, volumes included), volume (the host directory of the
+// volume holding PATH), commit (the layer a commit would write) or
+// container. WHAT is one of
+//
+//	exists, missing, file, dir PATH          in upper, lower, merged, volume
+//	symlink PATH [TARGET]
+//	contains PATH TEXT                       a regular file holding TEXT
+//	mode PATH OCTAL, size PATH BYTES, nlink PATH COUNT
+//	same-inode PATH OTHER                    two names of one file
+//	entries PATH [NAME…]                     a directory holding exactly these
+//	whiteout, opaque, redirect PATH          upper only: the kernel's marks
+//	copied-up PATH                           upper holds it and the lower layers show it
+//	new PATH                                 upper holds it and they show nothing
+//	same-as-lower PATH                       upper's file has the lower one's bytes
+//	entry TAR-NAME [KIND]                    commit: app/.wh.x whiteout, app/d/.wh..wh..opq opaque
+//	reset                                    container: made again since the step began
+//
+// Paths are taken as the place holds them: upper and lower never follow
+// a symbolic link; merged and volume resolve one as the container would.
 package lesson
 
 import (
