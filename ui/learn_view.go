@@ -168,9 +168,9 @@ func (m Model) lessonHelp() []key.Binding {
 	case m.learn.l == nil:
 		return []key.Binding{k.Up, k.Down, k.Enter, k.Back, k.Help, k.Quit}
 	case m.detail != nil && m.detail.takesKeys():
-		return []key.Binding{k.FocusShell, k.LessonReset, k.LessonHint, k.LessonPrev, k.LessonNext}
+		return []key.Binding{k.FocusShell, k.LessonReset, k.LessonHint, k.LessonPrev}
 	}
-	b := []key.Binding{k.FocusShell, k.LessonReset, k.LessonHint, k.LessonPrev, k.LessonNext, k.Commit}
+	b := []key.Binding{k.FocusShell, k.LessonReset, k.LessonHint, k.LessonPrev, k.Commit}
 	if m.detail != nil {
 		b = append(b, m.detail.shortHelp()...)
 	}
