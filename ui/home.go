@@ -72,6 +72,7 @@ func (m Model) resize(w, h int) Model {
 		d := m.detail.resize(w, body)
 		m.detail = &d
 	}
+	m = m.lessonResize()
 	if m.build != nil {
 		b := m.build.resize(w, body)
 		m.build = &b
@@ -91,6 +92,8 @@ func (m Model) header() string {
 		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render(human.Visible(m.detail.title))
 	case m.build != nil:
 		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render("build")
+	case m.learn != nil:
+		left += m.th.Subtle.Render(" › ") + m.th.Bold.Render("lessons")
 	}
 	right := ""
 	switch {
@@ -184,6 +187,8 @@ func (m Model) homeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.main = m.main.SetText(m.mainText())
 	case key.Matches(msg, k.Enter):
 		return m.open()
+	case key.Matches(msg, k.Learn):
+		return m.openLessons("")
 	case key.Matches(msg, k.Refresh):
 		return m, tea.Batch(loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts))
 	case m.focus == mainPanel:

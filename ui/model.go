@@ -46,6 +46,10 @@ type Model struct {
 	mounts     []Mount
 
 	detail *detail // the opened item; nil at home
+	// learn is the guided lessons: their list, or the lesson whose
+	// container is the opened item.
+	learn  *learnView
+	runs   *lessonRuns
 	dialog dialog.Model
 	commit *commit.Model // the commit dialog, over a container's view
 	// build is the build view, shown when no item is opened over it;
@@ -74,6 +78,8 @@ type Options struct {
 	// or stops anything (stop, remove, prune), so that a slip in front of
 	// the room costs nothing.
 	Presenter bool
+	// Lesson, when set, opens the UI on this guided lesson (learn NAME).
+	Lesson string
 }
 
 // New returns the UI over src.
@@ -101,6 +107,9 @@ func New(src Sources, o Options) Model {
 	}
 	km.Commit.SetEnabled(src.Committer != nil)
 	km.Build.SetEnabled(src.Builder != nil)
+	for _, b := range []*key.Binding{&km.Learn, &km.LessonReset, &km.LessonHint, &km.LessonPrev, &km.LessonNext} {
+		b.SetEnabled(src.Lessons != nil)
+	}
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.FullKey = th.Key, th.Key
 	h.Styles.ShortDesc, h.Styles.FullDesc = th.KeyDesc, th.KeyDesc
@@ -109,7 +118,7 @@ func New(src Sources, o Options) Model {
 		src: src, keys: km, th: th, help: h,
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
 		main:    text.New(th, km),
-		startOn: o.Build, now: time.Now, refused: refused,
+		startOn: o.Build, now: time.Now, refused: refused, runs: &lessonRuns{},
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"
@@ -121,6 +130,9 @@ func New(src Sources, o Options) Model {
 	if src.NoRun != "" {
 		m.status = src.NoRun
 	}
+	if o.Lesson != "" {
+		m.learn = &learnView{open: o.Lesson}
+	}
 	return m
 }
 
@@ -130,6 +142,9 @@ func (m Model) Init() tea.Cmd {
 	if m.startOn != nil {
 		spec := *m.startOn
 		cmds = append(cmds, func() tea.Msg { return buildStartMsg{spec} })
+	}
+	if m.learn != nil && m.src.Lessons != nil {
+		cmds = append(cmds, listLessons(m.src.Lessons, m.learn.open))
 	}
 	return tea.Batch(cmds...)
 }
@@ -162,6 +177,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m2, cmd, ok := m.buildMsg(msg); ok {
 		return m2, cmd
 	}
+	if m2, cmd, ok := m.learnMsg(msg); ok {
+		return m2, cmd
+	}
 	if a, ok := msg.(extractAskMsg); ok {
 		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", human.Visible(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + human.Visible(a.n.Name())}})
 		return m, nil
@@ -186,6 +204,8 @@ func (m Model) render() string {
 	}
 	var body string
 	switch {
+	case m.learn != nil:
+		body = m.learnBody()
 	case m.detail != nil:
 		body = m.detail.view(m)
 	case m.build != nil:

@@ -38,6 +38,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.helpPage = 1 - m.helpPage
 		}
 		return m, nil
+	case m.learn != nil:
+		return m.learnKey(msg)
 	case m.detail != nil && m.detail.takesKeys():
 		return m.routeDetail(msg)
 	case m.detail == nil && m.focus < mainPanel && m.panels[m.focus].Filtering():
@@ -147,6 +149,9 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if m.dialog.Active() || m.showHelp || m.commit != nil {
 		return m, nil
 	}
+	if m.learn != nil {
+		return m.lessonMouse(msg)
+	}
 	ms := msg.Mouse()
 	ms.Y-- // the header line
 	if m.detail != nil {
@@ -205,6 +210,8 @@ func (m Model) footer() string {
 	switch {
 	case m.dialog.Active(), m.commit != nil:
 		return ""
+	case m.learn != nil:
+		b, tail = m.lessonHelp()
 	case m.detail != nil && m.detail.shellFocused():
 		return theme.Fit(m.th.Warn.Render("keys go to the shell")+m.th.Subtle.Render(" · ")+
 			m.help.ShortHelpView([]key.Binding{k.FocusShell})+m.th.Subtle.Render(" gives them back, then ? help, q quit"), m.width)
@@ -213,7 +220,7 @@ func (m Model) footer() string {
 	case m.build != nil:
 		b, tail = m.build.shortHelp(k), []key.Binding{k.Help, k.Quit}
 	default:
-		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Filter, k.PrevTab, k.NextTab}
+		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Learn, k.Filter, k.PrevTab, k.NextTab}
 		switch m.current() {
 		case imagesPanel:
 			b = append(b, k.Run, k.Load, k.Prune, k.Build)
@@ -256,8 +263,11 @@ func (m Model) fitFooter(head, tail []key.Binding) string {
 		items = append(items, item)
 		used += w
 	}
-	if len(items) > 0 {
+	switch {
+	case len(items) > 0 && t != "":
 		t = strings.Join(items, sep) + sep + t
+	case len(items) > 0:
+		t = strings.Join(items, sep)
 	}
 	return theme.Fit(t, m.width)
 }

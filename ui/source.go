@@ -180,6 +180,8 @@ type Sources struct {
 	// view, a build from a Dockerfile.
 	Committer Committer
 	Builder   Builder
+	// Lessons runs the guided lessons (minidocker learn).
+	Lessons LessonSource
 
 	// Meter reads the disk meter drawn over an image's or a container's
 	// layers (package meter).

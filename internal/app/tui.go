@@ -41,6 +41,7 @@ func (a *App) UISources() ui.Sources {
 		src.SetContainers(&uiContainers{a: a, e: e})
 		src.Committer, src.Builder = uiCommitter{a}, uiBuilder{a}
 		src.Meter = uiMeter{a.NewMetering(e)}
+		src.Lessons = a
 	}
 	src.NoRun = strings.Join(why, "; ")
 	return src

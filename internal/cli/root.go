@@ -130,6 +130,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 	root.AddCommand(imageCommands(a)...)
 	root.AddCommand(layerCommands(a)...)
 	root.AddCommand(uiCmd(a))
+	root.AddCommand(learnCmd(a))
 	root.AddCommand(containerCommands(a)...)
 	root.AddCommand(volumeCommands(a)...)
 	root.AddCommand(buildCommands(a)...)

@@ -40,7 +40,7 @@ func (f *uiFlags) add(c *cobra.Command) {
 // root the UI still opens: images and host mounts can be browsed, and one
 // line says why containers cannot run.
 func runUI(a *app.App, f uiFlags) error {
-	_, err := runProgram(a, nil, f)
+	_, err := runProgram(a, ui.Options{Presenter: f.presenter})
 	return err
 }
 
@@ -49,26 +49,31 @@ func runUI(a *app.App, f uiFlags) error {
 func runBuildUI(a *app.App, o app.BuildOptions) error {
 	spec := ui.BuildSpec{Context: o.Context, Dockerfile: o.Dockerfile, Tags: o.Tags, NoCache: o.NoCache,
 		BuildArgs: o.BuildArgs, Target: o.Target, Zstd: o.Zstd}
-	buildErr, err := runProgram(a, &spec, uiFlags{})
+	buildErr, err := runProgram(a, ui.Options{Build: &spec})
 	if err != nil {
 		return err
 	}
 	return buildErr
 }
 
-// runProgram runs the UI until it quits, then waits for a build still
-// under way to stop, so that its container does not outlive the program;
-// it returns the last build's error and the program's.
-func runProgram(a *app.App, build *ui.BuildSpec, f uiFlags) (buildErr, err error) {
-	if build != nil && os.Geteuid() != 0 {
+// runProgram runs the UI with o until it quits, then waits for a build
+// still under way to stop, so that its container does not outlive the
+// program, and removes the container of a lesson under way; it returns
+// the last build's error and the program's.
+func runProgram(a *app.App, o ui.Options) (buildErr, err error) {
+	if o.Build != nil && os.Geteuid() != 0 {
 		return nil, errors.New("build --ui: a build runs containers, which need root")
 	}
 	src := a.UISources()
-	dark := lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
-	p := tea.NewProgram(ui.New(src, ui.Options{Dark: dark, NoColor: os.Getenv("NO_COLOR") != "", Build: build, Presenter: f.presenter}))
+	o.Dark = lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
+	o.NoColor = os.Getenv("NO_COLOR") != ""
+	p := tea.NewProgram(ui.New(src, o))
 	final, err := p.Run()
 	if m, ok := final.(ui.Model); ok {
 		buildErr = m.WaitBuild()
+		for _, l := range m.WaitLessons() {
+			err = errors.Join(err, a.EndLesson(app.LessonContainer(l)))
+		}
 	}
 	return buildErr, err
 }

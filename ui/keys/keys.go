@@ -26,6 +26,12 @@ type Map struct {
 	Refresh                         key.Binding
 	// Legend shows or hides the legend of markers under the layer panes.
 	Legend key.Binding
+	// Learn opens the guided lessons from home; in a lesson, the F keys
+	// work from the shell too: a new container, the hint, another step.
+	// LessonPrev's help names both step keys; LessonNext has none of its
+	// own in the help.
+	Learn, LessonReset, LessonHint key.Binding
+	LessonPrev, LessonNext         key.Binding
 	// Interrupt quits from anywhere but a focused shell, which gets it.
 	Interrupt key.Binding
 }
@@ -85,6 +91,11 @@ func Default() Map {
 		Refresh:        b("R", "refresh", "R", "ctrl+l"),
 		Legend:         b("m", "legend", "m"),
 		Interrupt:      b("ctrl+c", "quit", "ctrl+c"),
+		Learn:          b("T", "lessons", "T"),
+		LessonReset:    b("F5", "new container", "f5"),
+		LessonHint:     b("F6", "hint", "f6"),
+		LessonPrev:     b("F7/F8", "prev/next step", "f7"),
+		LessonNext:     b("F8", "next step", "f8"),
 	}
 }
 
@@ -101,7 +112,7 @@ func (m Map) FullHelp() [][]key.Binding {
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
 		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
 		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain},
-		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified},
+		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev},
 		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
 	}
 }

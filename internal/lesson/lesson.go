@@ -1,0 +1,161 @@
+// Package lesson is the model of the guided lessons of `minidocker learn`:
+// lesson files (Markdown with fenced blocks, parse.go reads them), their
+// steps, and the checks that say whether a step is done, evaluated against
+// what the kernel did to a container's upper directory, its lower layers,
+// its merged view, its volumes and the layer a commit would make
+// (eval.go). It knows nothing of the terminal UI, which shows a lesson and
+// evaluates its checks on each change it sees, nor of the engine, which
+// the application layer asks for the directories of an Env.
+//
+// A lesson file looks like this (the format is line-oriented: a heading,
+// text, fenced blocks; every error names the file and the line):
+//
+//	# Whiteout on delete
+//
+//	Text shown before the first step.
+//
+//	```lesson
+//	image: learn
+//	volume: learn-data:/data
+//	hint-after: 60s
+//	```
+//
+//	## Delete a file of the image
+//
+//	What to do, in a sentence or two.
+//
+//	```check
+//	upper whiteout /app/cache/a.tmp
+//	merged missing /app/cache/a.tmp
+//	not upper exists /app/cache/b.tmp
+//	```
+//
+//	```hint 30s
+//	Shown when the step is not done after 30 seconds.
+//	```
+//
+//	```solution
+//	rm /app/cache/a.tmp
+//	```
+//
+//	```wrong
+//	rm /app/cache/b.tmp
+//	```
+//
+// The solution and wrong blocks are commands for the shell: the first
+// makes the step's checks pass, the second must leave at least one of
+// them failing. The tests type both into a real container; a solution
+// line "@reset" stands for the key that makes the container again.
+//
+// A check is [not] WHERE WHAT [PATH] [ARGS]; a word in double quotes may
+// hold spaces. WHERE is upper (the container's upper directory as the
+// kernel keeps it), lower (the image's layers merged), merged (what the
+// container sees, volumes included), volume (the host directory of the
+// volume holding PATH), commit (the layer a commit would write) or
+// container. WHAT is one of
+//
+//	exists, missing, file, dir PATH          in upper, lower, merged, volume
+//	symlink PATH [TARGET]
+//	contains PATH TEXT                       a regular file holding TEXT
+//	mode PATH OCTAL, size PATH BYTES, nlink PATH COUNT
+//	same-inode PATH OTHER                    two names of one file
+//	entries PATH [NAME…]                     a directory holding exactly these
+//	whiteout, opaque, redirect PATH          upper only: the kernel's marks
+//	copied-up PATH                           upper holds it and the lower layers show it
+//	new PATH                                 upper holds it and they show nothing
+//	same-as-lower PATH                       upper's file has the lower one's bytes
+//	entry TAR-NAME [KIND]                    commit: app/.wh.x whiteout, app/d/.wh..wh..opq opaque
+//	reset                                    container: made again since the step began
+//
+// Paths are taken as the place holds them: upper and lower never follow
+// a symbolic link; merged and volume resolve one as the container would.
+package lesson
+
+import (
+	"time"
+)
+
+// DefaultHintAfter is how long a step waits before showing its hint when
+// neither the step nor the lesson says.
+const DefaultHintAfter = 60 * time.Second
+
+// Lesson is one lesson file.
+type Lesson struct {
+	// Name is the file's name without its order prefix and extension:
+	// "03-whiteout.md" is "whiteout". `minidocker learn NAME` opens it.
+	Name string
+	// File is the file's path in the lesson set, for messages.
+	File  string
+	Title string
+	// Intro is the text before the first step.
+	Intro string
+	// Image is the image the lesson's container runs. When the set holds
+	// IMAGE.Dockerfile, Dockerfile is its text: the image is built from it
+	// (with the build cache) before the lesson starts.
+	Image      string
+	Dockerfile string
+	// Volumes are the container's volumes, as docker's -v gives them.
+	Volumes []string
+	Steps   []Step
+}
+
+// Step is one thing to do and the checks that say it is done.
+type Step struct {
+	Title string
+	// Text is the instruction, as written (Markdown).
+	Text   string
+	Checks []Check
+	// Hint is shown once the step has gone HintAfter without being done.
+	Hint      string
+	HintAfter time.Duration
+	// Solution are commands that make the checks pass; Wrong are commands
+	// that leave at least one failing. Both are for the tests (and the
+	// solution for a teacher who asks).
+	Solution, Wrong []string
+	// Line is the line of the step's heading.
+	Line int
+}
+
+// Where is what a check looks at.
+type Where uint8
+
+// The places a check looks at.
+const (
+	// Upper is the container's upper directory, as the kernel keeps it:
+	// whiteouts are character devices 0:0, opaque directories carry
+	// trusted.overlay.opaque=y.
+	Upper Where = iota
+	// Lower is the image's layers merged, read-only.
+	Lower
+	// Merged is what the container sees at its root, volumes included.
+	Merged
+	// Volume is the host directory of the volume mounted at the path.
+	Volume
+	// Commit is the layer a commit of the container would write, as
+	// `minidocker commit --dry-run` lists it.
+	Commit
+	// Container is the container itself (was it made again).
+	Container
+)
+
+var whereNames = [...]string{"upper", "lower", "merged", "volume", "commit", "container"}
+
+// String returns the place's name as lesson files write it.
+func (w Where) String() string {
+	if int(w) < len(whereNames) {
+		return whereNames[w]
+	}
+	return "unknown"
+}
+
+// Check is one line of a check block: [not] WHERE WHAT [PATH] [ARGS…].
+type Check struct {
+	Not   bool
+	Where Where
+	What  string
+	// Path is the in-container path ("/"-rooted, clean); for a commit
+	// entry, the entry's name in the layer tar.
+	Path string
+	Args []string
+	Line int
+}
