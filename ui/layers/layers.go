@@ -73,12 +73,12 @@ type Model struct {
 	opts   tree.Options
 	counts []Counts // per lower layer
 
-	compact  bool        // upper and merged only, beside a shell
-	legend   bool        // the legend of markers under the panes
-	inactive bool        // the keys go elsewhere (a shell): no pane is focused
-	filter   input.Model // the filter line; m.opts.Filter follows it
+	compact  bool           // upper and merged only, beside a shell
+	legend   bool           // the legend of markers under the panes
+	inactive bool           // the keys go elsewhere (a shell): no pane is focused
+	filter   input.Model    // the filter line; m.opts.Filter follows it
 	flash    map[string]int // path → the flash epoch it changed in
-	last     string // the last change seen, for the upper pane's title
+	last     string         // the last change seen, for the upper pane's title
 	flashGen int
 	// flashPending is set while a flashEndMsg timer runs.
 	flashPending bool
