@@ -41,12 +41,9 @@ type Derivation struct {
 // build cache (CacheImage) until a prune, as docker keeps intermediate
 // images. The parent's layers are shared, never copied.
 func (s *Store) Derive(d Derivation, names []string) (Image, error) {
-	for i, n := range names {
-		p, err := ParseName(n)
-		if err != nil {
-			return Image{}, err
-		}
-		names[i] = p
+	names, err := parseNames(names)
+	if err != nil {
+		return Image{}, err
 	}
 	unlock, err := s.lock()
 	if err != nil {
@@ -114,12 +111,9 @@ func (s *Store) imageAt(md digest.Digest) (Image, error) {
 // the given names or, with none, as an unnamed <none> image (docker build
 // without -t). Names move from any image that had them.
 func (s *Store) Publish(img Image, names ...string) (Image, error) {
-	for i, n := range names {
-		p, err := ParseName(n)
-		if err != nil {
-			return Image{}, err
-		}
-		names[i] = p
+	names, err := parseNames(names)
+	if err != nil {
+		return Image{}, err
 	}
 	unlock, err := s.lock()
 	if err != nil {
@@ -130,4 +124,18 @@ func (s *Store) Publish(img Image, names ...string) (Image, error) {
 		return Image{}, err
 	}
 	return s.imageByManifest(img.ManifestDigest)
+}
+
+// parseNames returns names in their full form ("base" → "base:latest"),
+// or the first that is not a name.
+func parseNames(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		p, err := ParseName(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
