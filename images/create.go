@@ -33,12 +33,7 @@ func (s *Store) Create(name string, layers []NewLayer, cfg ocispec.ImageConfig) 
 	}
 	defer unlock()
 	now := time.Now().UTC()
-	img := ocispec.Image{
-		Created:  &now,
-		Platform: ocispec.Platform{Architecture: runtime.GOARCH, OS: "linux"},
-		Config:   cfg,
-		RootFS:   ocispec.RootFS{Type: "layers"},
-	}
+	img := newImage(now, cfg)
 	var descs []ocispec.Descriptor
 	for i, l := range layers {
 		res, err := s.ingestGenerated(l.WriteTar, Gzip, false)
@@ -110,4 +105,15 @@ func (s *Store) EnsureBase() (Image, error) {
 		return s.CreateBase()
 	}
 	return img, err
+}
+
+// newImage is the config of an image made on this host at created, with
+// no layers yet: this machine's platform and the runtime config cfg.
+func newImage(created time.Time, cfg ocispec.ImageConfig) ocispec.Image {
+	return ocispec.Image{
+		Created:  &created,
+		Platform: ocispec.Platform{Architecture: runtime.GOARCH, OS: "linux"},
+		Config:   cfg,
+		RootFS:   ocispec.RootFS{Type: "layers"},
+	}
 }

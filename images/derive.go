@@ -3,7 +3,6 @@ package images
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -54,13 +53,8 @@ func (s *Store) Derive(d Derivation, names []string) (Image, error) {
 	if d.Created.IsZero() {
 		created = time.Now().UTC()
 	}
-	img := ocispec.Image{
-		Created:  &created,
-		Author:   d.Author,
-		Platform: ocispec.Platform{Architecture: runtime.GOARCH, OS: "linux"},
-		Config:   d.Config,
-		RootFS:   ocispec.RootFS{Type: "layers"},
-	}
+	img := newImage(created, d.Config)
+	img.Author = d.Author
 	var descs []ocispec.Descriptor
 	if d.Parent != nil {
 		img.Platform = d.Parent.Config.Platform

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -67,12 +66,9 @@ func (s *Store) Import(p, name string, opts ImportOptions) (Image, ImportStats, 
 		return Image{}, stats, fmt.Errorf("import %s: %w", p, err)
 	}
 	now := time.Now().UTC()
-	img := ocispec.Image{
-		Created:  &now,
-		Platform: ocispec.Platform{Architecture: runtime.GOARCH, OS: "linux"},
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{res.diffID}},
-		History:  []ocispec.History{{Created: &now, CreatedBy: "minidocker import " + p, Comment: "imported from a root filesystem tar"}},
-	}
+	img := newImage(now, ocispec.ImageConfig{})
+	img.RootFS.DiffIDs = []digest.Digest{res.diffID}
+	img.History = []ocispec.History{{Created: &now, CreatedBy: "minidocker import " + p, Comment: "imported from a root filesystem tar"}}
 	img2, err := s.commitImage(img, []ocispec.Descriptor{res.desc}, []string{n})
 	return img2, stats, err
 }
