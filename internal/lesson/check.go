@@ -29,8 +29,9 @@ var (
 	upperOnly = []Where{Upper}
 )
 
-// kinds is the vocabulary of checks. Every kind but reset and entry takes
-// an in-container path.
+// kinds is the vocabulary of checks. The kinds of upper, lower, merged
+// and volume take an in-container path; those of the meter and the view
+// are in check_places.go.
 var kinds = map[string]kind{
 	"exists":     {where: anyFS, path: true, usage: "PATH"},
 	"missing":    {where: anyFS, path: true, usage: "PATH"},
@@ -53,8 +54,20 @@ var kinds = map[string]kind{
 	"same-as-lower": {where: upperOnly, path: true, usage: "PATH"},
 	"redirect":      {where: upperOnly, path: true, usage: "PATH"},
 
-	"entry": {where: []Where{Commit}, path: true, args: 1, optional: true, usage: "TAR-NAME [KIND]"},
-	"reset": {where: []Where{Container}, usage: ""},
+	"entry":  {where: []Where{Commit}, path: true, args: 1, optional: true, usage: "TAR-NAME [KIND]"},
+	"wasted": {where: []Where{Commit}, path: true, usage: "PATH"},
+	"reset":  {where: []Where{Container}, usage: ""},
+
+	// The disk meter and the layer view (check_places.go).
+	"containers":     {where: meterOnly, args: 1, usage: "COUNT"},
+	"saved-at-least": {where: meterOnly, args: 1, usage: "PERCENT"},
+	"upper-at-least": {where: meterOnly, args: 1, usage: "SIZE"},
+	"upper-at-most":  {where: meterOnly, args: 1, usage: "SIZE"},
+	"others-at-most": {where: meterOnly, args: 1, usage: "SIZE"},
+	"layer":          {where: viewOnly, args: 1, usage: "N|all"},
+	"pane":           {where: viewOnly, args: 1, usage: "lower|upper|merged"},
+	"selected":       {where: viewOnly, path: true, usage: "PATH"},
+	"marker":         {where: viewOnly, args: 1, usage: "KIND"},
 }
 
 // packKinds are the kinds a commit entry may name, as overlay.PackKind
@@ -109,7 +122,10 @@ func (c *Check) validate() error {
 			return fmt.Errorf("%q: a control or invisible character", w)
 		}
 	}
-	if c.Where == Commit {
+	if c.Where == Meter || c.Where == View {
+		return c.validatePlace()
+	}
+	if c.Where == Commit && c.What == "entry" {
 		if strings.HasPrefix(c.Path, "/") || path.Clean(c.Path) != strings.TrimSuffix(c.Path, "/") || strings.HasPrefix(c.Path, "..") {
 			return fmt.Errorf("commit entry %q: want a name as the layer tar holds it, such as app/.wh.x", c.Path)
 		}

@@ -34,6 +34,11 @@ type Env struct {
 	MountPoints []string
 	// Reset says the container was made again since the step began.
 	Reset bool
+	// Meter reads the disk meter of the container's image; View is the
+	// layer view on screen when the checks are evaluated. Either may be
+	// nil: the checks on it then fail, saying so.
+	Meter MeterReader
+	View  LayerView
 }
 
 // Result is a check's outcome: whether it holds, and what the place
@@ -76,6 +81,11 @@ type evaluator struct {
 	pack    []overlay.PackEntry
 	packed  bool
 	packErr error
+	// eff is the analysis of the container's layers and upper directory,
+	// made once for the wasted checks.
+	eff      overlay.Efficiency
+	analyzed bool
+	effErr   error
 }
 
 func (e *evaluator) close() {
@@ -105,7 +115,14 @@ func (e *evaluator) eval(c Check) (bool, string, error) {
 		}
 		return false, "the same container", nil
 	case Commit:
+		if c.What == "wasted" {
+			return e.wasted(c)
+		}
 		return e.commitEntry(c)
+	case Meter:
+		return e.meter(c)
+	case View:
+		return e.layerView(c)
 	}
 	v, rel, err := e.view(c.Where, c.Path)
 	if err != nil {

@@ -17,6 +17,7 @@
 //	```lesson
 //	image: learn
 //	volume: learn-data:/data
+//	containers: 3
 //	hint-after: 60s
 //	```
 //
@@ -45,14 +46,20 @@
 // The solution and wrong blocks are commands for the shell: the first
 // makes the step's checks pass, the second must leave at least one of
 // them failing. The tests type both into a real container; a solution
-// line "@reset" stands for the key that makes the container again.
+// line "@reset" stands for the key that makes the container again, a line
+// "@keys KEY…" for keys pressed in the UI (tmux's names: Tab, C-g, <).
+//
+// "containers: N" starts N-1 more containers of the image beside the
+// student's (learn-NAME-2 …), made again and removed with it, so that the
+// disk meter has N containers sharing the image's layers.
 //
 // A check is [not] WHERE WHAT [PATH] [ARGS]; a word in double quotes may
 // hold spaces. WHERE is upper (the container's upper directory as the
 // kernel keeps it), lower (the image's layers merged), merged (what the
 // container sees, volumes included), volume (the host directory of the
-// volume holding PATH), commit (the layer a commit would write) or
-// container. WHAT is one of
+// volume holding PATH), commit (the layer a commit would write),
+// container, meter (the disk meter of the image's containers) or view
+// (the layer view on screen). WHAT is one of
 //
 //	exists, missing, file, dir PATH          in upper, lower, merged, volume
 //	symlink PATH [TARGET]
@@ -65,7 +72,21 @@
 //	new PATH                                 upper holds it and they show nothing
 //	same-as-lower PATH                       upper's file has the lower one's bytes
 //	entry TAR-NAME [KIND]                    commit: app/.wh.x whiteout, app/d/.wh..wh..opq opaque
+//	wasted PATH                              commit: a lower layer keeps PATH's bytes, hidden
 //	reset                                    container: made again since the step began
+//	containers COUNT                         meter: the image has COUNT containers
+//	saved-at-least PERCENT                   meter: sharing saves at least PERCENT of N copies
+//	upper-at-least SIZE, upper-at-most SIZE  meter: this container's upper directory
+//	others-at-most SIZE                      meter: the other containers' upper directories
+//	layer N|all                              view: the lower layer shown alone (0 the bottom)
+//	pane lower|upper|merged                  view: the pane with the cursor
+//	selected PATH                            view: the path under the cursor
+//	marker KIND                              view: its marker (whiteout, opaque, added…)
+//
+// A SIZE is a number of bytes or one with a unit (64KB, 20MB). The meter
+// checks read the meter the lesson view draws (Env.Meter); wasted is what
+// `minidocker analyze` says of the container (overlay's Efficiency); the
+// view checks read what the UI shows (Env.View).
 //
 // Paths are taken as the place holds them: upper and lower never follow
 // a symbolic link; merged and volume resolve one as the container would.
@@ -96,7 +117,10 @@ type Lesson struct {
 	Dockerfile string
 	// Volumes are the container's volumes, as docker's -v gives them.
 	Volumes []string
-	Steps   []Step
+	// Containers is how many containers of the image the lesson runs,
+	// the student's included: 1 unless the lesson says.
+	Containers int
+	Steps      []Step
 }
 
 // Step is one thing to do and the checks that say it is done.
@@ -136,9 +160,13 @@ const (
 	Commit
 	// Container is the container itself (was it made again).
 	Container
+	// Meter is the disk meter of the image's containers (Env.Meter).
+	Meter
+	// View is the layer view on screen (Env.View).
+	View
 )
 
-var whereNames = [...]string{"upper", "lower", "merged", "volume", "commit", "container"}
+var whereNames = [...]string{"upper", "lower", "merged", "volume", "commit", "container", "meter", "view"}
 
 // String returns the place's name as lesson files write it.
 func (w Where) String() string {

@@ -65,6 +65,9 @@ func Load(fsys fs.FS) ([]*Lesson, error) {
 		}
 		out = append(out, l)
 	}
+	if err := siblingNames(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -97,7 +100,7 @@ type fence struct {
 
 // Parse reads one lesson file; name is its file name.
 func Parse(name string, src []byte) (*Lesson, error) {
-	p := &parser{file: name, l: &Lesson{File: name}, hintAfter: DefaultHintAfter}
+	p := &parser{file: name, l: &Lesson{File: name, Containers: 1}, hintAfter: DefaultHintAfter}
 	if m := fileName.FindStringSubmatch(path.Base(name)); m != nil {
 		p.l.Name = m[1]
 	} else {
@@ -251,8 +254,12 @@ func (p *parser) meta(f *fence) error {
 				return p.errf(n, "hint-after %q: want a duration such as 60s", v)
 			}
 			p.hintAfter = d
+		case "containers":
+			if err := p.containers(v, n); err != nil {
+				return err
+			}
 		default:
-			return p.errf(n, "unknown key %q (want image, volume or hint-after)", k)
+			return p.errf(n, "unknown key %q (want image, volume, containers or hint-after)", k)
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ func TestLessonParse(t *testing.T) {
 	}
 	want := &Lesson{
 		Name: "whiteout", File: "03-whiteout.md", Title: "Whiteout", Intro: "Intro text.",
-		Image: "learn", Volumes: []string{"v:/data"},
+		Image: "learn", Volumes: []string{"v:/data"}, Containers: 1,
 		Steps: []Step{{
 			Title: "Delete a file", Text: "Delete it:\n\n```sh\nrm /a\n```", Line: 11,
 			Checks: []Check{
