@@ -75,6 +75,9 @@ func (a *App) StartLesson(ctx context.Context, l *lesson.Lesson, fresh bool) (st
 	if err != nil {
 		return "", errors.Join(fmt.Errorf("lesson %s: %w", l.Name, err), a.discard(e, st.ID))
 	}
+	if err := a.startSiblings(e, r, l); err != nil {
+		return "", errors.Join(err, a.EndLesson(st.ID))
+	}
 	return st.ID, nil
 }
 
@@ -100,22 +103,27 @@ func (a *App) lessonImage(ctx context.Context, l *lesson.Lesson) error {
 }
 
 // EndLesson removes a lesson's container, by ID or name, and the
-// anonymous volumes made for it; a container already gone is no error.
+// anonymous volumes made for it, and the containers the lesson started
+// beside it; a container already gone is no error.
 func (a *App) EndLesson(ref string) error {
 	e, err := a.Engine()
 	if err != nil {
 		return err
 	}
+	name := ref
+	if st, err := e.Get(ref); err == nil {
+		name = st.Name()
+	}
 	if _, err := a.RemoveWithVolumes(e, ref, true); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return err
 	}
-	return nil
+	return a.endSiblings(e, name)
 }
 
 // LessonEnv says where a lesson's container keeps its files, for the
 // lesson's checks: its upper directory and layers, its root as its
-// process sees it (through /proc), its volumes, and what the engine
-// mounted over the root.
+// process sees it (through /proc), its volumes, what the engine mounted
+// over the root, and the disk meter of its image.
 func (a *App) LessonEnv(id string) (lesson.Env, error) {
 	e, err := a.Engine()
 	if err != nil {
@@ -125,7 +133,8 @@ func (a *App) LessonEnv(id string) (lesson.Env, error) {
 	if err != nil {
 		return lesson.Env{}, err
 	}
-	env := lesson.Env{Upper: st.Rootfs.Upper, Lower: st.Rootfs.Lower, MountPoints: st.MountPoints(), Volumes: map[string]string{}}
+	env := lesson.Env{Upper: st.Rootfs.Upper, Lower: st.Rootfs.Lower, MountPoints: st.MountPoints(), Volumes: map[string]string{},
+		Meter: lessonMeter{a.NewMetering(e), st.ID}}
 	if st.Status == engine.Running && st.Pid > 0 {
 		env.Root = "/proc/" + strconv.Itoa(st.Pid) + "/root"
 	}
