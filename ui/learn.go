@@ -12,6 +12,7 @@ import (
 	"minidocker/internal/human"
 	"minidocker/internal/lesson"
 	"minidocker/ui/layers"
+	"minidocker/ui/meter"
 	"minidocker/ui/terminal"
 )
 
@@ -45,6 +46,12 @@ type learnView struct {
 	resets, stepResets int
 
 	evaluating, again bool
+
+	// layerView is the container's layer view as last seen on screen, for
+	// the view checks; meter the disk meter under the panel, for a lesson
+	// of several containers (learn_checks.go).
+	layerView lesson.LayerView
+	meter     meter.Model
 }
 
 // Messages of the lessons.
@@ -162,7 +169,7 @@ func (m Model) learnMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		if msg.gen != v.gen || v.l == nil {
 			return m, nil, true
 		}
-		v.now = m.now()
+		v.now, v.layerView = m.now(), m.lessonLayerView()
 		cmd := v.evaluate()
 		m.learn = &v
 		return m, tea.Batch(cmd, lessonTick(v.gen)), true
@@ -172,10 +179,14 @@ func (m Model) learnMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		}
 		next, cmd := m.routeDetail(msg)
 		m = next.(Model)
-		v.now = m.now()
+		v.now, v.layerView = m.now(), m.lessonLayerView()
 		eval := v.evaluate()
 		m.learn = &v
 		return m, tea.Batch(cmd, eval), true
+	case meter.ReadMsg:
+		cmd, ok := v.meterRead(msg)
+		m.learn = &v
+		return m, cmd, ok
 	}
 	return m, nil, false
 }
@@ -229,6 +240,8 @@ func (m Model) lessonStarted(msg lessonStartedMsg) (Model, tea.Cmd) {
 	// container's own, whose prompt was printed before anyone attached,
 	// it shows its prompt at once, and exit ends it, not the container.
 	d := newDetail(m, kindContainer, msg.id, "learn-"+v.l.Name, true)
+	meterCmd := v.startMeter(m, d.ctx, msg.id)
+	m.learn = &v
 	d.tab = slices.Index(d.tabs, "Shell")
 	d = d.resize(m.width, m.lessonDetailHeight())
 	m.detail = &d
@@ -243,7 +256,7 @@ func (m Model) lessonStarted(msg lessonStartedMsg) (Model, tea.Cmd) {
 	eval := v.evaluate()
 	m.learn = &v
 	// The image may be new: the lessons build theirs.
-	return m, tea.Batch(load, attachCmd, eval, lessonTick(v.gen), loadImages(m.src.Images))
+	return m, tea.Batch(load, attachCmd, eval, lessonTick(v.gen), loadImages(m.src.Images), meterCmd)
 }
 
 // evaluate starts an evaluation of the step's checks, or asks for one
@@ -259,6 +272,7 @@ func (v *learnView) evaluate() tea.Cmd {
 	v.evaluating, v.again = true, false
 	env := v.env
 	env.Reset = v.resets > v.stepResets
+	env.View = v.layerView
 	s, i, gen := v.l.Steps[v.step], v.step, v.gen
 	return func() tea.Msg { return lessonChecksMsg{gen, i, s.Eval(env)} }
 }
@@ -325,7 +339,7 @@ func (m Model) learnKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Commit) && m.detail != nil && m.src.Committer != nil:
 		return m.openCommit()
 	case m.detail != nil:
-		return m.routeDetail(msg)
+		return m.lessonRoute(msg)
 	}
 	m.learn = &v
 	return m, nil
@@ -404,11 +418,11 @@ func (m Model) WaitLessons() []*lesson.Lesson {
 // container's view.
 func (m Model) lessonMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	ms := msg.Mouse()
-	ms.Y -= 1 + m.lessonPanelHeight()
+	ms.Y -= 1 + m.lessonPanelHeight() + m.lessonMeterHeight()
 	if m.detail == nil || ms.Y < 0 {
 		return m, nil
 	}
-	return m.routeDetail(translate(msg, ms))
+	return m.lessonRoute(translate(msg, ms))
 }
 
 // lessonResize gives the container's view the room below the panel.
@@ -416,6 +430,9 @@ func (m Model) lessonResize() Model {
 	if m.learn != nil && m.learn.l != nil && m.detail != nil {
 		d := m.detail.resize(m.width, m.lessonDetailHeight())
 		m.detail = &d
+		v := *m.learn
+		v.meter = v.meter.SetWidth(m.width)
+		m.learn = &v
 	}
 	return m
 }

@@ -20,7 +20,7 @@ func (m Model) lessonPanelHeight() int {
 
 // lessonDetailHeight is what the container's view gets below the panel.
 func (m Model) lessonDetailHeight() int {
-	return max(m.height-2-m.lessonPanelHeight(), 3)
+	return max(m.height-2-m.lessonPanelHeight()-m.lessonMeterHeight(), 3)
 }
 
 // learnBody draws the lessons: the list, or the lesson's panel over its
@@ -43,6 +43,9 @@ func (m Model) learnBody() string {
 		rest = m.th.Box("shell", m.th.Subtle.Render("making the container…"), m.width-2, below-2, false)
 	default:
 		rest = m.th.Box("shell", m.th.Subtle.Render("no container: "+m.keys.LessonReset.Help().Key+" makes one"), m.width-2, below-2, false)
+	}
+	if v.meter.On() {
+		panel += "\n" + v.meter.View()
 	}
 	return panel + "\n" + rest
 }
@@ -70,7 +73,7 @@ func (v *learnView) panel(m Model, w, h int) string {
 			hint = append(hint, l)
 		}
 		if v.hint && len(s.Solution) > 0 {
-			hint = append(hint, th.Subtle.Render("one way: ")+th.Key.Render(human.Visible(strings.Join(s.Solution, "; "))))
+			hint = append(hint, th.Subtle.Render("one way: ")+th.Key.Render(human.Visible(solutionText(s.Solution, m.keys.LessonReset.Help().Key))))
 		}
 	}
 	room := h - 1 - len(checks) - len(hint) - 1

@@ -398,6 +398,10 @@ func (m Model) ShowLayer(i int) Model {
 	return m
 }
 
+// Layer is the lower layer shown alone (0 the bottom), -1 for all of
+// them merged.
+func (m Model) Layer() int { return m.layer }
+
 // Selected returns the entry under the cursor of the focused pane.
 func (m Model) Selected() (tree.Node, bool) {
 	p := &m.panes[m.focus]
