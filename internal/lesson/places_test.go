@@ -232,3 +232,20 @@ func TestLessonWastedOnOverlay(t *testing.T) {
 		t.Errorf("wasted without an upper directory = %v, %q", r.OK, r.Got)
 	}
 }
+
+// BenchmarkLessonWasted is the cost of a step with a wasted check: the
+// analysis reads every layer and the upper directory whole, once per
+// evaluation.
+func BenchmarkLessonWasted(b *testing.B) {
+	s := newStack(b)
+	must(b, os.Remove(s.path("app/data/numbers.txt")))
+	c, err := parseCheck("commit wasted /app/data/numbers.txt")
+	must(b, err)
+	st := Step{Checks: []Check{c}}
+	b.ResetTimer()
+	for b.Loop() {
+		if !Done(st.Eval(s.env)) {
+			b.Fatal("the check does not hold")
+		}
+	}
+}
