@@ -14,7 +14,7 @@ func TestLearnCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("learn: exit code %d: %s", code, stderr)
 	}
-	for _, want := range []string{"LESSON", "stack", "whiteout", "opaque", "commit", "minidocker learn stack"} {
+	for _, want := range []string{"LESSON", "layers", "stack", "whiteout", "opaque", "commit", "shared", "wasted", "minidocker learn layers"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("learn lists no %q:\n%s", want, out)
 		}
