@@ -29,9 +29,8 @@ var (
 	upperOnly = []Where{Upper}
 )
 
-// kinds is the vocabulary of checks. The kinds of upper, lower, merged
-// and volume take an in-container path; those of the meter and the view
-// are in check_places.go.
+// kinds is the vocabulary of checks, as the package comment lists it:
+// where each may look, and what follows it.
 var kinds = map[string]kind{
 	"exists":     {where: anyFS, path: true, usage: "PATH"},
 	"missing":    {where: anyFS, path: true, usage: "PATH"},
@@ -58,7 +57,7 @@ var kinds = map[string]kind{
 	"wasted": {where: []Where{Commit}, path: true, usage: "PATH"},
 	"reset":  {where: []Where{Container}, usage: ""},
 
-	// The disk meter and the layer view (check_places.go).
+	// The disk meter and the layer view (places.go).
 	"containers":     {where: meterOnly, args: 1, usage: "COUNT"},
 	"saved-at-least": {where: meterOnly, args: 1, usage: "PERCENT"},
 	"upper-at-least": {where: meterOnly, args: 1, usage: "SIZE"},
