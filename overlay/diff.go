@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"time"
 )
 
 // DiffKind says how a path of a layer relates to the layers below it.
@@ -216,7 +217,11 @@ func (m *Merged) subtreeSize(i int32) int64 {
 // regular files of the same size: by their hashes when both trees come from
 // tars; by the bytes (or a hash, against a tar) when one comes from a
 // directory and the modification times differ; equal size and modification
-// time count as equal content, as rsync's quick check does. A metacopy file
+// time count as equal content, as rsync's quick check does, but only for a
+// time with a fraction of a second: layer tars keep whole seconds and builds
+// clamp them to one date, so two different files unpacked from layers often
+// share size and time, while a file the kernel copied up keeps its lower
+// file's time and a write stamps a fresh one to the nanosecond. A metacopy file
 // has its lower file's content. It returns Added when lower has no node at
 // p and Removed when upper has none.
 func Compare(upper *Tree, lower *Tree, p string) DiffKind {
@@ -259,7 +264,7 @@ func sameContent(ta *Tree, ia int32, pa string, tb *Tree, ib int32, pb string) b
 		return true
 	case ta.dir == "" && tb.dir == "":
 		return a.hash == b.hash
-	case a.mtime == b.mtime:
+	case a.mtime == b.mtime && a.mtime%int64(time.Second) != 0:
 		return true
 	case ta.dir != "" && tb.dir != "":
 		return sameFiles(ta.dir+pa, tb.dir+pb)

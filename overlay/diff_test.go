@@ -196,3 +196,27 @@ func TestDiffContainer(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareClampedTimes: two layers' versions of a file of one size,
+// unpacked with the one whole-second time a build clamps them to, are
+// compared by their bytes; rsync's quick check would call them equal.
+func TestCompareClampedTimes(t *testing.T) {
+	dirs, _ := buildStack(t, t.TempDir(), [][]layerOp{
+		{file("a.txt", "one"), file("b.txt", "same")},
+		{file("a.txt", "two"), file("b.txt", "same")},
+	})
+	lower, err := ReadDir(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper, err := ReadDir(dirs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Compare(upper, lower, "/a.txt"); got != Modified {
+		t.Errorf("a.txt: %v, want %v", got, Modified)
+	}
+	if got := Compare(upper, lower, "/b.txt"); got != CopiedUp {
+		t.Errorf("b.txt: %v, want %v", got, CopiedUp)
+	}
+}
