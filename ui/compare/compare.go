@@ -170,7 +170,7 @@ func textLines(s Side) ([]string, bool) {
 func (d *Doc) binary() {
 	lo, up := d.in.Lower, d.in.Upper
 	d.at = FirstDiff(lo.Data, up.Data)
-	parts := []string{"binary", "sizes " + lo.Name + " " + size(lo) + ", " + up.Name + " " + size(up)}
+	parts := []string{"binary"}
 	switch {
 	case d.at < 0 && (int64(len(lo.Data)) < lo.Size || int64(len(up.Data)) < up.Size):
 		parts = append(parts, "the first "+human.Size(int64(len(lo.Data)))+" are the same")
@@ -179,18 +179,16 @@ func (d *Doc) binary() {
 	default:
 		parts = append(parts, fmt.Sprintf("first difference at byte %d (0x%x)", d.at, d.at))
 	}
+	parts = append(parts, lo.Name+" "+size(lo)+", "+up.Name+" "+size(up))
 	d.summary = strings.Join(parts, " · ")
 }
 
-// size is a side's size in bytes and in docker's units, or "none".
+// size is a side's size in bytes, or "none".
 func size(s Side) string {
 	if !s.Read {
 		return "none"
 	}
-	if s.Size < 1000 {
-		return fmt.Sprintf("%d B", s.Size)
-	}
-	return fmt.Sprintf("%d B (%s)", s.Size, human.Size(s.Size))
+	return fmt.Sprintf("%d B", s.Size)
 }
 
 func dirSummary(es []Entry) string {
@@ -199,7 +197,7 @@ func dirSummary(es []Entry) string {
 		switch e.Kind {
 		case overlay.Added:
 			add++
-		case overlay.Removed:
+		case overlay.Removed, overlay.Whiteout:
 			rm++
 		default:
 			other++

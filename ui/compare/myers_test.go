@@ -294,3 +294,39 @@ func FuzzLines(f *testing.F) {
 		Unified(a, b, edits)
 	})
 }
+
+// TestBuildLimits checks that what the limits leave out is said.
+func TestBuildLimits(t *testing.T) {
+	many := func(prefix string, n int) []byte {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "%s %d\n", prefix, i)
+		}
+		return []byte(b.String())
+	}
+	long := many("same", MaxLines+10)
+	tests := []struct {
+		name         string
+		lower, upper Side
+		want         string
+	}{
+		{"too many lines", Side{Name: "lower", Read: true, Data: long, Size: int64(len(long))},
+			Side{Name: "upper", Read: true, Data: long, Size: int64(len(long))},
+			"text · the same 50000 lines · lower: the first 50000 lines only · upper: the first 50000 lines only"},
+		{"read in part", Side{Name: "lower", Read: true, Data: []byte("a\nb\nc"), Size: 9 << 20},
+			Side{Name: "upper", Read: true, Data: []byte("a\nb\n"), Size: 4},
+			"text · the same 2 lines · lower: the first 5B only"},
+		{"too many edits", Side{Name: "lower", Read: true, Data: many("old", MaxEdits)},
+			Side{Name: "upper", Read: true, Data: many("new", MaxEdits)},
+			"text · 1 hunk · +1000 -1000 · over 1000 lines differ: shown as one change"},
+		{"binary read in part", Side{Name: "lower", Read: true, Data: []byte("\x00ab"), Size: 9 << 20},
+			Side{Name: "upper", Read: true, Data: []byte("\x00ab"), Size: 9 << 20},
+			"binary · the first 3B are the same · lower 9437184 B, upper 9437184 B"},
+	}
+	for _, tt := range tests {
+		d := Build(Input{Lower: tt.lower, Upper: tt.upper})
+		if d.summary != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, d.summary, tt.want)
+		}
+	}
+}

@@ -128,6 +128,7 @@ func span(start, n int) string {
 // them; more reports that text goes on beyond them.
 func SplitLines(text []byte, max int) (lines []string, more bool) {
 	s := string(text)
+	lines = make([]string, 0, min(strings.Count(s, "\n")+1, max))
 	for s != "" {
 		if len(lines) == max {
 			return lines, true

@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"minidocker/internal/human"
 	"minidocker/overlay"
@@ -31,6 +33,20 @@ func New(th theme.Theme, km keys.Map, d Doc) Model { return Model{th: th, keys: 
 func (m Model) SetSize(w, h int) Model {
 	m.w, m.h = w, h
 	m.top = m.clampTop(m.top)
+	return m
+}
+
+// SetDoc shows d in place of the comparison shown, keeping the scroll:
+// the same comparison made again after a change.
+func (m Model) SetDoc(d Doc) Model {
+	m.doc = d
+	m.top = m.clampTop(m.top)
+	return m
+}
+
+// Scroll moves the body n rows down, or up for n < 0.
+func (m Model) Scroll(n int) Model {
+	m.top = m.clampTop(m.top + n)
 	return m
 }
 
@@ -85,12 +101,19 @@ func (m Model) head() []string {
 		return m.th.Bold.Render(fmt.Sprintf("%-*s", nw, s.Name)) + "  " + s.Label + " · " + s.What
 	}
 	out := []string{side(in.Lower), side(in.Upper)}
+	// The message and the errors are one line each where they fit; a
+	// narrow screen wraps them rather than cut what they say.
+	wrap := func(st lipgloss.Style, text string) {
+		for _, l := range strings.Split(ansi.Wordwrap(text, max(m.w, 1), ""), "\n") {
+			out = append(out, st.Render(l))
+		}
+	}
 	if in.Message != "" {
-		out = append(out, m.th.Warn.Render(in.Message))
+		wrap(m.th.Warn, in.Message)
 	}
 	for _, s := range []Side{in.Lower, in.Upper} {
 		if s.Err != nil {
-			out = append(out, m.th.Error.Render("cannot read the "+s.Name+" version: "+human.Line(s.Err.Error())))
+			wrap(m.th.Error, "cannot read the "+s.Name+" version: "+human.Line(s.Err.Error()))
 		}
 	}
 	if m.doc.summary != "" {

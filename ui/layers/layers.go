@@ -2,7 +2,8 @@
 // of one layer or of all of them (dive's two modes); for a container, three
 // panes side by side — the image's layers below, what the container changed
 // above, and the merged view it sees — updated live as the container runs.
-// The panes' cursors follow one path (link.go).
+// The panes' cursors follow one path (link.go), and a key compares the
+// selected path's lower and upper versions (compare.go).
 //
 // The view reads its own data: ReadStack reads layer directories (and a
 // container's upper directory) into a Stack, and WatchUpper follows an
@@ -87,8 +88,9 @@ type Model struct {
 	explaining bool // the explain panel is open
 	explainTop int  // its first line shown
 
-	path string // the linked path every pane's cursor follows (link.go)
-	gen  int    // counts the times the panes' rows were made again
+	path string       // the linked path every pane's cursor follows (link.go)
+	gen  int          // counts the times the panes' rows were made again
+	cmp  compareState // the compare view (compare.go)
 
 	width, height int
 }
@@ -205,14 +207,17 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.apply(msg.Nodes)
 		m.relink()
 		m.last = m.lastLine(msg.Nodes)
+		again := m.compareAgain(msg.Nodes)
 		// One timer at a time ends highlights, epoch by epoch: a timer
 		// per batch cost a full redraw each, 20 a second in a busy
 		// container. An entry stays lit for one to two FlashTimes.
 		if m.flashPending {
-			return m, WaitEvents(msg.Ch)
+			return m, tea.Batch(WaitEvents(msg.Ch), again)
 		}
 		m.flashPending = true
-		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen))
+		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen), again)
+	case compareMsg:
+		m.compared(msg)
 	case flashEndMsg:
 		if msg.gen != m.flashGen {
 			break
@@ -251,7 +256,9 @@ func (m Model) input(msg tea.Msg) (Model, tea.Cmd) {
 			m, cmd = m.filterUpdate(msg)
 		}
 	case tea.MouseClickMsg:
-		m.click(msg.Mouse())
+		if !m.cmp.open {
+			m.click(msg.Mouse())
+		}
 	case tea.MouseWheelMsg:
 		m.wheel(msg)
 	}
@@ -259,8 +266,12 @@ func (m Model) input(msg tea.Msg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-// wheel scrolls the pane under the pointer.
+// wheel scrolls the pane under the pointer, or the compare view.
 func (m *Model) wheel(msg tea.MouseWheelMsg) {
+	if m.cmp.open {
+		m.compareWheel(msg.Button)
+		return
+	}
 	p := m.paneAt(msg.Mouse().X)
 	if msg.Button == tea.MouseWheelUp {
 		m.panes[p].scroll(-3)
@@ -291,8 +302,13 @@ func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	if m.explaining {
+	switch {
+	case m.explaining:
 		return m.explainKey(msg), nil
+	case m.cmp.open:
+		return m.compareKey(msg)
+	case key.Matches(msg, m.keys.Compare):
+		return m, m.openCompare()
 	}
 	p := &m.panes[m.focus]
 	k := m.keys
@@ -478,7 +494,10 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.explaining {
 		return []key.Binding{k.Up, k.Down, k.Back}
 	}
-	b := []key.Binding{k.Up, k.Down, k.Explain, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
+	if m.cmp.open {
+		return []key.Binding{k.Up, k.Down, k.PageDown, k.Back}
+	}
+	b := []key.Binding{k.Up, k.Down, k.Explain, k.Compare, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
 	if m.Container() {
 		b = append([]key.Binding{k.NextPane}, b...)
 	}
