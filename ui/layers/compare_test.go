@@ -1,13 +1,16 @@
 package layers_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
 
@@ -17,6 +20,7 @@ import (
 	"minidocker/ui/keys"
 	"minidocker/ui/layers"
 	"minidocker/ui/theme"
+	"minidocker/ui/tree"
 )
 
 // course is what the container does in compareStack, in its merged view:
@@ -283,5 +287,49 @@ func TestCompareSizes(t *testing.T) {
 			m = openCompare(t, m, pane, p).SetSize(sz[0], sz[1])
 			checkSize(t, m.View(), sz[0], sz[1])
 		}
+	}
+}
+
+// TestCompareAgainOnChange checks that a change the container makes to
+// the compared file compares again, keeping the view open.
+func TestCompareAgainOnChange(t *testing.T) {
+	lower, upper := compareStack(t)
+	s, err := layers.ReadStack([]string{lower}, upper, []string{"base"})
+	must(t, err)
+	m := layers.New(theme.New(true, false), keys.Default(), s).SetSize(120, 40)
+	m = openCompare(t, m, "merged", "/root/notes.txt")
+	f, err := os.OpenFile(filepath.Join(upper, "root/notes.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString("third line\n")
+	must(t, errors.Join(err, f.Close()))
+	m, cmd := m.Update(layers.EventsMsg{Nodes: []tree.Node{{Path: "/root/notes.txt", Kind: overlay.Added, Mode: 0o644, Size: 34}}})
+	for _, msg := range quickMsgs(cmd) {
+		m, _ = m.Update(msg)
+	}
+	if got := ansi.Strip(m.View()); !m.Comparing() || !strings.Contains(got, "+ third line") || !strings.Contains(got, "+3 -0") {
+		t.Errorf("the comparison did not follow the change:\n%s", got)
+	}
+}
+
+// quickMsgs runs cmd, and each of a batch, and returns the messages that
+// come at once: not a timer's.
+func quickMsgs(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			var out []tea.Msg
+			for _, c := range batch {
+				out = append(out, quickMsgs(c)...)
+			}
+			return out
+		}
+		return []tea.Msg{msg}
+	case <-time.After(200 * time.Millisecond):
+		return nil
 	}
 }
