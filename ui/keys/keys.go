@@ -14,7 +14,7 @@ type Map struct {
 	PrevTab, NextTab                key.Binding
 	PrevLayer, NextLayer, Aggregate key.Binding
 	Collapse, ChangedOnly, Sort     key.Binding
-	Explain                         key.Binding
+	Explain, Compare                key.Binding
 	HideAdded, HideModified         key.Binding
 	HideRemoved, HideUnmodified     key.Binding
 	Preview, Extract                key.Binding
@@ -69,6 +69,7 @@ func Default() Map {
 		ChangedOnly:    b("c", "changed only", "c"),
 		Sort:           b("o", "sort name/size", "o"),
 		Explain:        b("i", "explain this", "i"),
+		Compare:        b("d", "compare versions", "d"),
 		HideAdded:      b("ctrl+a", "toggle added", "ctrl+a"),
 		HideModified:   b("ctrl+o", "toggle modified", "ctrl+o"),
 		HideRemoved:    b("ctrl+r", "toggle removed", "ctrl+r"),
@@ -111,7 +112,7 @@ func (m Map) FullHelp() [][]key.Binding {
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
 		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
 		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
-		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain},
+		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain, m.Compare},
 		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev},
 		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
 	}

@@ -20,8 +20,8 @@ import (
 func (m Model) Explaining() bool { return m.explaining }
 
 // UsesBack reports whether esc means something to the view: closing the
-// explain panel or clearing the filter.
-func (m Model) UsesBack() bool { return m.explaining || m.HasFilter() }
+// explain panel or the compare view, or clearing the filter.
+func (m Model) UsesBack() bool { return m.explaining || m.cmp.open || m.HasFilter() }
 
 // openExplain opens the panel on the selected path, if any.
 func (m *Model) openExplain() {

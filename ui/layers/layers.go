@@ -2,6 +2,8 @@
 // of one layer or of all of them (dive's two modes); for a container, three
 // panes side by side — the image's layers below, what the container changed
 // above, and the merged view it sees — updated live as the container runs.
+// The panes' cursors follow one path (link.go), and a key compares the
+// selected path's lower and upper versions (compare.go).
 //
 // The view reads its own data: ReadStack reads layer directories (and a
 // container's upper directory) into a Stack, and WatchUpper follows an
@@ -86,6 +88,10 @@ type Model struct {
 	explaining bool // the explain panel is open
 	explainTop int  // its first line shown
 
+	path string       // the linked path every pane's cursor follows (link.go)
+	gen  int          // counts the times the panes' rows were made again
+	cmp  compareState // the compare view (compare.go)
+
 	width, height int
 }
 
@@ -113,6 +119,8 @@ func New(th theme.Theme, km keys.Map, s Stack) Model {
 		m.focus = mergedPane
 	}
 	m.refresh()
+	m.path = m.panes[m.focus].selectedPath()
+	m.relink()
 	return m
 }
 
@@ -165,6 +173,7 @@ func (m Model) HasFilter() bool { return m.opts.Filter != "" }
 func (m Model) Filtering() bool { return m.filter.Focused() }
 
 func (m *Model) refresh() {
+	m.gen++
 	for i := range m.panes {
 		m.panes[i].refresh(m.opts)
 	}
@@ -196,15 +205,19 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case EventsMsg:
 		m.apply(msg.Nodes)
+		m.relink()
 		m.last = m.lastLine(msg.Nodes)
+		again := m.compareAgain(msg.Nodes)
 		// One timer at a time ends highlights, epoch by epoch: a timer
 		// per batch cost a full redraw each, 20 a second in a busy
 		// container. An entry stays lit for one to two FlashTimes.
 		if m.flashPending {
-			return m, WaitEvents(msg.Ch)
+			return m, tea.Batch(WaitEvents(msg.Ch), again)
 		}
 		m.flashPending = true
-		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen))
+		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen), again)
+	case compareMsg:
+		m.compared(msg)
 	case flashEndMsg:
 		if msg.gen != m.flashGen {
 			break
@@ -220,26 +233,51 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			break
 		}
 		return m, flashTick(m.flashGen)
-	case tea.KeyPressMsg:
-		if m.Filtering() {
-			return m.filterUpdate(msg)
-		}
-		return m.key(msg), nil
-	case tea.PasteMsg:
-		if m.Filtering() {
-			return m.filterUpdate(msg)
-		}
-	case tea.MouseClickMsg:
-		m.click(msg.Mouse())
-	case tea.MouseWheelMsg:
-		p := m.paneAt(msg.Mouse().X)
-		if msg.Button == tea.MouseWheelUp {
-			m.panes[p].scroll(-3)
-		} else if msg.Button == tea.MouseWheelDown {
-			m.panes[p].scroll(3)
-		}
+	case tea.KeyPressMsg, tea.PasteMsg, tea.MouseClickMsg, tea.MouseWheelMsg:
+		return m.input(msg)
 	}
 	return m, nil
+}
+
+// input handles a key, a paste or the mouse, then links the panes to a
+// cursor it moved (link.go).
+func (m Model) input(msg tea.Msg) (Model, tea.Cmd) {
+	before := m.linkMark()
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if m.Filtering() {
+			m, cmd = m.filterUpdate(msg)
+		} else {
+			m, cmd = m.key(msg)
+		}
+	case tea.PasteMsg:
+		if m.Filtering() {
+			m, cmd = m.filterUpdate(msg)
+		}
+	case tea.MouseClickMsg:
+		if !m.cmp.open {
+			m.click(msg.Mouse())
+		}
+	case tea.MouseWheelMsg:
+		m.wheel(msg)
+	}
+	m.follow(before)
+	return m, cmd
+}
+
+// wheel scrolls the pane under the pointer, or the compare view.
+func (m *Model) wheel(msg tea.MouseWheelMsg) {
+	if m.cmp.open {
+		m.compareWheel(msg.Button)
+		return
+	}
+	p := m.paneAt(msg.Mouse().X)
+	if msg.Button == tea.MouseWheelUp {
+		m.panes[p].scroll(-3)
+	} else if msg.Button == tea.MouseWheelDown {
+		m.panes[p].scroll(3)
+	}
 }
 
 // filterUpdate edits the filter line: enter keeps the filter, esc drops
@@ -263,9 +301,14 @@ func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) key(msg tea.KeyPressMsg) Model {
-	if m.explaining {
-		return m.explainKey(msg)
+func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case m.explaining:
+		return m.explainKey(msg), nil
+	case m.cmp.open:
+		return m.compareKey(msg)
+	case key.Matches(msg, m.keys.Compare):
+		return m, m.openCompare()
 	}
 	p := &m.panes[m.focus]
 	k := m.keys
@@ -331,7 +374,7 @@ func (m Model) key(msg tea.KeyPressMsg) Model {
 			m.selectLayer(-1)
 		}
 	}
-	return m
+	return m, nil
 }
 
 func (m *Model) cycle(d int) {
@@ -379,16 +422,18 @@ func (m *Model) selectLayer(i int) {
 	i = max(min(i, n-1), -1)
 	m.layer = i
 	p := &m.panes[lowerPane]
-	if i < 0 {
+	t := m.stack.Lower
+	switch {
+	case i >= 0:
+		p.title, t = fmt.Sprintf("layer %d of %d", i, n), m.stack.Layers[i]
+	case m.Container():
+		p.title = "lower"
+	default:
 		p.title = "all layers"
-		if m.Container() {
-			p.title = "lower"
-		}
-		p.setTree(m.stack.Lower, m.opts)
-		return
 	}
-	p.title = fmt.Sprintf("layer %d of %d", i, n)
-	p.setTree(m.stack.Layers[i], m.opts)
+	p.setTree(t, m.opts)
+	m.gen++
+	p.seek(m.path, true, m.opts)
 }
 
 // ShowLayer shows lower layer i alone, or all of them merged for -1: an
@@ -453,7 +498,10 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.explaining {
 		return []key.Binding{k.Up, k.Down, k.Back}
 	}
-	b := []key.Binding{k.Up, k.Down, k.Explain, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
+	if m.cmp.open {
+		return []key.Binding{k.Up, k.Down, k.PageDown, k.Back}
+	}
+	b := []key.Binding{k.Up, k.Down, k.Explain, k.Compare, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
 	if m.Container() {
 		b = append([]key.Binding{k.NextPane}, b...)
 	}

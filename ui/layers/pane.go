@@ -17,9 +17,17 @@ type pane struct {
 	rows           []tree.Row
 	cursor, offset int
 	width, height  int // inside the border
+	// gap is the linked path when the pane's tree does not hold it (the
+	// cursor is on an ancestor), and lost says the rows show not even an
+	// ancestor of it: see link.go.
+	gap  string
+	lost bool
 }
 
 func (p *pane) setTree(t *tree.Tree, o tree.Options) {
+	if t != p.tree {
+		p.rows = nil // they name records of the other tree
+	}
 	p.tree = t
 	p.refresh(o)
 }
@@ -55,8 +63,10 @@ func (p *pane) refresh(o tree.Options) {
 				}
 			}
 		}
-		// A removed record's slot may hold another path now.
+		// A removed record's slot may hold another path now. The row
+		// stays on its line of the screen as rows come and go above it.
 		if found >= 0 && p.tree.Path(p.rows[found]) == curPath {
+			p.offset += found - p.cursor
 			p.cursor = found
 		}
 	}
@@ -130,11 +140,15 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer s
 		}
 		r := p.rows[i]
 		n := p.tree.Node(r)
-		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), i == p.cursor, focused, lit(flash, n.Path), w))
+		sel := i == p.cursor && (focused || !p.lost)
+		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), sel, focused, lit(flash, n.Path), w))
 	}
 	title := p.title
 	if len(p.rows) > p.height {
 		title += fmt.Sprintf(" %d/%d", p.cursor+1, len(p.rows))
+	}
+	if p.gap != "" {
+		title += " · no " + human.Visible(p.gap)
 	}
 	if footer != "" {
 		title += " · " + footer

@@ -20,6 +20,8 @@ func (m Model) View() string {
 	switch {
 	case m.explaining:
 		out = m.explainView(m.width-2, m.panes[m.tallPane()].height)
+	case m.cmp.open:
+		out = m.compareView(m.width-2, m.panes[m.tallPane()].height)
 	case m.Container():
 		var cols []string
 		for _, i := range m.shown() {
