@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,13 +106,52 @@ func TestRootEntry(t *testing.T) {
 	}
 }
 
+// TestExecEntersRoot execs into a container entered each way: the exec
+// lands in the container's root (setns(2) alone would leave it at the
+// namespace's, the host's under chroot), where the escape behaves as it
+// does for the container's own process.
+func TestExecEntersRoot(t *testing.T) {
+	f := newFixture(t)
+	e := f.open(t)
+	layers := append(slices.Clone(f.layers), escapeLayer(t))
+	host := hostRoot(t)
+	for _, how := range RootEntries {
+		t.Run(how.String(), func(t *testing.T) {
+			t.Parallel()
+			st, err := e.Create(Spec{Layers: layers, Root: how, Process: Process{Args: []string{"sleep", "1000"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Remove(st.ID, true) })
+			if _, err := e.Start(st.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			var out syncBuffer
+			if code, err := e.Exec(st.ID, Process{Args: []string{"cat", "/etc/lowerfile"}, Cwd: "/etc"}, Stdio{Stdout: &out, Stderr: &out}); err != nil || code != 0 || out.String() != "from l1\n" {
+				t.Errorf("cat /etc/lowerfile: %d, %v, %q; want the image's file", code, err, out.String())
+			}
+			var esc syncBuffer
+			if code, err := e.Exec(st.ID, Process{Args: []string{"/escape"}}, Stdio{Stdout: &esc, Stderr: &esc}); err != nil || code != 0 {
+				t.Fatalf("/escape: %d, %v: %s", code, err, esc.String())
+			}
+			got := strings.Fields(esc.String())
+			if reached := slices.Equal(got, host); reached != (how == RootChroot) {
+				t.Errorf("the escape from an exec listed %q (the host's: %v)", got, reached)
+			}
+		})
+	}
+}
+
 // TestNoPivotKeepsHostRoot shows what --no-pivot leaves in the
-// container's namespace: a privileged container unmounts its root, and
-// the next process to enter the namespace lands in the host's root,
-// which pivot_root detached.
+// container's namespace: a privileged container unmounts its root, and a
+// process that joins the namespace by setns(2) alone (nsenter(1), from
+// the host) lands in the host's root, where pivot_root left nothing.
+// minidocker exec into a container not entered by pivot_root takes the
+// init's root as well (nsenter.go), which the unmount leaves as it was.
 func TestNoPivotKeepsHostRoot(t *testing.T) {
 	f := newFixture(t)
 	e := f.open(t)
+	nsenter := testutil.RequireTool(t, "nsenter")
 	host := hostRoot(t)
 	for _, how := range []RootEntry{RootPivot, RootNoPivot} {
 		t.Run(how.String(), func(t *testing.T) {
@@ -123,24 +163,31 @@ func TestNoPivotKeepsHostRoot(t *testing.T) {
 			if _, err := e.Start(st.ID, false); err != nil {
 				t.Fatal(err)
 			}
+			if st, err = e.Get(st.ID); err != nil {
+				t.Fatal(err)
+			}
 			var out syncBuffer
 			if code, err := e.Exec(st.ID, Process{Args: []string{"busybox", "umount", "-l", "/"}}, Stdio{Stdout: &out, Stderr: &out}); err != nil || code != 0 {
 				t.Fatalf("umount -l /: %d, %v: %s", code, err, out.String())
 			}
-			// The host's ls, when the host's root is what is left: the
-			// container's busybox is gone with the overlay.
-			var ls syncBuffer
-			code, err := e.Exec(st.ID, Process{Args: []string{"/bin/ls", "-a", "/"}}, Stdio{Stdout: &ls, Stderr: &ls})
+			if how == RootNoPivot {
+				var after syncBuffer
+				if code, err := e.Exec(st.ID, Process{Args: []string{"cat", "/etc/lowerfile"}}, Stdio{Stdout: &after, Stderr: &after}); err != nil || code != 0 || after.String() != "from l1\n" {
+					t.Errorf("exec after the unmount: %d, %v, %q; want the container's root still", code, err, after.String())
+				}
+			}
+			// The host's ls, in the namespace, from its root.
+			ls, err := exec.Command(nsenter, "--mount=/proc/"+strconv.Itoa(st.Pid)+"/ns/mnt", "/bin/ls", "-a", "/").CombinedOutput()
 			if how == RootPivot {
-				if !errors.Is(err, ErrCommandNotFound) {
-					t.Errorf("after pivot_root, below the root: %d, %v, %q; want nothing, not even ls", code, err, ls.String())
+				if err == nil {
+					t.Errorf("after pivot_root, below the root: %q; want nothing, not even ls", ls)
 				}
 				return
 			}
-			if err != nil || code != 0 {
-				t.Fatalf("ls -a /: %d, %v: %s", code, err, ls.String())
+			if err != nil {
+				t.Fatalf("nsenter ls -a /: %v: %s", err, ls)
 			}
-			got := slices.DeleteFunc(strings.Fields(ls.String()), func(n string) bool { return n == "." || n == ".." })
+			got := slices.DeleteFunc(strings.Fields(string(ls)), func(n string) bool { return n == "." || n == ".." })
 			slices.Sort(got)
 			if diff := cmp.Diff(host, got); diff != "" {
 				t.Errorf("below the --no-pivot root (-host +got):\n%s", diff)
