@@ -29,7 +29,8 @@ func (a *App) Lessons() ([]*lesson.Lesson, error) {
 func LessonContainer(l *lesson.Lesson) string { return "learn-" + l.Name }
 
 // StartLesson makes the container of lesson l and starts it, with a shell
-// as its process: it builds the lesson's image first when the lesson set
+// as its process, the lesson's host name and its way into the root (a
+// step's own: Lesson.ForStep): it builds the lesson's image first when the lesson set
 // holds its Dockerfile (the build cache makes that quick after the first
 // time), and removes the container a run before left. With fresh, the
 // lesson's named volumes are made empty again (at the start of a lesson,
@@ -60,7 +61,10 @@ func (a *App) StartLesson(ctx context.Context, l *lesson.Lesson, fresh bool) (st
 	if err != nil {
 		return "", fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
-	spec, err := r.Spec(Options{Name: name, Interactive: true, Tty: true, Volumes: l.Volumes}, []string{"/bin/sh"})
+	spec, err := r.Spec(Options{Name: name, Interactive: true, Tty: true, Volumes: l.Volumes, Hostname: l.Hostname}, []string{"/bin/sh"})
+	if err == nil {
+		spec.Root, err = engine.ParseRootEntry(l.Root)
+	}
 	if err != nil {
 		return "", fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
@@ -114,8 +118,8 @@ func (a *App) EndLesson(ref string) error {
 
 // LessonEnv says where a lesson's container keeps its files, for the
 // lesson's checks: its upper directory and layers, its root as its
-// process sees it (through /proc), its volumes, and what the engine
-// mounted over the root.
+// process sees it (through /proc), its volumes, what the engine mounted
+// over the root, and the host's PID of its PID 1.
 func (a *App) LessonEnv(id string) (lesson.Env, error) {
 	e, err := a.Engine()
 	if err != nil {
@@ -128,6 +132,7 @@ func (a *App) LessonEnv(id string) (lesson.Env, error) {
 	env := lesson.Env{Upper: st.Rootfs.Upper, Lower: st.Rootfs.Lower, MountPoints: st.MountPoints(), Volumes: map[string]string{}}
 	if st.Status == engine.Running && st.Pid > 0 {
 		env.Root = "/proc/" + strconv.Itoa(st.Pid) + "/root"
+		env.Pid = st.Pid
 	}
 	for _, v := range st.Spec.Volumes {
 		if v.Type == engine.TypeVolume || v.Type == engine.TypeBind || v.Type == "" {
