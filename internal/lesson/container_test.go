@@ -3,10 +3,13 @@ package lesson
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"minidocker/demo"
 )
 
 const containerSample = "# Roots\n" + // 1
@@ -212,6 +215,40 @@ func TestLineCheck(t *testing.T) {
 		must(t, err)
 		if r := c.Eval(env); r.OK != tc.ok {
 			t.Errorf("%s: %v (%s); want %v", tc.check, r.OK, r.Got, tc.ok)
+		}
+	}
+}
+
+// TestNamespaceLessons finds the pivot_root and PID namespace lessons in
+// the set the binary carries, tenth and eleventh, with the containers
+// their steps run on.
+func TestNamespaceLessons(t *testing.T) {
+	fsys, err := demo.Lessons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, hostname string
+		roots                []string
+	}{
+		{"pivot-root", "10-pivot-root.md", "box", []string{"", "", "chroot", "chroot", "no-pivot"}},
+		{"pid-namespace", "11-pid-namespace.md", "", []string{"", "", "", ""}},
+	} {
+		l, ok := Find(ls, tc.name)
+		if !ok {
+			t.Errorf("no lesson %s", tc.name)
+			continue
+		}
+		var roots []string
+		for _, s := range l.Steps {
+			roots = append(roots, s.Root)
+		}
+		if l.File != tc.file || l.Hostname != tc.hostname || !slices.Equal(roots, tc.roots) {
+			t.Errorf("%s: file %s, hostname %q, roots %q; want %s, %q, %q", tc.name, l.File, l.Hostname, roots, tc.file, tc.hostname, tc.roots)
 		}
 	}
 }
