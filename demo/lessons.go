@@ -1,6 +1,6 @@
 // Package demo holds the classroom material the binary carries: the guided
 // lessons of `minidocker learn`, as data files in lessons/ (the format is
-// internal/lesson's), and the image they run on (lessons/learn.Dockerfile).
+// internal/lesson's), and the images they run on (lessons/*.Dockerfile).
 // The shell scripts beside it set up the walkthrough of README.md.
 package demo
 

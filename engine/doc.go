@@ -18,11 +18,12 @@
 //     runtime starts (spawn_cgo.go; see initProc), it
 //     receives its stdio and then its configuration as JSON over an
 //     inherited socket, mounts the overlay and the /proc, /sys, /dev plan,
-//     pivots into the root, opens its pty in the container's own devpts
+//     pivots into the root (or chroots: Spec.Root), opens its pty in the container's own devpts
 //     when it has one, and executes the command, which is then PID 1 (no
 //     reaping init, as docker without --init);
 //   - for exec, a helper that joins the namespaces from a cgo constructor
-//     before the Go runtime starts threads (see nsenter.go).
+//     before the Go runtime starts threads, and the init's root when the
+//     container was not entered by pivot_root (see nsenter.go).
 //
 // A container's directory, <root>/containers/<id>, holds state.json,
 // upper/, work/, the log (once there is output) and the attach socket; its

@@ -219,6 +219,9 @@ func validate(spec *Spec) error {
 	if err := checkSecurity(spec.Security); err != nil {
 		return err
 	}
+	if _, err := ParseRootEntry(string(spec.Root)); err != nil || spec.Root == "pivot_root" {
+		return bad(`root entry "%s": want "", no-pivot or chroot`, human.Visible(string(spec.Root)))
+	}
 	if c := spec.Process.Cwd; c != "" && !filepath.IsAbs(c) {
 		return bad(`working directory "%s" is not absolute`, human.Visible(c))
 	}

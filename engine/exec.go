@@ -121,7 +121,11 @@ func startExecHelper(st State, tty bool, stdio Stdio) (*execHelper, error) {
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"minidocker-exec"}
 	// fds 3, 4, 5 in the helper: config, errors, the cgroup sync.
-	cmd.Env = []string{roleEnv + "=" + roleExec, nsenterEnv + "=" + strconv.Itoa(st.Pid) + ",5"}
+	enter := strconv.Itoa(st.Pid) + ",5"
+	if st.Spec.Root != RootPivot {
+		enter += ",1" // and the init's root: see nsenter.go
+	}
+	cmd.Env = []string{roleEnv + "=" + roleExec, nsenterEnv + "=" + enter}
 	cmd.ExtraFiles = []*os.File{theirs, errW, syncR}
 	if !tty {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr

@@ -73,6 +73,8 @@ type initConfig struct {
 	Hostname string  `json:"hostname"`
 	// Devices are the --device nodes to make.
 	Devices []Device `json:"devices,omitempty"`
+	// Root is Spec.Root.
+	Root RootEntry `json:"root,omitempty"`
 }
 
 // Process is the program a container or an exec runs.
@@ -219,8 +221,9 @@ func (c initConfig) start(dec *json.Decoder, cfg io.Reader) error {
 }
 
 // buildRoot mounts the container's root file system, names the host,
-// brings up lo, pivots into the root, looks the user up and, with a tty,
-// makes the terminal: all of it the process's, none of it a thread's.
+// brings up lo, enters the root (by pivot_root, unless Root says),
+// looks the user up and, with a tty, makes the terminal: all of it the
+// process's, none of it a thread's.
 func (c initConfig) buildRoot() (execUser, error) {
 	// mount_namespaces(7): the new namespace starts as a copy whose mounts
 	// still propagate to the host's; make every one private before the
@@ -253,7 +256,7 @@ func (c initConfig) buildRoot() (execUser, error) {
 	if err := loopbackUp(); err != nil {
 		return execUser{}, err
 	}
-	if err := pivotInto(c.Rootfs.Target); err != nil {
+	if err := enterRoot(c.Rootfs.Target, c.Root); err != nil {
 		return execUser{}, err
 	}
 	u, err := lookupUser(c.Process.User)

@@ -244,7 +244,7 @@ func (m *monitor) start() (int, error) {
 	Trace("monitor: device rules set")
 	err = json.NewEncoder(p.conn).Encode(initConfig{
 		Rootfs: st.Rootfs, Mounts: st.Mounts, Process: st.Spec.Process, Hostname: st.Spec.Hostname,
-		Devices: st.Spec.Devices,
+		Devices: st.Spec.Devices, Root: st.Spec.Root,
 	})
 	Trace("monitor: config sent")
 	if err != nil {

@@ -11,7 +11,11 @@ package engine
 // cgroup by then), opens every namespace of PID, joins them, and forks,
 // because joining a PID namespace only applies to children. The child goes
 // on into Go (execMain) inside the container; the parent forwards signals
-// and exits with the child's status.
+// and exits with the child's status. With a third field, PID,FD,1, the
+// container was not entered by pivot_root (Spec.Root): joining its mount
+// namespace leaves a process at the namespace's root, which is then the
+// host's (chroot) or the mount moved over it (no-pivot), so the helper
+// also takes the container's root as its own, the init's, opened before.
 
 /*
 #define _GNU_SOURCE
@@ -42,8 +46,9 @@ __attribute__((constructor)) static void minidocker_nsenter(void) {
 	const char *env = getenv("_MINIDOCKER_NSENTER");
 	if (env == NULL)
 		return;
-	int pid = 0, syncfd = -1;
-	if (sscanf(env, "%d,%d", &pid, &syncfd) != 2 || pid <= 0)
+	int pid = 0, syncfd = -1, chrooted = 0;
+	int fields = sscanf(env, "%d,%d,%d", &pid, &syncfd, &chrooted);
+	if (fields < 2 || pid <= 0)
 		nsenter_fail("parse", env);
 	char c;
 	if (read(syncfd, &c, 1) != 1)
@@ -62,10 +67,24 @@ __attribute__((constructor)) static void minidocker_nsenter(void) {
 		if (fds[i] < 0)
 			nsenter_fail("open", path);
 	}
+	int rootfd = -1;
+	if (chrooted) {
+		snprintf(path, sizeof path, "/proc/%d/root", pid);
+		rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			nsenter_fail("open", path);
+	}
 	for (int i = 0; i < 5; i++) {
 		if (setns(fds[i], types[i]) < 0)
 			nsenter_fail("setns", names[i]);
 		close(fds[i]);
+	}
+	// Only now: setns(2) of a mount namespace resets the root and the
+	// working directory to the namespace's root.
+	if (rootfd >= 0) {
+		if (fchdir(rootfd) < 0 || chroot(".") < 0)
+			nsenter_fail("chroot", path);
+		close(rootfd);
 	}
 
 	nsenter_child = fork();

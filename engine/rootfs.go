@@ -10,6 +10,7 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
+	"minidocker/internal/human"
 	"minidocker/overlay"
 )
 
@@ -303,6 +304,107 @@ func pivotInto(rootfs string) error {
 		return err
 	}
 	if err := unmount(".", unix.MNT_DETACH); err != nil {
+		return err
+	}
+	return chdir("/")
+}
+
+// RootEntry is how a container's process enters its root file system.
+type RootEntry string
+
+// The ways into a container's root.
+const (
+	// RootPivot is pivot_root(2) with the old root detached: nothing of
+	// the host stays mounted in the container's namespace.
+	RootPivot RootEntry = ""
+	// RootNoPivot is runc's --no-pivot: the root is moved over "/"
+	// (MS_MOVE) and chroot(2)'ed into. The host's root stays mounted
+	// beneath it in the namespace, where a process with CAP_SYS_ADMIN
+	// can get at it; ".." does not lead there (see moveInto).
+	RootNoPivot RootEntry = "no-pivot"
+	// RootChroot is chroot(2) alone into the root where the engine
+	// mounted it, below the host's tree: a chroot jail, which a process
+	// with CAP_SYS_CHROOT (docker's default set has it) leaves by ".."
+	// (chroot(2), NOTES). For the pivot_root lesson only.
+	RootChroot RootEntry = "chroot"
+)
+
+// RootEntries are the ways into a root, as Spec.Root and the lessons
+// spell them; RootPivot is also spelt "pivot_root".
+var RootEntries = []RootEntry{RootPivot, RootNoPivot, RootChroot}
+
+// ParseRootEntry reads a way into a root: pivot_root (or ""), no-pivot or
+// chroot.
+func ParseRootEntry(s string) (RootEntry, error) {
+	switch RootEntry(s) {
+	case "pivot_root", RootPivot:
+		return RootPivot, nil
+	case RootNoPivot, RootChroot:
+		return RootEntry(s), nil
+	}
+	return "", fmt.Errorf(`%w: root entry "%s": want pivot_root, no-pivot or chroot`, ErrInvalid, human.Visible(s))
+}
+
+// String returns the system call the entry is named after.
+func (r RootEntry) String() string {
+	if r == RootPivot {
+		return "pivot_root"
+	}
+	return string(r)
+}
+
+// enterRoot makes rootfs the root of the container's processes, the way
+// how says.
+func enterRoot(rootfs string, how RootEntry) error {
+	switch how {
+	case RootNoPivot:
+		return moveInto(rootfs)
+	case RootChroot:
+		return chrootInto(rootfs)
+	}
+	return pivotInto(rootfs)
+}
+
+// moveInto is RootNoPivot, libcontainer's msMoveRoot (runc's --no-pivot
+// today also detaches what it can of the host's mounts outside the root;
+// this does not). The mount is moved over "/" (mount(2), MS_MOVE), which
+// changes nothing for a process whose root is the old one: a path walk
+// starts at the root's own dentry and does not cross what is mounted on
+// it. Hence chroot(".") from inside the moved mount, where the chdir left
+// this process. The host's root stays mounted beneath, in this
+// namespace. ".." does not lead to it: the kernel takes ".." of a mount's
+// root to the mount point in its parent, and skips a mount point that is
+// its parent's own root (a mount on "/"), so the walk stops at the moved
+// mount, up to the namespace's first mount. A process with CAP_SYS_ADMIN,
+// though, can unmount or move what hides it. pivot_root(2) refuses a
+// root on the initial ramdisk, where this works.
+func moveInto(rootfs string) error {
+	if err := chdir(rootfs); err != nil {
+		return err
+	}
+	if err := mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return err
+	}
+	return chrootHere()
+}
+
+// chrootInto is RootChroot: chroot(2) into rootfs where it is mounted,
+// a directory deep in the host's tree, as a chroot jail is made. The
+// kernel stops ".." at a process's root only when the walk passes
+// through it; a process whose working directory is outside its root (it
+// chroot()ed again, into a subdirectory, without entering it) climbs
+// ".." past the overlay's mount to the mount point in the scratch tmpfs,
+// and on to the host's root: chroot(2), NOTES.
+func chrootInto(rootfs string) error {
+	if err := chdir(rootfs); err != nil {
+		return err
+	}
+	return chrootHere()
+}
+
+// chrootHere makes "." the process's root and enters it.
+func chrootHere() error {
+	if err := chroot("."); err != nil {
 		return err
 	}
 	return chdir("/")

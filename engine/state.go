@@ -39,6 +39,10 @@ type Spec struct {
 	// every device.
 	Privileged bool     `json:"privileged,omitempty"`
 	Security   Security `json:"security,omitzero"`
+	// Root is how the process enters its root: pivot_root(2), the
+	// default, or one of the unsafe ways kept for teaching and for hosts
+	// whose root is a ramdisk (RootEntry).
+	Root RootEntry `json:"root,omitempty"`
 }
 
 // Security is docker's --cap-add, --cap-drop and --security-opt: what a

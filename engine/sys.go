@@ -21,6 +21,7 @@ var mountFlagNames = []struct {
 	{unix.MS_NOEXEC, "MS_NOEXEC"}, {unix.MS_REMOUNT, "MS_REMOUNT"}, {unix.MS_BIND, "MS_BIND"},
 	{unix.MS_REC, "MS_REC"}, {unix.MS_PRIVATE, "MS_PRIVATE"}, {unix.MS_SLAVE, "MS_SLAVE"},
 	{unix.MS_STRICTATIME, "MS_STRICTATIME"}, {unix.MS_RELATIME, "MS_RELATIME"},
+	{unix.MS_MOVE, "MS_MOVE"},
 }
 
 func flagString(flags uintptr) string {
@@ -82,6 +83,13 @@ func readonlyTree(target string) error {
 func pivotRoot(newRoot, putOld string) error {
 	if err := unix.PivotRoot(newRoot, putOld); err != nil {
 		return fmt.Errorf("pivot_root %s %s: %w", newRoot, putOld, err)
+	}
+	return nil
+}
+
+func chroot(dir string) error {
+	if err := unix.Chroot(dir); err != nil {
+		return fmt.Errorf("chroot %s: %w", dir, err)
 	}
 	return nil
 }

@@ -33,7 +33,11 @@ type BaseLayer struct {
 
 // basePrograms are the programs of the default image besides /bin/sh,
 // looked up by name in the host's /usr/bin, /bin, /usr/sbin and /sbin.
-// Those the host lacks are left out.
+// Those the host lacks are left out. perl is Debian's perl-base, which is
+// essential (always installed) and needs only libc, libm and libcrypt:
+// without its modules, `perl -e` still has its builtins, chroot(2) and
+// chdir(2) among them, which the pivot_root lesson's escape calls and no
+// coreutils program can call in that order.
 var basePrograms = []string{
 	"bash", "busybox",
 	"ls", "cat", "echo", "mkdir", "rm", "rmdir", "mv", "cp", "ln", "touch",
@@ -43,7 +47,7 @@ var basePrograms = []string{
 	"tee", "printf", "test", "expr", "seq",
 	"ps", "kill", "id", "whoami", "hostname", "uname", "env", "sleep", "date",
 	"nproc", "true", "false", "pwd", "mount", "umount", "which",
-	"tar", "gzip", "vi", "less",
+	"tar", "gzip", "vi", "less", "perl",
 }
 
 // programDirs are where basePrograms are looked for, in order.

@@ -221,10 +221,14 @@ func TestBaseLayersHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/bin/sh", "/bin/bash", "/bin/ls", info.Interp} {
+	for _, p := range []string{"/bin/sh", "/bin/bash", "/bin/ls", "/usr/bin/perl", info.Interp} {
 		if _, err := bin.regular(p); err != nil {
 			t.Errorf("layer 1: %v", err)
 		}
+	}
+	// perl, its program alone: perl-base's modules are not copied.
+	if i := slices.IndexFunc(bin.names, func(n string) bool { return strings.Contains(n, "perl5") }); i >= 0 {
+		t.Errorf("layer 1 holds %s: perl's modules were copied", bin.names[i])
 	}
 	if !slices.ContainsFunc(bin.names, func(n string) bool { return path.Base(n) == "libc.so.6" }) {
 		t.Errorf("layer 1 has no libc.so.6")
@@ -274,13 +278,23 @@ func TestBaseLayersRun(t *testing.T) {
 			t.Fatalf("extract layer %d: %v: %s", i+1, err, out)
 		}
 	}
-	script := "ls / && id -u && bash -c 'echo bash ok' && ls -l /usr/bin/ls | wc -l"
-	out, err := exec.Command(chroot, dir, "/bin/sh", "-c", script).CombinedOutput()
+	// perl -e with builtins only, as the pivot_root lesson runs it:
+	// without its modules, mkdir, chroot and readdir still work.
+	script := "ls / && id -u && bash -c 'echo bash ok' && ls -l /usr/bin/ls | wc -l && " +
+		`perl -e 'mkdir "/tmp/p" or die; chroot "/tmp/p" or die; opendir(D, "/") or die; print "perl ", scalar(grep { !/^\./ } readdir D), "\n"'`
+	// perl -e reads its script after /dev/null, which a container's /dev
+	// has; the environment is a container's, without the host's locale.
+	if err := syscall.Mknod(filepath.Join(dir, "dev", "null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(chroot, dir, "/bin/sh", "-c", script)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("chroot %s /bin/sh -c %q: %v\n%s", dir, script, err, out)
 	}
 	lines := strings.Fields(string(out))
-	for _, want := range []string{"bin", "etc", "tmp", "usr", "0", "ok", "1"} {
+	for _, want := range []string{"bin", "etc", "tmp", "usr", "0", "ok", "1", "perl", "0"} {
 		if !slices.Contains(lines, want) {
 			t.Errorf("output %q lacks %q", out, want)
 		}

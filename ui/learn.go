@@ -44,6 +44,10 @@ type learnView struct {
 	// resets counts the containers made again; stepResets is the count
 	// when the step began (a step may ask for a new container).
 	resets, stepResets int
+	// root is how the container there enters its root, as the step it
+	// was made for says (lesson.Step.Root): a step that says otherwise
+	// gets a container of its own (followStep).
+	root string
 
 	evaluating, again bool
 
@@ -104,11 +108,11 @@ func (r *lessonRuns) begin(l *lesson.Lesson) {
 	}
 }
 
-func startLesson(s LessonSource, runs *lessonRuns, l *lesson.Lesson, fresh bool, gen int) tea.Cmd {
+func startLesson(s LessonSource, runs *lessonRuns, l *lesson.Lesson, step int, fresh bool, gen int) tea.Cmd {
 	runs.begin(l)
 	return func() tea.Msg {
 		defer runs.wg.Done()
-		id, err := s.StartLesson(context.Background(), l, fresh)
+		id, err := s.StartLesson(context.Background(), l.ForStep(step), fresh)
 		if err != nil {
 			return lessonStartedMsg{gen: gen, id: id, err: err}
 		}
@@ -160,10 +164,12 @@ func (m Model) learnMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		return m2, cmd, true
 	case lessonStartedMsg:
 		m2, cmd := m.lessonStarted(msg)
+		m2, cmd = m2.followStep(cmd)
 		return m2, cmd, true
 	case lessonChecksMsg:
 		cmd := v.checked(msg, m.now())
 		m.learn = &v
+		m, cmd = m.followStep(cmd)
 		return m, cmd, true
 	case lessonTickMsg:
 		if msg.gen != v.gen || v.l == nil {
@@ -209,12 +215,13 @@ func (m Model) makeContainer(fresh bool) (Model, tea.Cmd) {
 	}
 	v.gen++
 	v.id, v.env, v.starting, v.evaluating, v.again = "", lesson.Env{}, true, false, false
+	v.root = v.stepRoot()
 	m.learn = &v
 	what := "making the lesson's container"
 	if fresh && v.l.Dockerfile != "" {
 		what += " (its image is built the first time)"
 	}
-	return m.start(what, startLesson(m.src.Lessons, m.runs, v.l, fresh, v.gen))
+	return m.start(what+rootNote(v.root), startLesson(m.src.Lessons, m.runs, v.l, v.step, fresh, v.gen))
 }
 
 // lessonStarted opens the new container's view on its shell.
@@ -326,7 +333,7 @@ func (m Model) learnKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		v.goTo(v.step+d, m.now())
 		cmd := v.evaluate()
 		m.learn = &v
-		return m, cmd
+		return m.followStep(cmd)
 	case shell:
 		return m.routeDetail(msg)
 	case key.Matches(msg, k.Quit):

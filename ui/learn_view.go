@@ -66,7 +66,7 @@ func (v *learnView) panel(m Model, w, h int) string {
 	checks := v.checkLines(m, s, w)
 	var hint []string
 	if v.hint || v.now.Sub(v.stepStart) >= s.HintAfter {
-		for i, l := range wrap("hint: "+s.Hint, w) {
+		for i, l := range wrap("hint: "+lesson.Fill(s.Hint, v.env), w) {
 			if i == 0 {
 				l = th.Warn.Render("hint:") + strings.TrimPrefix(l, "hint:")
 			}
@@ -77,7 +77,7 @@ func (v *learnView) panel(m Model, w, h int) string {
 		}
 	}
 	room := h - 1 - len(checks) - len(hint) - 1
-	text := textLines(th, s.Text, w)
+	text := textLines(th, lesson.Fill(s.Text, v.env), w)
 	if len(text) > room {
 		text = text[:max(room, 0)]
 		if room > 0 {
@@ -112,6 +112,9 @@ func (v *learnView) progress(m Model, w int) string {
 		b.WriteString(m.th.Bold.Render(human.Visible(v.l.Steps[v.step].Title)))
 	} else {
 		b.WriteString(m.th.Bold.Render(human.Visible(v.l.Title)))
+	}
+	if v.root != "" {
+		b.WriteString(m.th.Warn.Render("  root by " + rootSyscall(v.root)))
 	}
 	b.WriteString(m.th.Subtle.Render("  " + m.keys.LessonReset.Help().Key + " new container · " + m.keys.LessonHint.Help().Key + " hint"))
 	return theme.Fit(b.String(), w)

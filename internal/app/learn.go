@@ -29,9 +29,11 @@ func (a *App) Lessons() ([]*lesson.Lesson, error) {
 func LessonContainer(l *lesson.Lesson) string { return "learn-" + l.Name }
 
 // StartLesson makes the container of lesson l and starts it, with a shell
-// as its process: it builds the lesson's image first when the lesson set
-// holds its Dockerfile (the build cache makes that quick after the first
-// time), and removes the container a run before left. With fresh, the
+// as its process, the lesson's host name and its way into the root (a
+// step's own: Lesson.ForStep), and the containers beside it the lesson
+// asks for: it builds the lesson's image first when the lesson set holds
+// its Dockerfile (the build cache makes that quick after the first time),
+// and removes the containers a run before left. With fresh, the
 // lesson's named volumes are made empty again (at the start of a lesson,
 // not when the student asks for a new container). It returns the
 // container's ID.
@@ -60,7 +62,10 @@ func (a *App) StartLesson(ctx context.Context, l *lesson.Lesson, fresh bool) (st
 	if err != nil {
 		return "", fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
-	spec, err := r.Spec(Options{Name: name, Interactive: true, Tty: true, Volumes: l.Volumes}, []string{"/bin/sh"})
+	spec, err := r.Spec(Options{Name: name, Interactive: true, Tty: true, Volumes: l.Volumes, Hostname: l.Hostname}, []string{"/bin/sh"})
+	if err == nil {
+		spec.Root, err = engine.ParseRootEntry(l.Root)
+	}
 	if err != nil {
 		return "", fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
@@ -123,7 +128,8 @@ func (a *App) EndLesson(ref string) error {
 // LessonEnv says where a lesson's container keeps its files, for the
 // lesson's checks: its upper directory and layers, its root as its
 // process sees it (through /proc), its volumes, what the engine mounted
-// over the root, and the disk meter of its image.
+// over the root, the disk meter of its image, and the host's PID of its
+// PID 1.
 func (a *App) LessonEnv(id string) (lesson.Env, error) {
 	e, err := a.Engine()
 	if err != nil {
@@ -137,6 +143,7 @@ func (a *App) LessonEnv(id string) (lesson.Env, error) {
 		Meter: lessonMeter{a.NewMetering(e), st.ID}}
 	if st.Status == engine.Running && st.Pid > 0 {
 		env.Root = "/proc/" + strconv.Itoa(st.Pid) + "/root"
+		env.Pid = st.Pid
 	}
 	for _, v := range st.Spec.Volumes {
 		if v.Type == engine.TypeVolume || v.Type == engine.TypeBind || v.Type == "" {

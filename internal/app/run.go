@@ -27,6 +27,9 @@ type Options struct {
 	// --privileged, --cap-add, --cap-drop and --security-opt.
 	Privileged                   bool
 	CapAdd, CapDrop, SecurityOpt []string
+	// NoPivot is runc's --no-pivot: MS_MOVE and chroot(2) into the root,
+	// not pivot_root(2) (engine.RootNoPivot says why it is unsafe).
+	NoPivot bool
 }
 
 // Resolved is an image found in the store with its layer directories,
@@ -115,6 +118,9 @@ func (r Resolved) Spec(o Options, args []string) (engine.Spec, error) {
 		return engine.Spec{}, err
 	}
 	s.Privileged, s.Security = o.Privileged, sec
+	if o.NoPivot {
+		s.Root = engine.RootNoPivot
+	}
 	if o.CPUs < 0 || o.Pids < 0 {
 		return engine.Spec{}, Invalid(errors.New("--cpus and --pids-limit must not be negative"))
 	}

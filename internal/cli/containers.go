@@ -109,6 +109,8 @@ func (o *runFlags) declare(c *cobra.Command, detach bool) {
 	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a capability (CAP_X, X or ALL)")
 	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (CAP_X, X or ALL)")
 	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "seccomp=unconfined|builtin|PROFILE.json, no-new-privileges")
+	f.BoolVar(&o.NoPivot, "no-pivot", false, "enter the root with MS_MOVE and chroot(2), not pivot_root(2), as runc's --no-pivot: unsafe, the host's root "+
+		"stays mounted beneath the container's; for hosts whose root is a ramdisk, and for teaching")
 	f.Bool("help", false, "help for "+c.Name()) // -h is --hostname, as in docker
 }
 

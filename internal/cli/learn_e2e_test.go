@@ -57,6 +57,11 @@ func (e *e2e) runLesson(l *lesson.Lesson) (lat, resets []time.Duration) {
 	for i, s := range l.Steps {
 		at := fmt.Sprintf("lesson %s · step %d of %d", l.Name, i+1, len(l.Steps))
 		e.waitFor(at)
+		if i > 0 && s.Root != l.Steps[i-1].Root {
+			// The step runs on a container of its own, made as it began.
+			e.waitForWithin("ctrl+g to leave", 20*time.Second)
+			e.keys("Enter")
+		}
 		if keysStep(s) {
 			// Keys for the layer view: the shell does not have them, so
 			// nothing echoes; the checks were evaluated after each key.

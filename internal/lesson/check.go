@@ -38,6 +38,7 @@ var kinds = map[string]kind{
 	"dir":        {where: anyFS, path: true, usage: "PATH"},
 	"symlink":    {where: anyFS, path: true, args: 1, optional: true, usage: "PATH [TARGET]"},
 	"contains":   {where: anyFS, path: true, args: 1, usage: "PATH TEXT"},
+	"line":       {where: anyFS, path: true, args: 1, usage: "PATH TEXT"},
 	"mode":       {where: anyFS, path: true, args: 1, usage: "PATH OCTAL"},
 	"size":       {where: anyFS, path: true, args: 1, usage: "PATH BYTES"},
 	"nlink":      {where: anyFS, path: true, args: 1, usage: "PATH COUNT"},
@@ -67,6 +68,9 @@ var kinds = map[string]kind{
 	"pane":           {where: viewOnly, args: 1, usage: "lower|upper|merged"},
 	"selected":       {where: viewOnly, path: true, usage: "PATH"},
 	"marker":         {where: viewOnly, args: 1, usage: "KIND"},
+
+	// A process of the container's PID namespace, by its command name.
+	"process": {where: []Where{Container}, args: 1, usage: "NAME"},
 }
 
 // packKinds are the kinds a commit entry may name, as overlay.PackKind
@@ -151,6 +155,8 @@ func (c *Check) validate() error {
 		if !strings.HasPrefix(c.Args[0], "/") || path.Clean(c.Args[0]) != c.Args[0] {
 			return fmt.Errorf("path %q: want an absolute, clean path", c.Args[0])
 		}
+	case "process":
+		return validProcessName(c.Args[0])
 	case "entries":
 		for _, n := range c.Args {
 			if strings.Contains(n, "/") || n == "." || n == ".." {

@@ -39,6 +39,9 @@ type Env struct {
 	// nil: the checks on it then fail, saying so.
 	Meter MeterReader
 	View  LayerView
+	// Pid is the host's PID of the container's first process, its PID 1;
+	// 0 when it is not running.
+	Pid int
 }
 
 // Result is a check's outcome: whether it holds, and what the place
@@ -110,6 +113,9 @@ func (e *evaluator) check(c Check) Result {
 func (e *evaluator) eval(c Check) (bool, string, error) {
 	switch c.Where {
 	case Container:
+		if c.What == "process" {
+			return e.process(c.Args[0])
+		}
 		if e.env.Reset {
 			return true, "made again", nil
 		}
@@ -216,6 +222,12 @@ func (e *evaluator) holds(c Check, v view, rel string) (bool, error) {
 		}
 		b, err := v.readFile(rel)
 		return bytes.Contains(b, []byte(c.Args[0])), err
+	case "line":
+		if !fi.Mode().IsRegular() {
+			return false, nil
+		}
+		b, err := v.readFile(rel)
+		return hasLine(b, c.Args[0]), err
 	case "mode":
 		want, _ := strconv.ParseUint(c.Args[0], 8, 32)
 		return st != nil && uint64(st.Mode&0o7777) == want, nil

@@ -19,6 +19,8 @@
 //	volume: learn-data:/data
 //	containers: 3
 //	hint-after: 60s
+//	hostname: lab
+//	root: pivot_root
 //	```
 //
 //	## Delete a file of the image
@@ -43,6 +45,25 @@
 //	rm /app/cache/b.tmp
 //	```
 //
+// The lesson block's root says how the container enters its root file
+// system: pivot_root (the default), no-pivot (runc's --no-pivot: MS_MOVE
+// and chroot(2)) or chroot (chroot(2) alone, a jail ".." leaves); hostname
+// names the container's host. A step runs on a container made otherwise
+// with a container block after its heading, which holds root: as the
+// lesson block does:
+//
+//	```container
+//	root: chroot
+//	```
+//
+// The lesson makes the container again when a step needs another than the
+// one there is (the step's text should say so), and the panel names the
+// way in when it is not pivot_root.
+//
+// A step's text and hint may name {{host-pid}}: the lesson view shows
+// there the PID the host knows the container's first process (its PID 1)
+// by, and "?" while there is no container.
+//
 // The solution and wrong blocks are commands for the shell: the first
 // makes the step's checks pass, the second must leave at least one of
 // them failing. The tests type both into a real container; a solution
@@ -64,6 +85,8 @@
 //	exists, missing, file, dir PATH          in upper, lower, merged, volume
 //	symlink PATH [TARGET]
 //	contains PATH TEXT                       a regular file holding TEXT
+//	line PATH TEXT                           a regular file with a line that is TEXT, whole
+//	                                         (contains finds 1 in 12; line does not)
 //	mode PATH OCTAL, size PATH BYTES, nlink PATH COUNT
 //	same-inode PATH OTHER                    two names of one file
 //	entries PATH [NAME…]                     a directory holding exactly these
@@ -87,6 +110,9 @@
 // checks read the meter the lesson view draws (Env.Meter); wasted is what
 // `minidocker analyze` says of the container (overlay's Efficiency); the
 // view checks read what the UI shows (Env.View).
+//
+//	process NAME                             container: a live process of its PID namespace
+//	                                         has the command name NAME (/proc/N/comm)
 //
 // Paths are taken as the place holds them: upper and lower never follow
 // a symbolic link; merged and volume resolve one as the container would.
@@ -120,7 +146,12 @@ type Lesson struct {
 	// Containers is how many containers of the image the lesson runs,
 	// the student's included: 1 unless the lesson says.
 	Containers int
-	Steps      []Step
+	// Hostname is the container's host name; "" leaves it to the engine.
+	Hostname string
+	// Root is how the container enters its root (one of Roots), for the
+	// steps that do not say.
+	Root  string
+	Steps []Step
 }
 
 // Step is one thing to do and the checks that say it is done.
@@ -138,6 +169,9 @@ type Step struct {
 	Solution, Wrong []string
 	// Line is the line of the step's heading.
 	Line int
+	// Root is how the step's container enters its root: the lesson's,
+	// or what the step's container block says.
+	Root string
 }
 
 // Where is what a check looks at.

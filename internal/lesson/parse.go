@@ -158,10 +158,13 @@ func (p *parser) line(line string, n int, open **fence) error {
 		if err := p.endStep(); err != nil {
 			return err
 		}
-		p.step = &Step{Title: strings.TrimSpace(line[3:]), Line: n, HintAfter: p.hintAfter}
+		p.step = &Step{Title: strings.TrimSpace(line[3:]), Line: n, HintAfter: p.hintAfter, Root: p.l.Root}
 	default:
 		if p.l.Title == "" && strings.TrimSpace(line) != "" {
 			return p.errf(n, "text before the title: the file starts with # TITLE")
+		}
+		if err := checkPlaceholders(line, p.step != nil); err != nil {
+			return p.errf(n, "%v", err)
 		}
 		p.text = append(p.text, line)
 	}
@@ -178,12 +181,17 @@ func (p *parser) block(f *fence) error {
 	switch word {
 	case "", "sh", "console", "text":
 		// Code in the text, shown as written.
+		if err := p.placeholdersIn(f); err != nil {
+			return err
+		}
 		p.text = append(p.text, "```"+f.info)
 		p.text = append(p.text, f.lines...)
 		p.text = append(p.text, "```")
 		return nil
 	case "lesson":
 		return p.meta(f)
+	case "container":
+		return p.stepContainer(f)
 	}
 	s := p.step
 	if s == nil {
@@ -213,13 +221,16 @@ func (p *parser) block(f *fence) error {
 			}
 			s.HintAfter = d
 		}
+		if err := p.placeholdersIn(f); err != nil {
+			return err
+		}
 		s.Hint = strings.TrimSpace(strings.Join(f.lines, "\n"))
 	case "solution":
 		s.Solution = append(s.Solution, commands(f.lines)...)
 	case "wrong":
 		s.Wrong = append(s.Wrong, commands(f.lines)...)
 	default:
-		return p.errf(f.line, "unknown block %q (want check, hint, solution, wrong, lesson, or sh for code)", word)
+		return p.errf(f.line, "unknown block %q (want check, hint, solution, wrong, lesson, container, or sh for code)", word)
 	}
 	return nil
 }
@@ -258,8 +269,12 @@ func (p *parser) meta(f *fence) error {
 			if err := p.containers(v, n); err != nil {
 				return err
 			}
+		case "hostname", "root":
+			if err := p.containerKey(k, v, n); err != nil {
+				return err
+			}
 		default:
-			return p.errf(n, "unknown key %q (want image, volume, containers or hint-after)", k)
+			return p.errf(n, "unknown key %q (want image, volume, containers, hint-after, hostname or root)", k)
 		}
 	}
 	return nil
