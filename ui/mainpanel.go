@@ -72,10 +72,7 @@ func imageText(img Image, tab string) string {
 }
 
 func containerText(c Container) string {
-	state := c.Status
-	if !c.Running && c.Status == "exited" {
-		state = fmt.Sprintf("exited (%d)", c.ExitCode)
-	}
+	state := c.State()
 	return fmt.Sprintf("Name     %s\nID       %s\nImage    %s\nCommand  %s\nStatus   %s\nCreated  %s\n\nenter: layer view, shell, logs, stats",
 		c.Name, c.ID, c.Image, c.Command, state, date(c.Created))
 }

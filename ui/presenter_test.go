@@ -16,7 +16,7 @@ import (
 func newPresenter(t *testing.T, w, h int) (Model, *fakeContainers, *fakeImages) {
 	t.Helper()
 	fc, fi := &fakeContainers{}, &fakeImages{}
-	src := Sources{Images: fi, Mounts: fakeMounts{}}
+	src := Sources{Images: fi, ImageManager: fi, Mounts: fakeMounts{}}
 	src.SetContainers(fc)
 	m := New(src, Options{Dark: true, Presenter: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
