@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"minidocker/internal/human"
 	"minidocker/ui/input"
@@ -168,21 +169,52 @@ func clean(l string) string {
 }
 
 // overwrite applies the carriage returns of l: each part after one is
-// written over the line from column 0, as a terminal does, so
-// "50%\r100%" reads "100%" and "abcdef\rXY" reads "XYcdef".
+// written over the line from column 0, cell by cell, as a terminal does,
+// so "50%\r100%" reads "100%", "abcdef\rXY" reads "XYcdef", and a wide
+// character half overwritten leaves a blank.
 func overwrite(l string) string {
 	if !strings.Contains(l, "\r") {
 		return l
 	}
-	parts := strings.Split(l, "\r")
-	cells := []rune(parts[0])
-	for _, p := range parts[1:] {
-		r := []rune(p)
-		if len(r) >= len(cells) {
-			cells = r
-			continue
+	var cells []rune // one a cell; rightHalf marks the second of a wide rune
+	for _, part := range strings.Split(l, "\r") {
+		col := 0
+		for _, r := range part {
+			w := 1
+			if ansi.StringWidth(string(r)) == 2 {
+				w = 2
+			}
+			cells = put(cells, col, r, w)
+			col += w
 		}
-		copy(cells, r)
 	}
-	return string(cells)
+	var b strings.Builder
+	for _, c := range cells {
+		if c != rightHalf {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// rightHalf marks the cell a wide rune's second half takes.
+const rightHalf = -1
+
+// put writes r, w cells wide, at col, blanking what it leaves of a wide
+// rune it overwrites in part.
+func put(cells []rune, col int, r rune, w int) []rune {
+	for len(cells) < col+w {
+		cells = append(cells, ' ')
+	}
+	if cells[col] == rightHalf {
+		cells[col-1] = ' '
+	}
+	if end := col + w; end < len(cells) && cells[end] == rightHalf {
+		cells[end] = ' '
+	}
+	cells[col] = r
+	if w == 2 {
+		cells[col+1] = rightHalf
+	}
+	return cells
 }
