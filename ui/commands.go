@@ -69,7 +69,7 @@ func (m Model) paletteActions() []key.Binding {
 	head, tail := m.footerKeys()
 	all := slices.Concat(head, tail)
 	if m.detail != nil && m.detail.kind == kindContainer {
-		all = append(all, k.Start, k.Stop, k.Restart, k.Kill, k.Remove, k.Exec, k.Commit)
+		all = append(append(all, m.detail.lifecycle()...), k.Exec, k.Commit)
 	}
 	skip := []key.Binding{k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Jump, k.Palette}
 	var out []key.Binding

@@ -138,8 +138,12 @@ func (m Model) removeQuestion(img Image) string {
 	if len(img.Names) > 1 {
 		q += " Its names " + human.Visible(strings.Join(img.Names, ", ")) + " all go."
 	}
-	if users := m.imageUsers(img); len(users) > 0 {
-		q += " It is used by container " + human.Visible(strings.Join(users, ", ")) + ": they keep their layers, the image loses its names."
+	switch users := m.imageUsers(img); len(users) {
+	case 0:
+	case 1:
+		q += " It is used by container " + human.Visible(users[0]) + ": it keeps its layers, the image loses its names."
+	default:
+		q += " It is used by containers " + human.Visible(strings.Join(users, ", ")) + ": they keep their layers, the image loses its names."
 	}
 	return q
 }

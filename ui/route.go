@@ -218,7 +218,13 @@ func (m Model) footer() string {
 	k := m.keys
 	switch {
 	case m.dialog.Active(), m.commit != nil, m.palette != nil:
-		return ""
+		// Typed keys go to the box: ? and q are its letters until it closes.
+		for _, s := range []string{"esc closes it, then ? help, q quit", "esc, then ? help, q quit"} {
+			if len(s) <= m.width {
+				return theme.Fit(m.th.Subtle.Render(s), m.width)
+			}
+		}
+		return theme.Fit(m.th.Subtle.Render("? help, q quit"), m.width)
 	case m.learn == nil && m.detail != nil && m.detail.shellFocused():
 		// Typed keys go to the shell, ? and q too until ctrl+g gives the
 		// keys back, which the end of the line says whatever is cut.
@@ -267,11 +273,12 @@ func (m Model) footerKeys() (head, tail []key.Binding) {
 func (m Model) fitFooter(head, tail []key.Binding) string {
 	sep := m.th.Subtle.Render(" • ")
 	more := m.th.Subtle.Render(" …")
-	t := m.help.ShortHelpView(tail)
 	// On a narrow screen the tail keeps ? and q, its last two, at least.
+	// (Its items are drawn one by one: ShortHelpView cuts at the width.)
+	t := m.joinKeys(tail, sep)
 	for len(tail) > 2 && ansi.StringWidth(t) > m.width {
 		tail = tail[1:]
-		t = m.help.ShortHelpView(tail)
+		t = m.joinKeys(tail, sep)
 	}
 	room := m.width - ansi.StringWidth(t) - ansi.StringWidth(sep)
 	var all []string
@@ -304,6 +311,17 @@ func (m Model) fitFooter(head, tail []key.Binding) string {
 		t = strings.Join(items, sep)
 	}
 	return theme.Fit(t, m.width)
+}
+
+// joinKeys draws the enabled bindings of bs, sep between them.
+func (m Model) joinKeys(bs []key.Binding, sep string) string {
+	var parts []string
+	for _, b := range bs {
+		if b.Enabled() {
+			parts = append(parts, m.help.ShortHelpView([]key.Binding{b}))
+		}
+	}
+	return strings.Join(parts, sep)
 }
 
 // helpView is the help overlay: every binding, by group, and the legend

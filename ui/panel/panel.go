@@ -87,6 +87,9 @@ func (m Model) Filtering() bool { return m.filter.Focused() }
 // HasFilter reports whether a filter is set.
 func (m Model) HasFilter() bool { return m.filter.Value() != "" }
 
+// Filter returns the filter's text.
+func (m Model) Filter() string { return m.filter.Value() }
+
 // SetSize gives the panel w×h cells, frame included.
 func (m Model) SetSize(w, h int) Model {
 	m.width, m.height = max(w-2, 1), max(h-2, 0)
@@ -212,7 +215,7 @@ func (m Model) View() string {
 	var b strings.Builder
 	switch {
 	case len(m.items) == 0 && m.HasFilter():
-		b.WriteString(m.th.Warn.Render(theme.Fit("nothing matches the filter \""+human.Visible(m.filter.Value())+"\"", m.width)))
+		b.WriteString(m.th.Warn.Render(theme.Fit("nothing matches \""+human.Visible(m.filter.Value())+"\"", m.width)))
 	case len(m.items) == 0:
 		b.WriteString(m.th.Subtle.Render(m.empty))
 	}

@@ -53,7 +53,7 @@ func TestSelectAndEmptyFilter(t *testing.T) {
 		m, _ = m.Update(uitest.Key(k))
 	}
 	v := ansi.Strip(m.View())
-	if !strings.Contains(v, `nothing matches the filter "zz"`) || strings.Contains(v, "load one") {
+	if !strings.Contains(v, `nothing matches "zz"`) || strings.Contains(v, "load one") {
 		t.Errorf("a filter matching nothing shows:\n%s", v)
 	}
 	m, ok := m.Select("c")
