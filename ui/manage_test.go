@@ -462,3 +462,27 @@ func TestFooterAtEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestManagerDialogsGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		w, h int
+		keys []string
+	}{
+		{"confirm_kill_120x40", 120, 40, []string{"2", "K"}},
+		{"confirm_kill_80x24", 80, 24, []string{"2", "enter", "K"}},
+		{"confirm_force_rm_120x40", 120, 40, []string{"2", "enter", "D"}},
+		{"image_tag_120x40", 120, 40, []string{"t"}},
+		{"home_filter_empty_120x40", 120, 40, []string{"2", "/", "z", "z", "enter"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newStates(t, tt.w, tt.h)
+			m = press(t, m, tt.keys...)
+			if m.detail != nil {
+				defer m.detail.close()
+			}
+			uitest.Golden(t, tt.name, m.render())
+			checkScreen(t, m.render(), tt.w, tt.h)
+		})
+	}
+}
