@@ -89,8 +89,10 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		if d.ctx.Err() == nil && d.running && msg.err == nil {
 			return d, readStats(d.ctx, m.src.Stats, d.id, StatsEvery)
 		}
+		// The reading stops; a refresh that finds the container running
+		// starts it again (setRunning), one that finds it stopped says so.
 		d.statsOn = false
-		if !d.running || msg.err != nil {
+		if !d.running {
 			d.stats = d.stats.End(statsEnded)
 		}
 	case meter.ReadMsg:

@@ -87,6 +87,10 @@ func (m Model) resize(w, h int) Model {
 		c := m.commit.SetSize(w, h)
 		m.commit = &c
 	}
+	if m.palette != nil {
+		p := m.palette.SetSize(w, h)
+		m.palette = &p
+	}
 	return m
 }
 

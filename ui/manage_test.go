@@ -335,6 +335,15 @@ func TestPalette(t *testing.T) {
 			t.Errorf("after esc: palette %v, detail %v, calls %q", m.palette != nil, m.detail != nil, fc.calls)
 		}
 	})
+	t.Run("follows a resize", func(t *testing.T) {
+		m, _, _ := newStates(t, 120, 40)
+		m = press(t, m, ":")
+		m = send(t, m, tea.WindowSizeMsg{Width: 60, Height: 20})
+		checkScreen(t, m.render(), 60, 20)
+		if w := lipglossWidth(m.palette.View()); w > 60 {
+			t.Errorf("the palette is %d wide on a screen of 60", w)
+		}
+	})
 	t.Run("off in a filter", func(t *testing.T) {
 		m, _, _ := newStates(t, 120, 40)
 		m = press(t, m, "/", ":")
@@ -484,5 +493,46 @@ func TestManagerDialogsGolden(t *testing.T) {
 			uitest.Golden(t, tt.name, m.render())
 			checkScreen(t, m.render(), tt.w, tt.h)
 		})
+	}
+}
+
+func lipglossWidth(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
+}
+
+// TestLogsFollowAgain checks the logs' stream, which ends when the
+// container stops, is followed again once it runs again (a restart).
+func TestLogsFollowAgain(t *testing.T) {
+	m, fc, _ := newStates(t, 120, 40)
+	m = press(t, m, "2", "enter", "3")
+	defer m.detail.close()
+	first := m.detail.logsCh
+	m = send(t, m, logsMsg{ch: first, ended: true})
+	if s := ansi.Strip(m.render()); !strings.Contains(s, "logs (the container stopped)") {
+		t.Errorf("the ended logs do not say so:\n%s", s)
+	}
+	stopped := stateContainers()
+	stopped[0].Running, stopped[0].Status = false, "exited"
+	fc.list = stopped
+	m = send(t, m, loadContainers(fc)())
+	if m.detail.logsCh != first {
+		t.Error("the logs were followed again while the container is stopped")
+	}
+	fc.list = stateContainers()
+	m = runQuick(t, m, func() tea.Msg { return containersMsg{items: fc.list} })
+	if m.detail.logsCh == first || m.detail.logsDone {
+		t.Fatal("the logs were not followed again once the container ran")
+	}
+	if s := ansi.Strip(m.render()); !strings.Contains(s, "logs (follow)") || strings.Count(s, "hello") != 1 {
+		t.Errorf("the logs followed again show:\n%s", s)
+	}
+	// A message of the old stream is dropped.
+	m = send(t, m, logsMsg{data: []byte("stale\n"), ch: first})
+	if strings.Contains(ansi.Strip(m.render()), "stale") {
+		t.Error("the old stream's output was shown")
 	}
 }
