@@ -136,11 +136,12 @@ func (m Model) filter() Model {
 	return m.clamp()
 }
 
-// match matches q against an item's text, or against its kind and text
-// when q starts with the kind ("image base").
+// match matches q against an item's text, or, when q has a space,
+// against its kind and text ("image base", "c web"): letters scattered
+// over "action" would match too much.
 func match(q string, it Item) (int, []int, bool) {
-	if s, pos, ok := Match(q, it.Text); ok {
-		return s, pos, true
+	if s, pos, ok := Match(q, it.Text); ok || !strings.Contains(q, " ") {
+		return s, pos, ok
 	}
 	whole := it.Kind + " " + it.Text
 	s, pos, ok := Match(q, whole)

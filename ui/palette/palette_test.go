@@ -137,11 +137,15 @@ func TestPalette(t *testing.T) {
 	if want := []string{"stop", "save to file", "restart", "base:latest"}; !slices.Equal(got, want) {
 		t.Errorf("st ranks %q, want %q", got, want)
 	}
-	// "image base" finds the image by its kind too.
+	// "image base" finds the image by its kind too; without the space,
+	// the kind is not matched.
 	m = palette.New(th, keys.Default(), items())
-	m, msg := typeIn(t, m, strings.Split("imagebase", "")...)
-	if it, _ := m.Selected(); it.ID != "sha256:a1b2" {
-		t.Errorf("imagebase selected %+v", it)
+	m, msg := typeIn(t, m, "i", "m", "space", "b", "a")
+	if it, _ := m.Selected(); it.ID != "sha256:a1b2" || m.Len() != 1 {
+		t.Errorf("im ba selected %+v of %d", it, m.Len())
+	}
+	if m, _ := typeIn(t, palette.New(th, keys.Default(), items()), "c", "t"); m.Len() != 0 {
+		t.Errorf("ct, only in the kinds, matches %d items", m.Len())
 	}
 	_, msg = typeIn(t, m, "enter")
 	if d, ok := msg.(palette.DoneMsg); !ok || !d.OK || d.Item.ID != "sha256:a1b2" {
