@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/dialog"
 	"minidocker/ui/layers"
 )
@@ -36,7 +37,10 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	case key.Matches(msg, k.Prune) && m.focus == imagesPanel:
 		m.dialog = dialog.Confirm(m.th, k, askPrune, "Prune", "Delete the blobs and layers that no image or container uses?")
 	case key.Matches(msg, k.Run) && m.focus == imagesPanel && sel:
-		m.dialog = dialog.Form(m.th, k, askRun+":"+it.ID, "Run a container", "from "+strings.SplitN(it.Text, " ", 2)[0], []dialog.Field{
+		// The container records the name it was run by, as ps shows it.
+		img, _ := m.image(it.ID)
+		ref := imageName(img)
+		m.dialog = dialog.Form(m.th, k, askRun+":"+ref, "Run a container", "from "+human.Visible(ref), []dialog.Field{
 			{Label: "command", Hint: "/bin/sh"},
 			{Label: "-v", Hint: "/host:/ctr[:ro], comma separated"},
 			{Label: "memory", Hint: "e.g. 256m"},
@@ -44,15 +48,20 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 			{Label: "pids", Hint: "e.g. 100"},
 			{Label: "name", Hint: "generated when empty"},
 		})
-	case !key.Matches(msg, k.Start, k.Stop, k.Remove, k.Exec):
+	case key.Matches(msg, k.Remove, k.Tag, k.Save) && m.focus == imagesPanel:
+		if sel {
+			m = m.imageAction(msg, it.ID)
+		}
+	case !key.Matches(msg, k.Start, k.Stop, k.Restart, k.Kill, k.Remove, k.Exec):
 		return m, nil, false
 	case key.Matches(msg, k.Exec) && m.src.Terminals == nil:
 		m.status = m.src.NoRun
 	case !key.Matches(msg, k.Exec) && m.src.Lifecycle == nil:
 		m.status = m.src.NoRun
 	case m.focus != containersPanel || !sel:
-	case key.Matches(msg, k.Start, k.Stop, k.Remove):
-		mm, cmd := m.containerAction(msg, it.ID, it.Text)
+	case key.Matches(msg, k.Start, k.Stop, k.Restart, k.Kill, k.Remove):
+		c, _ := m.container(it.ID)
+		mm, cmd := m.containerAction(msg, it.ID, c.Name)
 		return mm, cmd, true
 	case key.Matches(msg, k.Exec):
 		mm, cmd := m.open()
@@ -64,23 +73,6 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return m, cmd, true
 	}
 	return m, nil, true
-}
-
-// containerAction starts the container id, or asks before stopping or
-// removing it.
-func (m Model) containerAction(msg tea.KeyPressMsg, id, label string) (Model, tea.Cmd) {
-	k, c := m.keys, m.src.Lifecycle
-	switch {
-	case c == nil:
-		m.status = m.src.NoRun
-	case key.Matches(msg, k.Start):
-		return m.start("starting "+id[:min(12, len(id))], do("started", func() error { return c.Start(id) }))
-	case key.Matches(msg, k.Stop):
-		m.dialog = dialog.Confirm(m.th, k, askStop+":"+id, "Stop", "Stop "+label+"?")
-	case key.Matches(msg, k.Remove):
-		m.dialog = dialog.Confirm(m.th, k, askRemove+":"+id, "Remove", "Remove "+label+" and its upper directory?")
-	}
-	return m, nil
 }
 
 // answer acts on a dialog's answer.
@@ -104,14 +96,10 @@ func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
 			s, err := is.Prune()
 			return doneMsg{s, err}
 		})
-	case askStop:
-		return m.start("stopping", do("stopped", func() error { return c.Stop(id) }))
-	case askRemove:
-		if m.detail != nil && m.detail.id == id {
-			m.detail.close()
-			m.detail = nil
-		}
-		return m.start("removing", do("removed", func() error { return c.Remove(id) }))
+	case askStop, askKill, askRemove:
+		return m.ctrAnswer(what, id)
+	case askRmImage, askTag, askSave:
+		return m.imageAnswer(what, id, d.Values)
 	case askRun:
 		spec, err := runSpec(id, d.Values)
 		if err != nil {
@@ -179,15 +167,9 @@ func (m Model) open() (Model, tea.Cmd) {
 			m.status = m.src.NoRun
 			return m, nil
 		}
-		running := false
-		var mounts []VolumeMount
-		for _, c := range m.containers {
-			if c.ID == it.ID {
-				running, mounts = c.Running, c.Mounts
-			}
-		}
-		d = newDetail(m, kindContainer, it.ID, it.Text, running)
-		d.mounts = mounts
+		c, _ := m.container(it.ID)
+		d = newDetail(m, kindContainer, it.ID, c.Name, c.Running)
+		d.mounts = c.Mounts
 		load = func() (layers.Stack, error) { return s.ContainerStack(it.ID) }
 	case mountsPanel:
 		s := m.src.Mounts

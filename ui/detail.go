@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"minidocker/internal/human"
 	"minidocker/ui/keys"
@@ -56,7 +57,9 @@ type detail struct {
 	logsOn   bool
 	watching bool
 	events   <-chan []tree.Node // the stream the layer view follows
-	statsOn  bool
+	statsOn  bool               // the counters are being read
+	logsDone bool               // the logs' stream ended: the container stopped
+	logsCh   <-chan []byte      // the logs' stream, which a restart replaces
 
 	width, height int
 }
@@ -64,7 +67,7 @@ type detail struct {
 func newDetail(m Model, kind, id, title string, running bool) detail {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := detail{keys: m.keys, kind: kind, id: id, title: title, running: running, ctx: ctx, cancel: cancel,
-		logs: text.New(m.th, m.keys).SetFollow(true), text: text.New(m.th, m.keys), stats: stats.New(m.th)}
+		logs: text.New(m.th, m.keys).SetFollow(true).SetSearch(true), text: text.New(m.th, m.keys).SetSearch(true), stats: stats.New(m.th)}
 	switch kind {
 	case kindImage:
 		d.tabs = []string{"Layers", "History", "Config"}
@@ -86,11 +89,24 @@ func (d *detail) close() {
 
 func (d detail) current() string { return d.tabs[d.tab] }
 
-// takesKeys reports whether every key goes to the screen: a focused shell
-// or the filter line.
+// takesKeys reports whether every key goes to the screen: a focused
+// shell, the filter line or a search line.
 func (d detail) takesKeys() bool {
 	return d.current() == "Shell" && d.shell != nil && d.shell.Focused() ||
-		(d.current() == "Layers" || d.current() == "Shell") && d.layers.Filtering()
+		(d.current() == "Layers" || d.current() == "Shell") && d.layers.Filtering() ||
+		d.pane() != nil && d.pane().Searching()
+}
+
+// pane is the text pane of the current tab (logs, inspect, history,
+// config), or nil.
+func (d *detail) pane() *text.Model {
+	switch {
+	case d.preview != nil, d.current() == "Layers", d.current() == "Shell", d.current() == "Stats":
+		return nil
+	case d.current() == "Logs":
+		return &d.logs
+	}
+	return &d.text
 }
 
 // shellFocused reports whether the shell on screen has the keys.
@@ -99,7 +115,9 @@ func (d detail) shellFocused() bool {
 }
 
 // usesBack reports whether esc means something to the screen itself.
-func (d detail) usesBack() bool { return d.preview != nil || d.layersShown() && d.layers.UsesBack() }
+func (d detail) usesBack() bool {
+	return d.preview != nil || d.layersShown() && d.layers.UsesBack() || d.pane() != nil && d.pane().UsesBack()
+}
 
 func (d detail) resize(w, h int) detail {
 	d.width, d.height = w, h
@@ -128,30 +146,51 @@ func (d detail) resize(w, h int) detail {
 	return d
 }
 
-// shortHelp returns the footer's bindings for the current tab.
+// shortHelp returns the footer's bindings for the current tab; a
+// container's actions come first where no tree needs the room.
 func (d detail) shortHelp() []key.Binding {
 	k := d.keys
 	b := []key.Binding{k.Jump, k.PrevTab, k.NextTab}
 	switch {
 	case d.preview != nil:
 		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown}
+	case d.pane() != nil && d.pane().Searching():
+		return []key.Binding{k.Enter, k.Back}
 	case d.current() == "Shell":
 		if d.shell != nil && d.shell.Focused() {
 			return []key.Binding{k.FocusShell}
 		}
 		// The way into the shell first: a narrow footer keeps it.
-		b = append([]key.Binding{k.FocusShell, k.Attach}, append(b, k.Exec, k.Start, k.Stop)...)
+		b = append([]key.Binding{k.FocusShell, k.Attach}, append(b, k.Exec)...)
+		b = append(b, d.lifecycle()...)
 		b = append(b, d.layers.ShortHelp()...)
 	case d.current() == "Layers":
+		b = append(d.lifecycle(), b...)
 		b = append(b, d.layers.ShortHelp()...)
 		b = append(b, k.Preview, k.Extract)
 		if d.kind == kindContainer {
 			b = append(b, k.Commit)
 		}
+	case d.current() == "Stats":
+		b = append(d.lifecycle(), b...)
 	default:
+		b = append(append([]key.Binding{k.Search}, d.lifecycle()...), b...)
 		b = append(b, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
 	}
 	return b
+}
+
+// lifecycle is the container actions that apply to it now: stop, restart
+// and kill while it runs, start when it does not, and remove.
+func (d detail) lifecycle() []key.Binding {
+	k := d.keys
+	if d.kind != kindContainer {
+		return nil
+	}
+	if d.running {
+		return []key.Binding{k.Stop, k.Restart, k.Kill, k.Remove}
+	}
+	return []key.Binding{k.Start, k.Remove}
 }
 
 // view draws the tab line and the current tab.
@@ -165,7 +204,7 @@ func (d detail) view(m Model) string {
 			tabs = append(tabs, m.th.TabInactive.Render(label))
 		}
 	}
-	line := theme.Fit(strings.Join(tabs, m.th.Subtle.Render(" │ ")), d.width)
+	line := d.tabLine(m, strings.Join(tabs, m.th.Subtle.Render(" │ ")))
 	inner := d.height - 1
 	var body string
 	switch {
@@ -182,13 +221,32 @@ func (d detail) view(m Model) string {
 		}
 		body = lipgloss.JoinHorizontal(lipgloss.Top, left, d.layers.SetActive(!d.shellFocused()).View())
 	case d.current() == "Logs":
-		body = m.th.Box("logs (follow)", d.logs.View(), d.width-2, inner-2, true)
+		title := "logs (follow)"
+		if d.logsDone {
+			title = "logs (the container stopped)"
+		}
+		body = m.th.Box(title, d.logs.View(), d.width-2, inner-2, true)
 	case d.current() == "Stats":
 		body = m.th.Box("stats", d.stats.View(), d.width-2, inner-2, true)
 	default:
 		body = m.th.Box(strings.ToLower(d.current()), d.text.View(), d.width-2, inner-2, true)
 	}
 	return line + "\n" + body
+}
+
+// tabLine is the tab line, and a container's live state at its right:
+// running, paused, stopping…, exited (N), OOM-killed (N).
+func (d detail) tabLine(m Model, tabs string) string {
+	if d.kind != kindContainer {
+		return theme.Fit(tabs, d.width)
+	}
+	state, st := m.stateOf(d.id)
+	right := st.Render(state)
+	room := d.width - ansi.StringWidth(right) - 2
+	if state == "" || room < 10 {
+		return theme.Fit(tabs, d.width)
+	}
+	return theme.Fit(tabs, room) + "  " + right
 }
 
 func (d detail) shellNote(m Model) string {

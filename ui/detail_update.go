@@ -74,16 +74,26 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		}
 		return d, cmd
 	case logsMsg:
+		if msg.ch != d.logsCh {
+			return d, nil // a stream of before a restart
+		}
 		d.logs = d.logs.Append(string(msg.data))
-		if msg.ch != nil {
+		if !msg.ended {
 			return d, waitLogs(msg.ch)
 		}
+		d.logsDone = true
 	case statsMsg:
 		if msg.err == nil {
 			d.stats = d.stats.Add(msg.sample)
 		}
-		if d.ctx.Err() == nil && d.running {
+		if d.ctx.Err() == nil && d.running && msg.err == nil {
 			return d, readStats(d.ctx, m.src.Stats, d.id, StatsEvery)
+		}
+		// The reading stops; a refresh that finds the container running
+		// starts it again (setRunning), one that finds it stopped says so.
+		d.statsOn = false
+		if !d.running {
+			d.stats = d.stats.End(statsEnded)
 		}
 	case meter.ReadMsg:
 		var cmd tea.Cmd
@@ -126,6 +136,8 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 	case d.layers.Filtering():
 		d.layers, cmd = d.layers.Update(msg)
 		return d, cmd
+	case d.pane() != nil && d.pane().Searching():
+		return d.paneUpdate(msg)
 	case d.preview != nil:
 		if key.Matches(msg, k.Back) {
 			d.preview = nil
@@ -163,11 +175,18 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 	switch d.current() {
 	case "Layers", "Shell":
 		d.layers, cmd = d.layers.Update(msg)
-	case "Logs":
-		d.logs, cmd = d.logs.Update(msg)
 	case "Stats":
 	default:
-		d.text, cmd = d.text.Update(msg)
+		return d.paneUpdate(msg)
+	}
+	return d, cmd
+}
+
+// paneUpdate hands msg to the text pane of the current tab.
+func (d detail) paneUpdate(msg tea.Msg) (detail, tea.Cmd) {
+	var cmd tea.Cmd
+	if p := d.pane(); p != nil {
+		*p, cmd = p.Update(msg)
 	}
 	return d, cmd
 }
@@ -182,6 +201,8 @@ func (d detail) paste(msg tea.PasteMsg) (detail, tea.Cmd) {
 		return d, cmd
 	case d.layersShown() && d.layers.Filtering():
 		d.layers, cmd = d.layers.Update(msg)
+	case d.pane() != nil && d.pane().Searching():
+		return d.paneUpdate(msg)
 	}
 	return d, cmd
 }
@@ -203,14 +224,10 @@ func (d detail) switchTab(i int, m Model) (detail, tea.Cmd) {
 		}
 	case "Logs":
 		if !d.logsOn && src.Logs != nil {
-			d.logsOn = true
-			return d, followLogs(d.ctx, src.Logs, d.id)
+			return d.followLogs(m)
 		}
 	case "Stats":
-		if d.running && src.Stats != nil && !d.statsOn {
-			d.statsOn = true
-			return d, readStats(d.ctx, src.Stats, d.id, 0)
-		}
+		return d.readStats(m)
 	case "Inspect", "History", "Config":
 		d.text = d.text.SetText(m.itemText(d.kind, d.id, d.current()))
 	}
@@ -248,15 +265,59 @@ func (d detail) mouse(msg tea.MouseMsg) (detail, tea.Cmd) {
 	return d, cmd
 }
 
+// statsEnded is what the Stats tab says once no readings come.
+const statsEnded = "the container is not running: nothing more to read"
+
 // setRunning follows the container's state: once it runs, its upper
-// directory is watched.
+// directory is watched, and the logs and the counters, whose streams end
+// when it stops, are followed again (the logs from their start, as the
+// file holds them); once it stops, the Stats tab says so.
 func (d detail) setRunning(m Model, r bool) (detail, tea.Cmd) {
+	was := d.running
 	d.running = r
+	var cmds []tea.Cmd
 	if r && d.loaded && !d.watching && m.src.ContainerStacks != nil {
 		d.watching = true
-		return d, watch(d.ctx, m.src.ContainerStacks, d.id)
+		cmds = append(cmds, watch(d.ctx, m.src.ContainerStacks, d.id))
 	}
-	return d, nil
+	if !r && was {
+		d.stats = d.stats.End(statsEnded)
+	}
+	if r && d.logsDone && m.src.Logs != nil {
+		var cmd tea.Cmd
+		d, cmd = d.followLogs(m)
+		cmds = append(cmds, cmd)
+	}
+	if r && d.current() == "Stats" {
+		var cmd tea.Cmd
+		d, cmd = d.readStats(m)
+		cmds = append(cmds, cmd)
+	}
+	return d, tea.Batch(cmds...)
+}
+
+// followLogs follows the container's logs into a cleared pane.
+func (d detail) followLogs(m Model) (detail, tea.Cmd) {
+	d.logsOn, d.logsDone = true, false
+	d.logs = d.logs.SetText("").SetFollow(true)
+	ch := make(chan []byte, 64)
+	d.logsCh = ch
+	return d, followLogs(d.ctx, m.src.Logs, d.id, ch)
+}
+
+// readStats starts reading the counters of a running container, or says
+// there is nothing to read.
+func (d detail) readStats(m Model) (detail, tea.Cmd) {
+	switch {
+	case m.src.Stats == nil || d.statsOn:
+		return d, nil
+	case !d.running:
+		d.stats = d.stats.End(statsEnded)
+		return d, nil
+	}
+	d.statsOn = true
+	d.stats = d.stats.End("")
+	return d, readStats(d.ctx, m.src.Stats, d.id, 0)
 }
 
 func running(cs []Container, id string) bool {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -17,7 +18,11 @@ import (
 var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // fakeImages is an in-memory image store.
-type fakeImages struct{ loaded []string }
+type fakeImages struct {
+	loaded []string
+	calls  []string
+	fail   error // what every change returns
+}
 
 func (f *fakeImages) Images() ([]Image, error) {
 	return []Image{
@@ -35,9 +40,23 @@ func (f *fakeImages) Load(p string) ([]string, error) {
 }
 func (f *fakeImages) Prune() (string, error) { return "freed 1.0 MB", nil }
 
+func (f *fakeImages) RemoveImage(id string, force bool) (string, error) {
+	f.calls = append(f.calls, fmt.Sprintf("rmi %s force=%v", id, force))
+	return "deleted " + id[:19], f.fail
+}
+func (f *fakeImages) TagImage(id, name string) error {
+	f.calls = append(f.calls, "tag "+id+" "+name)
+	return f.fail
+}
+func (f *fakeImages) SaveImage(id, path, format string) error {
+	f.calls = append(f.calls, "save "+id+" "+path+" "+format)
+	return f.fail
+}
+
 // The fakes stand in for every role of Sources.
 var (
 	_ ImageSource     = (*fakeImages)(nil)
+	_ ImageManager    = (*fakeImages)(nil)
 	_ MountSource     = fakeMounts{}
 	_ ContainerLister = (*fakeContainers)(nil)
 	_ StackWatcher    = (*fakeContainers)(nil)
@@ -53,11 +72,17 @@ type fakeContainers struct {
 	calls  []string
 	events chan []tree.Node
 	pty    terminal.Pty
+	fail   error // what every action returns
+	// list replaces the two containers Containers returns.
+	list []Container
 }
 
 func (f *fakeContainers) Containers() ([]Container, error) {
+	if f.list != nil {
+		return f.list, nil
+	}
 	return []Container{
-		{ID: "c0ffee0123456789", ShortID: "c0ffee012345", Name: "web", Image: "base:latest", Command: "/bin/sh", Status: "running", Running: true, Created: t0, Inspect: "{\n  \"id\": \"c0ffee0123456789\"\n}",
+		{ID: "c0ffee0123456789", ShortID: "c0ffee012345", Name: "web", Image: "base:latest", ImageID: "sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90", Command: "/bin/sh", Status: "running", Running: true, Created: t0, Inspect: "{\n  \"id\": \"c0ffee0123456789\"\n}",
 			Mounts: []VolumeMount{{Type: "volume", Source: "webdata", Target: "/var/www"}, {Type: "bind", Source: "/srv/conf", Target: "/etc/app", ReadOnly: true, Options: "z,rslave"},
 				{Type: "tmpfs", Target: "/run", Options: "noexec,nosuid,nodev,size=64m"}}},
 		{ID: "dead00beef001122", ShortID: "dead00beef00", Name: "old", Image: "base:latest", Command: "/bin/true", Status: "exited", Created: t0},
@@ -71,9 +96,22 @@ func (f *fakeContainers) Run(s RunSpec) (string, error) {
 	f.calls = append(f.calls, "run "+s.Image+" "+strings.Join(s.Command, " ")+" "+s.Name)
 	return "1234567890abcdef", nil
 }
-func (f *fakeContainers) Start(id string) error  { f.calls = append(f.calls, "start "+id); return nil }
-func (f *fakeContainers) Stop(id string) error   { f.calls = append(f.calls, "stop "+id); return nil }
-func (f *fakeContainers) Remove(id string) error { f.calls = append(f.calls, "rm "+id); return nil }
+func (f *fakeContainers) Start(id string) error   { return f.call("start " + id) }
+func (f *fakeContainers) Stop(id string) error    { return f.call("stop " + id) }
+func (f *fakeContainers) Kill(id string) error    { return f.call("kill " + id) }
+func (f *fakeContainers) Restart(id string) error { return f.call("restart " + id) }
+func (f *fakeContainers) Remove(id string, force bool) error {
+	if force {
+		return f.call("rm -f " + id)
+	}
+	return f.call("rm " + id)
+}
+
+// call records an action, and fails it when fail is set.
+func (f *fakeContainers) call(c string) error {
+	f.calls = append(f.calls, c)
+	return f.fail
+}
 func (f *fakeContainers) Attach(id string) (terminal.Pty, error) {
 	if f.pty == nil {
 		return nil, errors.New("no pty")
@@ -81,9 +119,15 @@ func (f *fakeContainers) Attach(id string) (terminal.Pty, error) {
 	return f.pty, nil
 }
 func (f *fakeContainers) Exec(id string) (terminal.Pty, error) { return f.Attach(id) }
+
+// Logs writes its lines, then follows as the engine does while the
+// container runs: until ctx ends.
 func (f *fakeContainers) Logs(ctx context.Context, id string, w io.Writer) error {
-	_, err := io.WriteString(w, "hello\nworld\n")
-	return err
+	if _, err := io.WriteString(w, "hello\nworld\n"); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return ctx.Err()
 }
 func (f *fakeContainers) Stats(id string) (Stats, error) {
 	return Stats{MemoryBytes: 3 << 20, MemoryLimit: 256 << 20, CPUNanos: 5e8, Pids: 3}, nil

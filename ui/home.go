@@ -26,14 +26,20 @@ func imageItems(imgs []Image) []panel.Item {
 	return items
 }
 
-func containerItems(cs []Container) []panel.Item {
+// containerItems lists containers with their state, or the action under
+// way on them (acting, by ID).
+func containerItems(cs []Container, acting map[string]string) []panel.Item {
 	items := make([]panel.Item, len(cs))
 	for i, c := range cs {
 		dot := "○"
 		if c.Running {
 			dot = "●"
 		}
-		items[i] = panel.Item{ID: c.ID, Text: fmt.Sprintf("%s %s %s %s", dot, human.Visible(c.Name), c.Status, human.Visible(c.Image)), Faint: !c.Running}
+		state := c.State()
+		if a := acting[c.ID]; a != "" {
+			state = a
+		}
+		items[i] = panel.Item{ID: c.ID, Text: fmt.Sprintf("%s %s %s %s", dot, human.Visible(c.Name), state, human.Visible(c.Image)), Faint: !c.Running}
 	}
 	return items
 }
@@ -80,6 +86,10 @@ func (m Model) resize(w, h int) Model {
 	if m.commit != nil {
 		c := m.commit.SetSize(w, h)
 		m.commit = &c
+	}
+	if m.palette != nil {
+		p := m.palette.SetSize(w, h)
+		m.palette = &p
 	}
 	return m
 }

@@ -37,11 +37,24 @@ func pad(s string, n int) string { return s + strings.Repeat(" ", max(n-ansi.Str
 // ("D remove"), or "".
 func (m Model) refusedKey(msg tea.KeyPressMsg) string {
 	for _, b := range m.refused {
+		// r restarts a container only where one is: on an image it runs.
+		if b.Help() == m.keys.Restart.Help() && !m.onContainer() {
+			continue
+		}
 		if key.Matches(msg, b) {
 			return b.Help().Key + " " + b.Help().Desc
 		}
 	}
 	return ""
+}
+
+// onContainer reports whether the keys act on a container: its view, or
+// the Containers panel's selection.
+func (m Model) onContainer() bool {
+	if m.detail != nil || m.build != nil || m.learn != nil {
+		return m.detail != nil && m.detail.kind == kindContainer
+	}
+	return m.current() == containersPanel
 }
 
 // refusedList lists the keys presenter mode turned off: "S stop, D remove".

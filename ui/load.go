@@ -94,7 +94,7 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 	case containersMsg:
 		m.containers = msg.items
 		m.setErr(msg.err)
-		m.panels[containersPanel] = m.panels[containersPanel].SetItems(containerItems(msg.items))
+		m.panels[containersPanel] = m.panels[containersPanel].SetItems(containerItems(msg.items, m.acting))
 		if m.detail != nil && m.detail.kind == kindContainer {
 			d, cmd := m.detail.setRunning(m, running(msg.items, m.detail.id))
 			m.detail = &d
@@ -106,6 +106,9 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.setErr(msg.err)
 		m.panels[mountsPanel] = m.panels[mountsPanel].SetItems(mountItems(msg.items))
 	case refreshMsg:
+		if m.status != "" && !m.statusAt.IsZero() && m.now().Sub(m.statusAt) >= StatusFor {
+			m.status = ""
+		}
 		return m, tea.Batch(loadContainers(m.src.ContainerList), refreshTick()), true
 	case doneMsg:
 		m.busy = ""

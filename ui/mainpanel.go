@@ -10,11 +10,14 @@ import (
 
 // mainText is the content of the main panel's tab for the selection.
 func (m Model) mainText() string {
-	it, ok := m.panels[m.current()].Selected()
-	if !ok {
-		if m.current() == containersPanel && m.src.NoRun != "" {
-			return m.src.NoRun
-		}
+	p := m.panels[m.current()]
+	it, ok := p.Selected()
+	switch {
+	case !ok && p.HasFilter():
+		return "nothing matches the filter \"" + human.Visible(p.Filter()) + "\": esc clears it"
+	case !ok && m.current() == containersPanel && m.src.NoRun != "":
+		return m.src.NoRun
+	case !ok:
 		return ""
 	}
 	switch m.current() {
@@ -72,10 +75,7 @@ func imageText(img Image, tab string) string {
 }
 
 func containerText(c Container) string {
-	state := c.Status
-	if !c.Running && c.Status == "exited" {
-		state = fmt.Sprintf("exited (%d)", c.ExitCode)
-	}
+	state := c.State()
 	return fmt.Sprintf("Name     %s\nID       %s\nImage    %s\nCommand  %s\nStatus   %s\nCreated  %s\n\nenter: layer view, shell, logs, stats",
 		c.Name, c.ID, c.Image, c.Command, state, date(c.Created))
 }

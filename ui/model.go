@@ -12,6 +12,7 @@ import (
 	"minidocker/ui/commit"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
+	"minidocker/ui/palette"
 	"minidocker/ui/panel"
 	"minidocker/ui/text"
 	"minidocker/ui/theme"
@@ -61,6 +62,13 @@ type Model struct {
 	showHelp bool
 	helpPage int    // the help overlay's page when keys and legend do not both fit
 	status   string // the last result or error, one line
+	// statusAt is when Update last changed status: a refresh StatusFor
+	// later clears it.
+	statusAt time.Time
+	// acting is the action under way on each container, by ID (state.go).
+	acting map[string]string
+	// palette is the command palette, over everything while open.
+	palette *palette.Model
 	// refused are the destructive keys presenter mode turns off: they only
 	// say so.
 	refused []key.Binding
@@ -75,7 +83,7 @@ type Options struct {
 	// (build --ui).
 	Build *BuildSpec
 	// Presenter is for a class: high contrast, and no key that deletes
-	// or stops anything (stop, remove, prune), so that a slip in front of
+	// or stops anything (stop, kill, restart, remove, prune), so that a slip in front of
 	// the room costs nothing.
 	Presenter bool
 	// Lesson, when set, opens the UI on this guided lesson (learn NAME).
@@ -91,16 +99,21 @@ func New(src Sources, o Options) Model {
 	km := keys.Default()
 	var refused []key.Binding
 	if o.Presenter {
-		for _, b := range []*key.Binding{&km.Stop, &km.Remove, &km.Prune} {
+		for _, b := range []*key.Binding{&km.Stop, &km.Kill, &km.Restart, &km.Remove, &km.Prune} {
 			refused = append(refused, *b)
 			b.SetEnabled(false)
 		}
 	}
 	if src.Lifecycle == nil {
-		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Remove} {
+		for _, b := range []*key.Binding{&km.Run, &km.Start, &km.Stop, &km.Kill, &km.Restart} {
 			b.SetEnabled(false)
 		}
 	}
+	if src.Lifecycle == nil && src.ImageManager == nil {
+		km.Remove.SetEnabled(false)
+	}
+	km.Tag.SetEnabled(src.ImageManager != nil)
+	km.Save.SetEnabled(src.ImageManager != nil)
 	if src.Terminals == nil {
 		km.Exec.SetEnabled(false)
 		km.Attach.SetEnabled(false)
@@ -149,8 +162,23 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// Update routes a message to whatever has the keys or owns the stream.
+// StatusFor is how long a result or an error stays in the header; the
+// container list's refresh (RefreshEvery) clears it after that.
+const StatusFor = 5 * time.Second
+
+// Update routes a message to whatever has the keys or owns the stream,
+// and notes when the header's status changed, so that it clears itself.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.status
+	next, cmd := m.update(msg)
+	n := next.(Model)
+	if n.status != before {
+		n.statusAt = n.now()
+	}
+	return n, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		return m.resize(msg.Width, msg.Height), nil
@@ -167,6 +195,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = nil
 		}
 		return m, cmd
+	}
+	if m2, cmd, ok := m.manageMsg(msg); ok {
+		return m2, cmd
 	}
 	if m2, cmd, ok := m.loaded(msg); ok {
 		return m2, cmd
@@ -215,6 +246,8 @@ func (m Model) render() string {
 	}
 	screen := m.header() + "\n" + body + "\n" + m.footer()
 	switch {
+	case m.palette != nil:
+		screen = overlayCenter(screen, m.palette.View(), m.width, m.height)
 	case m.showHelp:
 		screen = overlayCenter(screen, m.helpView(), m.width, m.height)
 	case m.dialog.Active():

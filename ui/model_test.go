@@ -17,7 +17,7 @@ import (
 func newTest(t *testing.T, w, h int, noRun bool) (Model, *fakeContainers, *fakeImages) {
 	t.Helper()
 	fc, fi := &fakeContainers{}, &fakeImages{}
-	src := Sources{Images: fi, Mounts: fakeMounts{}}
+	src := Sources{Images: fi, ImageManager: fi, Mounts: fakeMounts{}}
 	if noRun {
 		src.NoRun = "containers need root: run minidocker as root to start them"
 	} else {
@@ -196,8 +196,8 @@ func TestActions(t *testing.T) {
 		{"stop refused", []string{"2", "S", "n"}, nil},
 		{"rm confirmed", []string{"2", "j", "D", "y"}, []string{"rm dead00beef001122"}},
 		{"stop from the container view", []string{"2", "enter", "S", "y"}, []string{"stop c0ffee0123456789"}},
-		{"rm from the container view", []string{"2", "enter", "D", "y"}, []string{"rm c0ffee0123456789"}},
-		{"run", []string{"r", "/", "b", "i", "n", "/", "s", "h", "tab", "tab", "tab", "tab", "tab", "w", "enter"}, []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/sh w"}},
+		{"force rm from the container view", []string{"2", "enter", "D", "y"}, []string{"rm -f c0ffee0123456789"}},
+		{"run", []string{"r", "/", "b", "i", "n", "/", "s", "h", "tab", "tab", "tab", "tab", "tab", "w", "enter"}, []string{"run base:latest /bin/sh w"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,7 +260,7 @@ func TestPaste(t *testing.T) {
 	m, fc, _ := newTest(t, 120, 40, false)
 	m = paste(press(t, m, "r"), "/bin/echo hi")
 	press(t, m, "enter")
-	if want := []string{"run sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90 /bin/echo hi "}; !slices.Equal(fc.calls, want) {
+	if want := []string{"run base:latest /bin/echo hi "}; !slices.Equal(fc.calls, want) {
 		t.Errorf("calls %q, want %q", fc.calls, want)
 	}
 

@@ -16,7 +16,7 @@ import (
 func newPresenter(t *testing.T, w, h int) (Model, *fakeContainers, *fakeImages) {
 	t.Helper()
 	fc, fi := &fakeContainers{}, &fakeImages{}
-	src := Sources{Images: fi, Mounts: fakeMounts{}}
+	src := Sources{Images: fi, ImageManager: fi, Mounts: fakeMounts{}}
 	src.SetContainers(fc)
 	m := New(src, Options{Dark: true, Presenter: true})
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
@@ -78,6 +78,11 @@ func TestPresenterRefuses(t *testing.T) {
 		{"prune", "P prune is off (presenter)", []string{"P", "y"}},
 		{"remove in the container view", "D remove is off (presenter)", []string{"2", "enter", "D", "y"}},
 		{"stop in the shell tab", "S stop is off (presenter)", []string{"2", "enter", "2", "S", "y"}},
+		{"kill at home", "K kill is off (presenter)", []string{"2", "K", "y"}},
+		{"restart at home", "r restart is off (presenter)", []string{"2", "r"}},
+		{"kill in the logs", "K kill is off (presenter)", []string{"2", "enter", "3", "K", "y"}},
+		{"restart in the stats", "r restart is off (presenter)", []string{"2", "enter", "4", "r"}},
+		{"remove an image", "D remove is off (presenter)", []string{"D", "y"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +106,25 @@ func TestPresenterRefuses(t *testing.T) {
 	press(t, m, "2", "s")
 	if len(fc.calls) != 1 || fc.calls[0] != "start c0ffee0123456789" {
 		t.Errorf("start in presenter mode: calls %q", fc.calls)
+	}
+	// The palette does not offer what is off.
+	m, _, _ = newPresenter(t, 120, 40)
+	m = press(t, m, "2")
+	for _, b := range m.paletteActions() {
+		if d := b.Help().Desc; d == "kill" || d == "restart" || d == "stop" || d == "remove" {
+			t.Errorf("the palette offers %q in presenter mode", d)
+		}
+	}
+	// r on an image runs it: only a container's restart is off.
+	m, _, _ = newPresenter(t, 120, 40)
+	if m = press(t, m, "r"); !m.dialog.Active() || !strings.Contains(ansi.Strip(m.dialog.View()), "Run a container") {
+		t.Errorf("r on an image in presenter mode: status %q", m.status)
+	}
+	// Tag and save make things: they stay on.
+	m, _, fi := newPresenter(t, 120, 40)
+	press(t, m, "W", "enter")
+	if len(fi.calls) != 1 || !strings.HasPrefix(fi.calls[0], "save ") {
+		t.Errorf("save in presenter mode: calls %q", fi.calls)
 	}
 }
 

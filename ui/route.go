@@ -26,6 +26,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.dialog, cmd = m.dialog.Update(msg)
 		return m, cmd
+	case m.palette != nil:
+		p, cmd := m.palette.Update(msg)
+		m.palette = &p
+		return m, cmd
 	case m.commit != nil:
 		c, cmd := m.commit.Update(msg)
 		m.commit = &c
@@ -62,7 +66,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 		return m, nil
-	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Start, k.Stop, k.Remove):
+	case key.Matches(msg, k.Palette):
+		return m.openPalette(), nil
+	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Start, k.Stop, k.Restart, k.Kill, k.Remove):
 		return m.containerAction(msg, m.detail.id, m.detail.title)
 	case m.detail != nil && m.detail.kind == kindContainer && key.Matches(msg, k.Commit):
 		return m.openCommit()
@@ -90,6 +96,10 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.dialog.Active():
 		m.dialog, cmd = m.dialog.Update(msg)
+	case m.palette != nil:
+		p, cmd := m.palette.Update(msg)
+		m.palette = &p
+		return m, cmd
 	case m.commit != nil:
 		c, cmd := m.commit.Update(msg)
 		m.commit = &c
@@ -146,7 +156,7 @@ func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // mouse routes clicks and the wheel to what is under the pointer.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
-	if m.dialog.Active() || m.showHelp || m.commit != nil {
+	if m.dialog.Active() || m.showHelp || m.commit != nil || m.palette != nil {
 		return m, nil
 	}
 	if m.learn != nil {
@@ -206,30 +216,55 @@ func translate(msg tea.MouseMsg, ms tea.Mouse) tea.Msg {
 // (and back, in an opened item): what does not fit is cut before them.
 func (m Model) footer() string {
 	k := m.keys
-	var b, tail []key.Binding
 	switch {
-	case m.dialog.Active(), m.commit != nil:
-		return ""
-	case m.learn != nil:
-		b, tail = m.lessonHelp()
-	case m.detail != nil && m.detail.shellFocused():
-		return theme.Fit(m.th.Warn.Render("keys go to the shell")+m.th.Subtle.Render(" · ")+
-			m.help.ShortHelpView([]key.Binding{k.FocusShell})+m.th.Subtle.Render(" gives them back, then ? help, q quit"), m.width)
-	case m.detail != nil:
-		b, tail = m.detail.shortHelp(), []key.Binding{k.Back, k.Help, k.Quit}
-	case m.build != nil:
-		b, tail = m.build.shortHelp(k), []key.Binding{k.Help, k.Quit}
-	default:
-		b = []key.Binding{k.Jump, k.NextPane, k.Up, k.Down, k.Enter, k.Learn, k.Filter, k.PrevTab, k.NextTab}
-		switch m.current() {
-		case imagesPanel:
-			b = append(b, k.Run, k.Load, k.Prune, k.Build)
-		case containersPanel:
-			b = append(b, k.Start, k.Stop, k.Remove, k.Exec)
+	case m.dialog.Active(), m.commit != nil, m.palette != nil:
+		// Typed keys go to the box: ? and q are its letters until it closes.
+		for _, s := range []string{"esc closes it, then ? help, q quit", "esc, then ? help, q quit"} {
+			if len(s) <= m.width {
+				return theme.Fit(m.th.Subtle.Render(s), m.width)
+			}
 		}
-		tail = []key.Binding{k.Help, k.Quit}
+		return theme.Fit(m.th.Subtle.Render("? help, q quit"), m.width)
+	case m.learn == nil && m.detail != nil && m.detail.shellFocused():
+		// Typed keys go to the shell, ? and q too until ctrl+g gives the
+		// keys back, which the end of the line says whatever is cut.
+		head := m.th.Warn.Render("keys go to the shell") + m.th.Subtle.Render(" · ") + m.help.ShortHelpView([]key.Binding{k.FocusShell})
+		end := m.th.Subtle.Render(" gives them back, then ? help, q quit")
+		if ansi.StringWidth(head)+ansi.StringWidth(end) > m.width {
+			end = m.th.Subtle.Render(" then ? help, q quit")
+			head = ansi.Truncate(head, max(m.width-ansi.StringWidth(end), 0), "…")
+		}
+		return theme.Fit(head+end, m.width)
 	}
-	return m.fitFooter(b, tail)
+	head, tail := m.footerKeys()
+	return m.fitFooter(head, tail)
+}
+
+// footerKeys are the keys the footer offers now: head as many as fit,
+// tail always.
+func (m Model) footerKeys() (head, tail []key.Binding) {
+	k := m.keys
+	switch {
+	case m.learn != nil:
+		return m.lessonHelp()
+	case m.detail != nil:
+		return m.detail.shortHelp(), []key.Binding{k.Back, k.Help, k.Quit}
+	case m.build != nil:
+		return m.build.shortHelp(k), []key.Binding{k.Help, k.Quit}
+	}
+	// The selection's actions first, as lazydocker's panels show them.
+	head = []key.Binding{k.Enter}
+	var more []key.Binding
+	switch m.current() {
+	case imagesPanel:
+		head = append(head, k.Run, k.Remove, k.Tag, k.Save)
+		more = []key.Binding{k.Load, k.Prune, k.Build}
+	case containersPanel:
+		head = append(head, k.Start, k.Stop, k.Restart, k.Kill, k.Remove, k.Exec)
+	}
+	head = append(append(head, k.Palette, k.Learn), more...)
+	head = append(head, k.Filter, k.Jump, k.NextPane, k.Up, k.Down, k.PrevTab, k.NextTab)
+	return head, []key.Binding{k.Help, k.Quit}
 }
 
 // fitFooter shows as many of head as fit before tail, which is always
@@ -238,7 +273,13 @@ func (m Model) footer() string {
 func (m Model) fitFooter(head, tail []key.Binding) string {
 	sep := m.th.Subtle.Render(" • ")
 	more := m.th.Subtle.Render(" …")
-	t := m.help.ShortHelpView(tail)
+	// On a narrow screen the tail keeps ? and q, its last two, at least.
+	// (Its items are drawn one by one: ShortHelpView cuts at the width.)
+	t := m.joinKeys(tail, sep)
+	for len(tail) > 2 && ansi.StringWidth(t) > m.width {
+		tail = tail[1:]
+		t = m.joinKeys(tail, sep)
+	}
 	room := m.width - ansi.StringWidth(t) - ansi.StringWidth(sep)
 	var all []string
 	for _, b := range head {
@@ -270,6 +311,17 @@ func (m Model) fitFooter(head, tail []key.Binding) string {
 		t = strings.Join(items, sep)
 	}
 	return theme.Fit(t, m.width)
+}
+
+// joinKeys draws the enabled bindings of bs, sep between them.
+func (m Model) joinKeys(bs []key.Binding, sep string) string {
+	var parts []string
+	for _, b := range bs {
+		if b.Enabled() {
+			parts = append(parts, m.help.ShortHelpView([]key.Binding{b}))
+		}
+	}
+	return strings.Join(parts, sep)
 }
 
 // helpView is the help overlay: every binding, by group, and the legend

@@ -46,7 +46,13 @@ type Container struct {
 	Status            string // created, running, exited
 	Running           bool
 	ExitCode          int
-	Created           time.Time
+	// Paused is a running container frozen; OOMKilled an exited one the
+	// kernel's OOM killer ended.
+	Paused, OOMKilled bool
+	// ImageID is the image it was made from, which removing the image
+	// names as a user.
+	ImageID string
+	Created time.Time
 	// Inspect is the container's state as indented JSON.
 	Inspect string
 	// Mounts are its volumes, binds and tmpfs mounts, shown beside its
@@ -99,6 +105,18 @@ type ImageSource interface {
 	Prune() (string, error)
 }
 
+// ImageManager removes, tags and saves images, from the Images panel.
+type ImageManager interface {
+	// RemoveImage removes the image id and its names (with force, also
+	// while a container uses it) and says what it removed.
+	RemoveImage(id string, force bool) (string, error)
+	// TagImage gives the image id the name name.
+	TagImage(id, name string) error
+	// SaveImage writes the image id to the file path, as an OCI archive
+	// or a docker-archive (format as save's --format takes it).
+	SaveImage(id, path, format string) error
+}
+
 // ContainerLister lists containers, for the home panel and its refresh.
 type ContainerLister interface {
 	Containers() ([]Container, error)
@@ -112,13 +130,16 @@ type StackWatcher interface {
 	Watch(ctx context.Context, id string) (<-chan []tree.Node, error)
 }
 
-// Lifecycle runs a container from the run form, and starts, stops and
-// removes one.
+// Lifecycle runs a container from the run form, and starts, stops,
+// kills (SIGKILL), restarts and removes one; force removes a running
+// one, killing it first.
 type Lifecycle interface {
 	Run(spec RunSpec) (id string, err error)
 	Start(id string) error
 	Stop(id string) error
-	Remove(id string) error
+	Kill(id string) error
+	Restart(id string) error
+	Remove(id string, force bool) error
 }
 
 // Terminals connects the shell tab to a container: Attach to its own
@@ -168,6 +189,9 @@ type MountSource interface {
 type Sources struct {
 	Images ImageSource
 	Mounts MountSource
+	// ImageManager removes, tags and saves images; nil turns those keys
+	// off.
+	ImageManager ImageManager
 
 	ContainerList   ContainerLister
 	ContainerStacks StackWatcher

@@ -23,9 +23,12 @@ type (
 		pty terminal.Pty
 		err error
 	}
+	// logsMsg is output of the logs' stream ch; ended once ch is closed
+	// (the container stopped).
 	logsMsg struct {
-		data []byte
-		ch   <-chan []byte
+		data  []byte
+		ch    <-chan []byte
+		ended bool
 	}
 	statsMsg struct {
 		sample stats.Sample
@@ -93,8 +96,7 @@ func (w chanWriter) Write(p []byte) (int, error) {
 
 // followLogs starts copying the logs into a channel and waits for the
 // first chunk.
-func followLogs(ctx context.Context, s LogReader, id string) tea.Cmd {
-	ch := make(chan []byte, 64)
+func followLogs(ctx context.Context, s LogReader, id string, ch chan []byte) tea.Cmd {
 	go func() {
 		defer close(ch)
 		if err := s.Logs(ctx, id, chanWriter{ctx, ch}); err != nil && ctx.Err() == nil {
@@ -111,14 +113,14 @@ func waitLogs(ch <-chan []byte) tea.Cmd {
 	return func() tea.Msg {
 		b, ok := <-ch
 		if !ok {
-			return nil
+			return logsMsg{ch: ch, ended: true}
 		}
 		// Take what else is waiting, for one frame.
 		for len(b) < 1<<16 {
 			select {
 			case more, ok := <-ch:
 				if !ok {
-					return logsMsg{data: b}
+					return logsMsg{data: b, ch: ch, ended: true}
 				}
 				b = append(b, more...)
 				continue

@@ -29,7 +29,7 @@ func (a *App) UISources() ui.Sources {
 	src := ui.Sources{Mounts: uiMounts{}}
 	var why []string
 	if s, err := a.Images(); err == nil {
-		src.Images = uiImages{s}
+		src.Images, src.ImageManager = uiImages{s}, uiImages{s}
 	} else {
 		why = append(why, "image store: "+err.Error())
 	}
@@ -149,7 +149,8 @@ func (u *uiContainers) Containers() ([]ui.Container, error) {
 	for _, st := range list {
 		c := ui.Container{ID: st.ID, ShortID: st.ShortID(), Name: st.Name(), Image: st.Spec.Image,
 			Command: strings.Join(st.Spec.Process.Args, " "), Status: string(st.Status),
-			Running: st.Status == engine.Running, ExitCode: st.ExitCode, Created: st.Created}
+			Running: st.Status == engine.Running, ExitCode: st.ExitCode, Created: st.Created,
+			Paused: st.Paused, OOMKilled: st.OOMKilled, ImageID: st.Spec.ImageID}
 		if b, err := json.MarshalIndent(st, "", "  "); err == nil {
 			c.Inspect = string(b)
 		}
@@ -219,11 +220,6 @@ func (u *uiContainers) Start(id string) error {
 
 func (u *uiContainers) Stop(id string) error {
 	_, err := u.e.Stop(id, 10*time.Second)
-	return err
-}
-
-func (u *uiContainers) Remove(id string) error {
-	_, err := u.a.Remove(u.e, id, false)
 	return err
 }
 

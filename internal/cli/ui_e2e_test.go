@@ -249,3 +249,74 @@ func buildCmd(bin string) *exec.Cmd {
 	c.Dir = filepath.Join("..", "..")
 	return c
 }
+
+// TestUIManagerEndToEnd runs the real binary's UI in tmux as a daily
+// manager: the command palette opens an image; a container that exited
+// with code 3 says so; a running container is killed, then removed, and
+// another force-removed while it runs; a run from the Images panel
+// records the image's name, as ps shows it.
+func TestUIManagerEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	e.md("run", "-d", "-i", "-t", "--name", "e2e", "base", "/bin/sh")
+	e.md("run", "-d", "--name", "web", "base", "sleep", "1000")
+	// Its exit code is the test's point: run's own error is expected.
+	if err := exec.Command(e.bin, "--root", e.root, "run", "--name", "three", "base", "sh", "-c", "exit 3").Run(); err == nil {
+		t.Fatal("run of exit 3 succeeded")
+	}
+	t.Cleanup(func() { exec.Command(e.bin, "--root", e.root, "rm", "-f", "e2e", "web", "three", "fromui").Run() })
+	e.open(e.bin + " --root " + e.root + " ui")
+	e.waitFor("● e2e running")
+	e.waitFor("○ three exited (3)")
+
+	// The palette: an image by a few letters of its name.
+	e.keys(":")
+	e.waitFor("an action, a container or an image")
+	e.keys("bas")
+	e.waitFor("image     base")
+	e.keys("Enter")
+	e.waitFor("› base")
+	e.waitFor("merged")
+	// The next key waits for the home screen: sent at once after esc, a
+	// terminal reads the two as alt and that key.
+	e.keys("Escape")
+	e.waitFor("[1] Images")
+
+	// Kill, then remove, the container opened from the palette.
+	e.keys(":", "e2e", "Enter")
+	e.waitFor("› e2e")
+	e.keys("K")
+	e.waitFor("Kill e2e with SIGKILL?")
+	e.keys("y")
+	e.waitFor("exited (137)")
+	e.keys("D")
+	e.waitFor("Remove e2e and its upper directory?")
+	e.keys("y")
+	e.waitFor("removed")
+	if screen := e.waitFor("[1] Images"); strings.Contains(screen, "› e2e") {
+		t.Errorf("the removed container's view stayed open:\n%s", screen)
+	}
+
+	// A running container's remove is a force remove, asked as one.
+	e.keys(":", "web", "Enter")
+	e.waitFor("› web")
+	e.keys("D")
+	e.waitFor("Force remove web? It is running")
+	e.keys("y")
+	e.waitFor("removed")
+	if out := e.md("ps", "-a"); strings.Contains(out, " e2e") || strings.Contains(out, " web") {
+		t.Errorf("removed containers are still there:\n%s", out)
+	}
+
+	// A run from the Images panel records the image's name.
+	e.keys("1", "r")
+	e.waitFor("Run a container")
+	e.keys("sleep 1000", "Tab", "Tab", "Tab", "Tab", "Tab", "fromui", "Enter")
+	e.waitFor("● fromui running")
+	for _, l := range strings.Split(e.md("ps"), "\n") {
+		if strings.HasSuffix(strings.TrimSpace(l), "fromui") && !strings.Contains(l, "base:latest") {
+			t.Errorf("ps shows the run from the UI as %q, want the image's name", l)
+		}
+	}
+	e.keys("q")
+	e.waitGone("q did not quit the UI")
+}

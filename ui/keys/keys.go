@@ -3,7 +3,12 @@
 // through these bindings.
 package keys
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // Map is every binding of the UI.
 type Map struct {
@@ -34,6 +39,15 @@ type Map struct {
 	LessonPrev, LessonNext         key.Binding
 	// Interrupt quits from anywhere but a focused shell, which gets it.
 	Interrupt key.Binding
+	// Kill, Restart, Tag and Save are the manager's: Restart shares r with
+	// Run, which only the Images panel takes; Remove also removes an
+	// image there.
+	Kill, Restart, Tag, Save key.Binding
+	// Palette opens the command palette over every action and item.
+	Palette key.Binding
+	// Search looks for text in the logs pane; NextMatch and PrevMatch
+	// move between its matches (Search's help names all three).
+	Search, NextMatch, PrevMatch key.Binding
 }
 
 func b(help, desc string, keys ...string) key.Binding {
@@ -49,7 +63,7 @@ func Default() Map {
 		Back:           b("esc", "back", "esc"),
 		Enter:          b("enter", "open", "enter"),
 		Filter:         b("/", "filter", "/"),
-		NextPane:       b("tab", "next pane", "tab"),
+		NextPane:       b("tab/⇧tab", "next/prev pane", "tab"),
 		PrevPane:       b("shift+tab", "prev pane", "shift+tab"),
 		Jump:           b("1-9", "jump to panel", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
 		Up:             b("↑/k", "up", "up", "k"),
@@ -97,6 +111,14 @@ func Default() Map {
 		LessonHint:     b("F6", "hint", "f6"),
 		LessonPrev:     b("F7/F8", "prev/next step", "f7"),
 		LessonNext:     b("F8", "next step", "f8"),
+		Kill:           b("K", "kill", "K"),
+		Restart:        b("r", "restart", "r"),
+		Tag:            b("t", "tag image", "t"),
+		Save:           b("W", "save to file", "W"),
+		Palette:        b(":", "commands", ":"),
+		Search:         b("/ n N", "search", "/"),
+		NextMatch:      b("n", "next match", "n"),
+		PrevMatch:      b("N", "prev match", "N"),
 	}
 }
 
@@ -105,15 +127,55 @@ func Default() Map {
 func (m Map) ShortHelp() []key.Binding { return []key.Binding{m.Help, m.Quit} }
 
 // FullHelp returns the bindings for the help overlay, one column a group,
-// each short enough for two rows of columns to fit in 80×24. Disabled
-// bindings (running, without root) are left out by bubbles/help.
+// each short enough (nine rows) for two rows of columns to fit in 80×24.
+// Disabled bindings (running, without root) are left out by bubbles/help;
+// shift+tab is told on tab's line, to keep the groups at nine.
 func (m Map) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom},
-		{m.NextPane, m.PrevPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter},
-		{m.Help, m.Quit, m.Refresh, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Commit},
+		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Refresh},
+		{m.NextPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter, m.Search, m.Palette},
+		{m.Help, m.Quit, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Exec, m.Commit, m.Load},
 		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain, m.Compare},
-		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev},
-		{m.Run, m.Start, m.Stop, m.Remove, m.Exec, m.Load, m.Prune, m.Build},
+		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev, m.Prune},
+		{m.Run, m.Start, m.Stop, m.Restart, m.Kill, m.Remove, m.Build, m.Tag, m.Save},
 	}
+}
+
+// Press returns the key press that a binding's key string names, as
+// key.Matches reads it: "j", "G", ":", "tab", "shift+tab", "ctrl+a",
+// "enter", "space", "pgdown", "f5". The command palette runs an action by
+// pressing its first key.
+func Press(s string) tea.KeyPressMsg {
+	var mod tea.KeyMod
+	if rest, ok := strings.CutPrefix(s, "ctrl+"); ok {
+		mod, s = tea.ModCtrl, rest
+	}
+	if rest, ok := strings.CutPrefix(s, "shift+"); ok {
+		mod, s = mod|tea.ModShift, rest
+	}
+	if c, ok := named[s]; ok {
+		k := tea.KeyPressMsg{Code: c, Mod: mod}
+		if c == tea.KeySpace && mod == 0 {
+			k.Text = " "
+		}
+		return k
+	}
+	r := []rune(s)
+	if len(r) == 0 {
+		return tea.KeyPressMsg{}
+	}
+	if mod != 0 {
+		return tea.KeyPressMsg{Code: r[0], Mod: mod}
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: string(r[0])}
+}
+
+// named are the keys Press knows by name.
+var named = map[string]rune{
+	"tab": tea.KeyTab, "esc": tea.KeyEscape, "enter": tea.KeyEnter, "space": tea.KeySpace,
+	"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+	"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "backspace": tea.KeyBackspace,
+	"home": tea.KeyHome, "end": tea.KeyEnd,
+	"f1": tea.KeyF1, "f2": tea.KeyF2, "f3": tea.KeyF3, "f4": tea.KeyF4, "f5": tea.KeyF5, "f6": tea.KeyF6,
+	"f7": tea.KeyF7, "f8": tea.KeyF8, "f9": tea.KeyF9, "f10": tea.KeyF10, "f11": tea.KeyF11, "f12": tea.KeyF12,
 }

@@ -4,11 +4,13 @@ package panel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/input"
 	"minidocker/ui/keys"
 	"minidocker/ui/theme"
@@ -85,6 +87,9 @@ func (m Model) Filtering() bool { return m.filter.Focused() }
 // HasFilter reports whether a filter is set.
 func (m Model) HasFilter() bool { return m.filter.Value() != "" }
 
+// Filter returns the filter's text.
+func (m Model) Filter() string { return m.filter.Value() }
+
 // SetSize gives the panel w×h cells, frame included.
 func (m Model) SetSize(w, h int) Model {
 	m.width, m.height = max(w-2, 1), max(h-2, 0)
@@ -100,6 +105,22 @@ func (m Model) Selected() (Item, bool) {
 		return Item{}, false
 	}
 	return m.items[m.cursor], true
+}
+
+// Select puts the cursor on the item id, dropping a filter that hides
+// it; ok is false when no item is id.
+func (m Model) Select(id string) (Model, bool) {
+	is := func(it Item) bool { return it.ID == id }
+	if !slices.ContainsFunc(m.all, is) {
+		return m, false
+	}
+	if !slices.ContainsFunc(m.items, is) {
+		m.filter = m.filter.SetValue("").Blur()
+		m = m.apply()
+	}
+	m.cursor = slices.IndexFunc(m.items, is)
+	m.clamp()
+	return m, true
 }
 
 // Len returns the number of items.
@@ -192,7 +213,10 @@ func (m Model) SetFocus(f bool) Model { m.focused = f; return m }
 func (m Model) View() string {
 	focused := m.focused
 	var b strings.Builder
-	if len(m.items) == 0 {
+	switch {
+	case len(m.items) == 0 && m.HasFilter():
+		b.WriteString(m.th.Warn.Render(theme.Fit("nothing matches \""+human.Visible(m.filter.Value())+"\"", m.width)))
+	case len(m.items) == 0:
 		b.WriteString(m.th.Subtle.Render(m.empty))
 	}
 	end := min(m.offset+m.height, len(m.items))

@@ -1,7 +1,10 @@
 package panel_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"minidocker/ui/internal/uitest"
 	"minidocker/ui/keys"
@@ -37,5 +40,30 @@ func TestCursorAndFilter(t *testing.T) {
 	press("esc")
 	if m.Len() != 5 || sel() != "b" {
 		t.Errorf("filter cleared: %d items, selected %q", m.Len(), sel())
+	}
+}
+
+// TestSelectAndEmptyFilter checks Select finds an item a filter hides by
+// dropping the filter, and that a filter matching nothing says so rather
+// than showing the empty panel's text.
+func TestSelectAndEmptyFilter(t *testing.T) {
+	items := []panel.Item{{ID: "a", Text: "alpha"}, {ID: "b", Text: "beta"}, {ID: "c", Text: "gamma"}}
+	m := panel.New(theme.New(true, false), keys.Default(), 1, "Things", "no things: load one").SetSize(40, 5).SetItems(items)
+	for _, k := range []string{"/", "z", "z", "enter"} {
+		m, _ = m.Update(uitest.Key(k))
+	}
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, `nothing matches "zz"`) || strings.Contains(v, "load one") {
+		t.Errorf("a filter matching nothing shows:\n%s", v)
+	}
+	m, ok := m.Select("c")
+	if it, _ := m.Selected(); !ok || it.ID != "c" || m.HasFilter() || m.Len() != 3 {
+		t.Errorf("Select(c) under a filter: ok %v, selected %q, filter %v, %d items", ok, it.ID, m.HasFilter(), m.Len())
+	}
+	if _, ok := m.Select("nope"); ok {
+		t.Error("Select of no item reported ok")
+	}
+	if v := ansi.Strip(panel.New(theme.New(true, false), keys.Default(), 1, "Things", "no things: load one").SetSize(40, 5).View()); !strings.Contains(v, "no things: load one") {
+		t.Errorf("an empty panel without a filter shows:\n%s", v)
 	}
 }

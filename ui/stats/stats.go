@@ -29,6 +29,8 @@ type Model struct {
 	last          Sample
 	limit         int64
 	width, height int
+	// ended says why no more readings come (the container stopped).
+	ended string
 }
 
 // Keep is how many samples are kept.
@@ -63,6 +65,14 @@ func keep(xs []float64, x float64) []float64 {
 	return xs
 }
 
+// End says there is nothing more to read, and why: the plots stay, with
+// why under them. An empty why takes the end back (the container runs
+// again).
+func (m Model) End(why string) Model { m.ended = why; return m }
+
+// Ended reports whether End was called with a reason.
+func (m Model) Ended() bool { return m.ended != "" }
+
 // SetSize gives the plots w×h cells.
 func (m Model) SetSize(w, h int) Model { m.width, m.height = w, h; return m }
 
@@ -71,19 +81,30 @@ func (m Model) Update(tea.Msg) (Model, tea.Cmd) { return m, nil }
 
 // View draws three plots stacked: a label line and a bar row each.
 func (m Model) View() string {
+	if len(m.mem) == 0 && m.ended != "" {
+		return m.th.Warn.Render(m.ended)
+	}
 	if len(m.mem) == 0 {
 		return m.th.Subtle.Render("waiting for the first reading…")
 	}
-	rows := max((m.height-3)/3, 1)
+	labels := 3
+	if m.ended != "" {
+		labels++
+	}
+	rows := max((m.height-labels)/3, 1)
 	mem := fmt.Sprintf("memory %s", human.BinarySize(m.last.Memory))
 	if m.limit > 0 && m.limit < 1<<50 { // no limit reads as the largest page-aligned number
 		mem += " of " + human.BinarySize(m.limit)
 	}
-	return strings.Join([]string{
+	out := []string{
 		m.th.Bold.Render(mem), m.plot(m.mem, rows),
 		m.th.Bold.Render(fmt.Sprintf("cpu %.1f%%", m.cpu[len(m.cpu)-1])), m.plot(m.cpu, rows),
 		m.th.Bold.Render(fmt.Sprintf("pids %d", m.last.Pids)), m.plot(m.pid, rows),
-	}, "\n")
+	}
+	if m.ended != "" {
+		out = append(out, m.th.Warn.Render(m.ended))
+	}
+	return strings.Join(out, "\n")
 }
 
 var bars = []rune(" ▁▂▃▄▅▆▇█")

@@ -24,3 +24,21 @@ func TestCPUShareAndPlot(t *testing.T) {
 		}
 	}
 }
+
+// TestEnd checks the plots say when no more readings come, with or
+// without readings before.
+func TestEnd(t *testing.T) {
+	m := stats.New(theme.New(true, true)).SetSize(10, 9)
+	const why = "stopped: nothing more to read"
+	if got := ansi.Strip(m.End(why).View()); got != why {
+		t.Errorf("ended with no reading: %q", got)
+	}
+	m = m.Add(stats.Sample{At: time.Unix(0, 0), Memory: 1 << 20, Pids: 1}).End(why)
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	if len(lines) > 9 || lines[len(lines)-1] != why || !strings.HasPrefix(lines[0], "memory 1MiB") {
+		t.Errorf("ended after a reading: %q", lines)
+	}
+	if m = m.End(""); m.Ended() || strings.Contains(ansi.Strip(m.View()), why) {
+		t.Error("End(\"\") did not take the end back")
+	}
+}

@@ -53,6 +53,8 @@ func HighContrast(dark, noColor bool) Theme {
 		Flash:        n().Bold(true).Reverse(true).Foreground(yellow),
 		Dialog:       n().Border(lipgloss.ThickBorder()).BorderForeground(accent).Padding(0, 1),
 		Plot:         n().Foreground(cyan),
+		Match:        n().Bold(true).Underline(true).Foreground(yellow),
+		MatchCurrent: n().Bold(true).Reverse(true).Foreground(yellow),
 		HelpColumn:   n().PaddingRight(3),
 		Kind: map[overlay.DiffKind]lipgloss.Style{
 			overlay.Unmodified:   n().Foreground(fg),

@@ -43,6 +43,9 @@ type Theme struct {
 	Look map[overlay.DiffKind]string
 	// Plot draws the bars of a small chart.
 	Plot lipgloss.Style
+	// Match marks what a search found; MatchCurrent the match n and N
+	// are on.
+	Match, MatchCurrent lipgloss.Style
 }
 
 // NoColorSet reports whether the NO_COLOR convention asks for no colour.
@@ -91,6 +94,8 @@ func New(dark, noColor bool) Theme {
 		Flash:        lipgloss.NewStyle().Reverse(true).Foreground(yellow),
 		Dialog:       lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(0, 1),
 		Plot:         lipgloss.NewStyle().Foreground(cyan),
+		Match:        lipgloss.NewStyle().Foreground(yellow).Bold(true).Underline(true),
+		MatchCurrent: lipgloss.NewStyle().Foreground(yellow).Bold(true).Reverse(true),
 		HelpColumn:   lipgloss.NewStyle().PaddingRight(3),
 		Kind: map[overlay.DiffKind]lipgloss.Style{
 			overlay.Unmodified:   lipgloss.NewStyle(),
@@ -151,6 +156,8 @@ func plain() Theme {
 		Flash:        n().Reverse(true),
 		Dialog:       n().Border(lipgloss.DoubleBorder()).Padding(0, 1),
 		Plot:         n(),
+		Match:        n().Underline(true),
+		MatchCurrent: n().Reverse(true),
 		HelpColumn:   n().PaddingRight(3),
 		Kind: map[overlay.DiffKind]lipgloss.Style{
 			overlay.Unmodified:   n(),

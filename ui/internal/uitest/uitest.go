@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"minidocker/overlay"
+	"minidocker/ui/keys"
 	"minidocker/ui/layers"
 	"minidocker/ui/tree"
 )
@@ -165,30 +166,4 @@ func itoa(i int) string {
 
 // Key returns the key press a binding string names: "j", "tab",
 // "ctrl+a", "shift+tab", "esc", "enter", "space", "up", "pgdown"…
-func Key(s string) tea.KeyPressMsg {
-	named := map[string]rune{
-		"tab": tea.KeyTab, "esc": tea.KeyEscape, "enter": tea.KeyEnter, "space": tea.KeySpace,
-		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
-		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "backspace": tea.KeyBackspace,
-		"home": tea.KeyHome, "end": tea.KeyEnd,
-	}
-	var mod tea.KeyMod
-	if rest, ok := strings.CutPrefix(s, "ctrl+"); ok {
-		mod, s = tea.ModCtrl, rest
-	}
-	if rest, ok := strings.CutPrefix(s, "shift+"); ok {
-		mod, s = mod|tea.ModShift, rest
-	}
-	if c, ok := named[s]; ok {
-		k := tea.KeyPressMsg{Code: c, Mod: mod}
-		if c == tea.KeySpace && mod == 0 {
-			k.Text = " "
-		}
-		return k
-	}
-	r := []rune(s)[0]
-	if mod != 0 {
-		return tea.KeyPressMsg{Code: r, Mod: mod}
-	}
-	return tea.KeyPressMsg{Code: r, Text: s}
-}
+func Key(s string) tea.KeyPressMsg { return keys.Press(s) }
