@@ -34,6 +34,10 @@ type blobReader struct {
 	off     int64
 	body    io.ReadCloser
 	resumes int
+	// err is the reader's own failure, not its context's: the network's or
+	// the registry's, which the decompressor and the unpacker that read
+	// on would otherwise report as theirs.
+	err error
 	// progress, when set, is told how many bytes have arrived, and
 	// whether the reader is resuming.
 	progress func(off int64, resuming bool)
@@ -52,6 +56,14 @@ func (r *remoteRepo) openBlob(ctx context.Context, d digest.Digest, size int64) 
 }
 
 func (b *blobReader) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if err != nil && err != io.EOF && b.ctx.Err() == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *blobReader) read(p []byte) (int, error) {
 	for {
 		if b.body == nil {
 			if err := b.open(); err != nil {
@@ -238,13 +250,14 @@ func (s *Store) fetchLayer(ctx context.Context, r *remoteRepo, rd layerRead, rep
 	// The network is read a few blocks ahead of the unpack; cancel stops
 	// a read under way, so that Close does not wait on the network.
 	ra := newReadAhead(br, 8, 256<<10)
-	defer func() {
-		cancel()
-		ra.Close()
-		br.Close()
-	}()
 	pl, err := s.readLayer(ra, want, rd.diffID, rd.src.where)
+	cancel()
+	ra.Close()
+	br.Close()
 	if err != nil {
+		if br.err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("%s: %w", rd.src.where, br.err)
+		}
 		return ocispec.Descriptor{}, err
 	}
 	return pl.commit(s)

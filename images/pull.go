@@ -78,7 +78,7 @@ type Pulled struct {
 func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (Pulled, error) {
 	p, err := s.pull(ctx, ref, opts)
 	if err != nil {
-		return p, fmt.Errorf("pull %s: %w", human.Visible(ref), err)
+		return p, fmt.Errorf("pull %s: %w", human.Visible(ref), lineError{err})
 	}
 	return p, nil
 }

@@ -49,7 +49,7 @@ func (s *Store) Push(ctx context.Context, ref, dest string, opts PushOptions) (P
 	}
 	p, err := s.push(ctx, ref, dest, opts)
 	if err != nil {
-		return p, fmt.Errorf("push %s: %w", human.Visible(dest), err)
+		return p, fmt.Errorf("push %s: %w", human.Visible(dest), lineError{err})
 	}
 	return p, nil
 }

@@ -38,6 +38,13 @@ type RegistryOptions struct {
 // platform, a config that does not match its layers.
 var ErrBadManifest = errors.New("unsupported manifest")
 
+// lineError shows an error in one visible line: a registry's answers
+// (an error body, a header) come into messages as they were sent.
+type lineError struct{ err error }
+
+func (e lineError) Error() string { return human.Line(e.err.Error()) }
+func (e lineError) Unwrap() error { return e.err }
+
 // userAgent is what minidocker calls itself to registries.
 const userAgent = "minidocker"
 
