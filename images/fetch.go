@@ -81,8 +81,8 @@ func (b *blobReader) read(p []byte) (int, error) {
 		switch {
 		case err == nil:
 			return n, nil
-		case err == io.EOF && b.off == b.size:
-			return n, io.EOF
+		case b.off == b.size:
+			return n, io.EOF // all of it arrived, whatever the connection did next
 		case err == io.EOF:
 			err = io.ErrUnexpectedEOF
 		}
