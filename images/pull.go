@@ -60,8 +60,8 @@ type Pulled struct {
 	// that of the index it was chosen from ("" when there was none).
 	Digest, Index digest.Digest
 	// Fetched counts the layers downloaded; UpToDate says the store had
-	// the image already, and nothing was downloaded but its manifest and
-	// config.
+	// the image already: nothing was downloaded but its manifest (and its
+	// config, when the store had the image under another manifest).
 	Fetched  int
 	UpToDate bool
 }
@@ -104,17 +104,27 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (Pulled,
 	if err != nil {
 		return Pulled{}, err
 	}
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	out := Pulled{Name: name, Digest: ri.desc.Digest, Index: ri.index}
+	// This very manifest stored with all its image: nothing to fetch, not
+	// even the config. A second pull costs a ping and a manifest.
+	if img, ok := s.completeImage(ri.desc.Digest); ok {
+		if err := checkPlatform(img.Config.Platform, want, explicit, ri); err != nil {
+			return out, err
+		}
+		return s.pulledAgain(out, ri, names, opts.Progress)
+	}
 	p, err := r.parseImage(ctx, ri)
 	if err != nil {
 		return Pulled{}, err
 	}
-	if have := p.config.Platform; explicit && have.OS != "" && !matches(have, want) {
-		return Pulled{}, fmt.Errorf("image %s is for %s, not %s: %w", ri.desc.Digest, human.Visible(platformString(have)), platformString(want), ErrNotFound)
+	if err := checkPlatform(p.config.Platform, want, explicit, ri); err != nil {
+		return out, err
 	}
-	if name != "" {
-		p.names = []string{name}
-	}
-	out := Pulled{Name: name, Digest: ri.desc.Digest, Index: ri.index}
+	p.names = names
 	unlock, err := s.lock()
 	if err != nil {
 		return out, err
@@ -128,7 +138,7 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (Pulled,
 	if pln.stored != "" {
 		out.UpToDate = true
 		s.reportStored(ri.manifest, opts.Progress)
-		out.Image, err = s.upToDate(pln)
+		out.Image, err = s.nameStored(pln.stored, names)
 		return out, err
 	}
 	report := s.reporter(ri.manifest, pln, reads, opts.Progress)
@@ -170,20 +180,54 @@ func (r *remoteRepo) parseImage(ctx context.Context, ri remoteImage) (parsedImag
 	return p, nil
 }
 
-// upToDate returns the stored image of the plan pln, which has its config,
-// after giving it the names it lacks.
-func (s *Store) upToDate(pln imagePlan) (Image, error) {
-	img, err := s.imageByManifest(pln.stored)
+// checkPlatform refuses an image of another platform than want when want
+// was asked for: a default platform takes what a single manifest has, as
+// docker does (an index was resolved to it already).
+func checkPlatform(have, want ocispec.Platform, explicit bool, ri remoteImage) error {
+	if explicit && have.OS != "" && !matches(have, want) {
+		return fmt.Errorf("image %s is for %s, not %s: %w", ri.desc.Digest, human.Visible(platformString(have)), platformString(want), ErrNotFound)
+	}
+	return nil
+}
+
+// completeImage returns the stored image whose manifest is md, when its
+// blobs and layers are all stored.
+func (s *Store) completeImage(md digest.Digest) (Image, bool) {
+	if !s.HasBlob(md) {
+		return Image{}, false
+	}
+	img, err := s.imageByManifest(md)
+	return img, err == nil && s.complete(img)
+}
+
+// pulledAgain is a pull of an image the store has whole: it gets the
+// names it lacks, under the lock.
+func (s *Store) pulledAgain(out Pulled, ri remoteImage, names []string, progress func(LayerProgress)) (Pulled, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return out, err
+	}
+	defer unlock()
+	out.UpToDate = true
+	s.reportStored(ri.manifest, progress)
+	out.Image, err = s.nameStored(ri.desc.Digest, names)
+	return out, err
+}
+
+// nameStored returns the stored image of the manifest md after giving it
+// the names it lacks. The caller holds the lock.
+func (s *Store) nameStored(md digest.Digest, names []string) (Image, error) {
+	img, err := s.imageByManifest(md)
 	if err != nil {
 		return img, err
 	}
-	if len(pln.p.names) == 0 || slices.Contains(img.Names, pln.p.names[0]) {
-		return img, nil // nothing to write: a second pull costs two requests
+	if len(names) == 0 || slices.Contains(img.Names, names[0]) {
+		return img, nil // nothing to write
 	}
-	if err := s.setNames(pln.stored, pln.p.names); err != nil {
+	if err := s.setNames(md, names); err != nil {
 		return Image{}, err
 	}
-	return s.imageByManifest(pln.stored)
+	return s.imageByManifest(md)
 }
 
 // reportStored tells progress that every layer of m is in the store.

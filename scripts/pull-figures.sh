@@ -62,8 +62,8 @@ ref=$host/synth:latest
 
 # measure NAME CMD...: runs CMD once, page cache dropped, and appends "NAME
 # seconds maxrss_kB" to times; stops the figures, with what CMD said, when
-# it fails. measure_warm keeps the cache: a second pull comes right after
-# the first, and with the cache dropped it times reading the program from
+# it fails. measure_warm keeps the cache, for a second pull right after the
+# first: with the cache dropped it would time reading the program from
 # disk (0.13 s here), not what the pull does.
 measure() {
 	sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
@@ -88,14 +88,12 @@ names="$names minidocker-pull-again"
 for i in $(seq "$RUNS"); do
 	r=$work/run$i
 	measure minidocker-pull "$BIN" --root "$r/pull" pull -q "$ref"
+	measure_warm minidocker-pull-again "$BIN" --root "$r/pull" pull -q "$ref"
 	measure minidocker-load "$BIN" --root "$r/load" load -q -i "$work/synth.tar"
 	measure skopeo-copy skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$r/oci:synth"
 	if [ -n "$podman" ]; then
 		measure podman-pull "$podman" --root "$r/podman" --runroot "$r/podman-run" --storage-driver overlay \
 			pull -q --tls-verify=false "docker://$ref"
-	fi
-	measure_warm minidocker-pull-again "$BIN" --root "$r/pull" pull -q "$ref"
-	if [ -n "$podman" ]; then
 		measure_warm podman-pull-again "$podman" --root "$r/podman" --runroot "$r/podman-run" --storage-driver overlay \
 			pull -q --tls-verify=false "docker://$ref"
 	fi
