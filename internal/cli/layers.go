@@ -23,10 +23,11 @@ func layerCommands(a *app.App) []*cobra.Command {
 }
 
 func layersCmd(a *app.App) *cobra.Command {
-	return &cobra.Command{
+	var rf registryFlags
+	c := &cobra.Command{
 		Use: "layers IMAGE|CONTAINER|MOUNTPOINT", Short: "Show the stack of layers with what each adds, changes and deletes", Args: exactArgs(1, "an image, container or overlay mount point"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.OpenStack(args[0], false)
+			s, err := rf.openStack(cmd, a, args[0], false)
 			if err != nil {
 				return err
 			}
@@ -40,6 +41,8 @@ func layersCmd(a *app.App) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	rf.addFallback(c)
+	return c
 }
 
 // treeLine is one path of "minidocker tree", and its JSON form.
@@ -81,6 +84,7 @@ func nodeType(n overlay.Node) string {
 }
 
 func treeCmd(a *app.App) *cobra.Command {
+	var rf registryFlags
 	var layer int
 	var changed, asJSON bool
 	c := &cobra.Command{
@@ -93,7 +97,7 @@ func treeCmd(a *app.App) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.OpenStack(args[0], false)
+			s, err := rf.openStack(cmd, a, args[0], false)
 			if err != nil {
 				return err
 			}
@@ -144,6 +148,7 @@ func treeCmd(a *app.App) *cobra.Command {
 	c.Flags().IntVar(&layer, "layer", 0, "show only what layer N holds, with how it changes the layers below")
 	c.Flags().BoolVar(&changed, "changed", false, "show only what the top layer (a container's upper directory) provides")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	rf.addFallback(c)
 	return c
 }
 
@@ -229,6 +234,7 @@ func ciRules(lowest, userWasted float64, highestWasted string) (overlay.CIRules,
 }
 
 func analyzeCmd(a *app.App) *cobra.Command {
+	var rf registryFlags
 	var ci bool
 	var lowest, userWasted float64
 	var highestWasted string
@@ -247,7 +253,7 @@ func analyzeCmd(a *app.App) *cobra.Command {
 			// limiter keeps a larger live heap from thrashing at the limit.
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
 			defer debug.SetGCPercent(debug.SetGCPercent(-1))
-			s, err := a.OpenStack(args[0], true)
+			s, err := rf.openStack(cmd, a, args[0], true)
 			if err != nil {
 				return err
 			}
@@ -293,6 +299,7 @@ func analyzeCmd(a *app.App) *cobra.Command {
 	c.Flags().Float64Var(&lowest, "lowest-efficiency", 0.9, "with --ci: the lowest efficiency score allowed (0 to 1)")
 	c.Flags().StringVar(&highestWasted, "highest-wasted-bytes", "disabled", "with --ci: the most wasted bytes allowed (e.g. 20MB), or disabled")
 	c.Flags().Float64Var(&userWasted, "highest-user-wasted-percent", 0.1, "with --ci: the highest fraction of bytes wasted allowed (0 to 1)")
+	rf.addFallback(c)
 	return c
 }
 

@@ -1,7 +1,7 @@
 // Package cli is minidocker's command line: docker's verbs and flags, parsed
 // with cobra, each group of verbs in a file of its own (images.go,
-// df.go, containers.go, session.go, ps.go, layers.go, volumes.go, ui.go;
-// term.go is the client's terminal). It parses, calls the application layer
+// pull.go, push.go, df.go, containers.go, session.go, ps.go, layers.go,
+// volumes.go, ui.go; term.go is the client's terminal). It parses, calls the application layer
 // (internal/app) and prints: tables, JSON and docker's exit codes. It
 // decides nothing about containers or layers.
 package cli
@@ -128,6 +128,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 		return usageError{fmt.Errorf("%s: %w", cmdName(c), err)}
 	})
 	root.AddCommand(imageCommands(a)...)
+	root.AddCommand(registryCommands(a)...)
 	root.AddCommand(layerCommands(a)...)
 	root.AddCommand(uiCmd(a))
 	root.AddCommand(learnCmd(a))

@@ -134,13 +134,15 @@ func main() {
 			l2.file(fmt.Sprintf("opt/app%03d/data%02d.txt", p, f))
 		}
 	}
-	// Layer 3: 4,000 changed files over layer 1 and 2.
+	// Layer 3: 4,000 changed files over layer 1 and 2, each once (a path
+	// twice in one layer tar is refused by podman's storage).
 	l3 := newLayer(3)
 	for i := range 4000 {
+		j := i / 2
 		if i%2 == 0 {
-			l3.file(fmt.Sprintf("usr/lib/pkg%03d/file%02d.txt", 300+i/100, 10+i%40))
+			l3.file(fmt.Sprintf("usr/lib/pkg%03d/file%02d.txt", 300+j/40, 10+j%40))
 		} else {
-			l3.file(fmt.Sprintf("opt/app%03d/data%02d.txt", i/100, i%50))
+			l3.file(fmt.Sprintf("opt/app%03d/data%02d.txt", j/50, j%50))
 		}
 	}
 	blobs := []blob{l1.finish(), l2.finish(), l3.finish()}
