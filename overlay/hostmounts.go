@@ -56,6 +56,15 @@ func Namespaces(proc string) ([]Namespace, error) {
 	return out, nil
 }
 
+// ProcessNamespace is the mount namespace of the process pid under proc.
+func ProcessNamespace(proc string, pid int) (Namespace, error) {
+	ino, err := nsInode(filepath.Join(proc, strconv.Itoa(pid), "ns", "mnt"))
+	if err != nil {
+		return Namespace{}, fmt.Errorf("mount namespace of pid %d: %w", pid, err)
+	}
+	return Namespace{Inode: ino, Pid: pid}, nil
+}
+
 // nsInode is the inode of the namespace file p: stat(2) follows the
 // magic link to the namespace's own inode in nsfs.
 func nsInode(p string) (uint64, error) {
@@ -182,9 +191,10 @@ func LayerDir(p string) string {
 // path relative to the directory the mounter worked in.
 var ErrNotReadable = errors.New("layer directory known only to the mounting process")
 
-// checkReadable refuses a layer path that would name something else when
+// CheckReadable refuses a layer path that would name something else when
 // the caller reads it: its own file descriptor, its own working directory.
-func checkReadable(p string) error {
+// "" (no such layer) is accepted.
+func CheckReadable(p string) error {
 	switch {
 	case p == "":
 		return nil

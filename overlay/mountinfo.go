@@ -212,7 +212,7 @@ func (m Mount) Open() (*Merged, error) {
 		return nil, fmt.Errorf("open mount %s: %s is not overlay", human.Visible(m.Point), human.Visible(m.FSType))
 	}
 	for _, d := range append(slices.Clone(m.Lower), m.Upper) {
-		if err := checkReadable(d); err != nil {
+		if err := CheckReadable(d); err != nil {
 			return nil, fmt.Errorf("open mount %s: %w", human.Visible(m.Point), err)
 		}
 	}

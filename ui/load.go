@@ -104,7 +104,12 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 	case mountsMsg:
 		m.mounts = msg.items
 		m.setErr(msg.err)
+		if msg.err == nil {
+			m = m.mountsGone(msg.items)
+		}
 		m.panels[mountsPanel] = m.panels[mountsPanel].SetItems(mountItems(msg.items))
+	case mountWatchMsg, mountsChangedMsg:
+		return m.mountWatch(msg)
 	case refreshMsg:
 		return m, tea.Batch(loadContainers(m.src.ContainerList), refreshTick()), true
 	case doneMsg:

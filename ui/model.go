@@ -138,7 +138,7 @@ func New(src Sources, o Options) Model {
 
 // Init loads the lists.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick()}
+	cmds := []tea.Cmd{loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick(), watchMounts(m.src.Mounts)}
 	if m.startOn != nil {
 		spec := *m.startOn
 		cmds = append(cmds, func() tea.Msg { return buildStartMsg{spec} })

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"minidocker/engine"
@@ -47,6 +45,11 @@ func (s *Stack) Changes(i int) []overlay.Change {
 func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
 	st, err := a.Images()
 	if err != nil {
+		// Without the store, a path is still read: an archive or a mount
+		// needs none, as dive needs no daemon.
+		if s, found, perr := a.openPath(ref, archives); found && errors.Is(err, ErrNeedsRoot) {
+			return s, perr
+		}
 		return nil, err
 	}
 	img, err := st.Get(ref)
@@ -67,19 +70,8 @@ func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
 	case ctr != nil:
 		return containerStack(st, *ctr)
 	}
-	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
-		ms, merr := overlay.Mounts()
-		if merr != nil {
-			return nil, merr
-		}
-		for _, m := range ms {
-			if m.Point == abs {
-				return mountStack(m)
-			}
-		}
-		if _, serr := os.Stat(abs); serr == nil && archives {
-			return archiveStack(abs)
-		}
+	if s, found, err := a.openPath(ref, archives); found {
+		return s, err
 	}
 	return nil, fmt.Errorf("no image, container or overlay mount %s", human.Visible(ref))
 }
@@ -155,23 +147,6 @@ func containerStack(st *images.Store, c engine.State) (*Stack, error) {
 	s.CreatedBy[len(trees)-1] = "the container's changes"
 	s.Merged = overlay.Merge(trees)
 	s.sizes(known)
-	return s, nil
-}
-
-func mountStack(m overlay.Mount) (*Stack, error) {
-	merged, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	s := &Stack{What: "mount", Name: m.Point, Layers: merged.Layers(), Merged: merged, Upper: m.Upper != ""}
-	for i := len(m.Lower) - 1; i >= 0; i-- {
-		s.Labels = append(s.Labels, m.Lower[i])
-	}
-	if m.Upper != "" {
-		s.Labels = append(s.Labels, "upper "+m.Upper)
-	}
-	s.CreatedBy = make([]string, len(s.Layers))
-	s.sizes(nil)
 	return s, nil
 }
 
