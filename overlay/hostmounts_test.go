@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,33 +174,76 @@ func TestOpenRefusesMounterPaths(t *testing.T) {
 }
 
 // TestWatchMountinfo mounts and unmounts a tmpfs and waits for each to be
-// told.
+// told. The host mounts and unmounts too while it runs: each change told
+// is checked against the table until it shows what the test did. The
+// goroutine keeps its thread, so that the table watched and the mounts
+// made are of one namespace.
 func TestWatchMountinfo(t *testing.T) {
 	requireOverlayRoot(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ch, err := WatchMountinfo(ctx, "/proc/self/mountinfo")
+	ch, err := WatchMountinfo(ctx, "/proc/thread-self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mnt := t.TempDir()
-	wait := func(what string) {
+	wait := func(what string, mounted bool) {
 		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no change told after %s", what)
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case <-ch:
+				if isMounted(t, mnt) == mounted {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no change told after %s", what)
+			}
 		}
 	}
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	wait("a mount")
+	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+	wait("a mount", true)
 	if err := unix.Unmount(mnt, 0); err != nil {
 		t.Fatal(err)
 	}
-	wait("an unmount")
+	wait("an unmount", false)
 	cancel()
 	for range ch { // drain until closed
+	}
+}
+
+// isMounted reports whether the calling thread's namespace has a mount
+// at p.
+func isMounted(t *testing.T, p string) bool {
+	t.Helper()
+	f, err := os.Open("/proc/thread-self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ms, err := ParseMountinfo(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Point == p {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkHostMounts is one rescan of the host's mount namespaces, as the
+// UI's Host mounts panel makes every 2 s.
+func BenchmarkHostMounts(b *testing.B) {
+	for b.Loop() {
+		if _, err := HostMounts("/proc"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

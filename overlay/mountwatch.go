@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,13 +19,16 @@ import (
 // itself takes the mark, so nothing needs reading in between. A pipe
 // whose write end is closed when ctx ends wakes the poll to stop it.
 func WatchMountinfo(ctx context.Context, file string) (<-chan struct{}, error) {
-	f, err := os.Open(file)
+	// A raw descriptor, not an os.File: Go's runtime would add an
+	// os.File to its epoll set, and its epoll_wait would take the mark
+	// that the poll below waits for.
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("watch mounts: %w", err)
+		return nil, fmt.Errorf("watch mounts: open %s: %w", file, err)
 	}
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		f.Close()
+		unix.Close(fd)
 		return nil, fmt.Errorf("watch mounts: pipe2: %w", err)
 	}
 	out := make(chan struct{}, 1)
@@ -36,9 +38,9 @@ func WatchMountinfo(ctx context.Context, file string) (<-chan struct{}, error) {
 	}()
 	go func() {
 		defer close(out)
-		defer f.Close()
+		defer unix.Close(fd)
 		defer unix.Close(p[0])
-		pollMounts(int(f.Fd()), p[0], out)
+		pollMounts(fd, p[0], out)
 	}()
 	return out, nil
 }
