@@ -91,6 +91,9 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.images = msg.items
 		m.setErr(msg.err)
 		m.panels[imagesPanel] = m.panels[imagesPanel].SetItems(imageItems(msg.items))
+		if m.openOnLoad && len(msg.items) > 0 {
+			return m.openFirstImage()
+		}
 	case containersMsg:
 		m.containers = msg.items
 		m.setErr(msg.err)

@@ -65,6 +65,8 @@ type Model struct {
 	// say so.
 	refused []key.Binding
 	busy    string // long work under way, shown with a spinner
+	// openOnLoad opens the first image once the images are read.
+	openOnLoad bool
 }
 
 // Options configure the UI.
@@ -80,6 +82,9 @@ type Options struct {
 	Presenter bool
 	// Lesson, when set, opens the UI on this guided lesson (learn NAME).
 	Lesson string
+	// OpenImage opens the image view of the first image listed as soon
+	// as the images are read (minidocker ui IMAGE|ARCHIVE).
+	OpenImage bool
 }
 
 // New returns the UI over src.
@@ -119,6 +124,7 @@ func New(src Sources, o Options) Model {
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
 		main:    text.New(th, km),
 		startOn: o.Build, now: time.Now, refused: refused, runs: &lessonRuns{},
+		openOnLoad: o.OpenImage,
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"

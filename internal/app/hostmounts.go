@@ -280,12 +280,9 @@ func mountsSignature() string {
 	return strings.Join(keys, " ")
 }
 
-// ownsStore reports whether the store directory root is this user's to
-// open, or does not exist yet (it is made by whoever opens it first).
+// ownsStore reports whether the store directory root exists and is this
+// user's: listing mounts neither makes a store nor trips on root's.
 func ownsStore(root string) bool {
 	fi, err := os.Stat(root)
-	if err != nil {
-		return os.IsNotExist(err) && os.Geteuid() == 0
-	}
-	return statOwner(fi) == os.Geteuid()
+	return err == nil && statOwner(fi) == os.Geteuid()
 }

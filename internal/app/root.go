@@ -42,6 +42,8 @@ func (a *App) checkStore() error {
 	}
 	fi, err := os.Stat(a.Root)
 	switch {
+	case err == nil && statOwner(fi) == 0:
+		return &NeedsRootError{Why: fmt.Sprintf("the store %s is root's", a.Root)}
 	case err == nil && statOwner(fi) != os.Geteuid():
 		return &NeedsRootError{Why: fmt.Sprintf("the store %s is uid %d's", a.Root, statOwner(fi))}
 	case errors.Is(err, fs.ErrPermission):

@@ -310,7 +310,11 @@ func mountsCmd(a *app.App) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", human.Visible(m.Path()), mountNamespace(m), orDash(human.Visible(m.Owner.String())),
 					len(m.Lower), human.Visible(upperText(m.Upper)), human.Visible(topLower(m)))
 			}
-			return tw.Flush()
+			err = tw.Flush()
+			if os.Geteuid() != 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "minidocker: mounts: not root: only the mount namespaces of your own processes are read")
+			}
+			return err
 		},
 	}
 }
