@@ -10,7 +10,7 @@ BIN := bin/minidocker
 # prefork), and libseccomp's headers for the seccomp filter.
 BUILD_DEPS := gcc:gcc pkg-config:pkg-config /usr/include/seccomp.h:libseccomp-dev
 # Programs the tests drive, and the Debian packages that bring them.
-TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time buildah:buildah docker-registry:docker-registry
+TOOLS := skopeo:skopeo umoci:umoci busybox:busybox-static tmux:tmux crun:crun runc:runc /usr/bin/time:time buildah:buildah docker-registry:docker-registry podman:podman
 FUZZTIME ?= 10s
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 

@@ -211,6 +211,11 @@ func (m Mount) Open() (*Merged, error) {
 	if !m.IsOverlay() {
 		return nil, fmt.Errorf("open mount %s: %s is not overlay", human.Visible(m.Point), human.Visible(m.FSType))
 	}
+	for _, d := range append(slices.Clone(m.Lower), m.Upper) {
+		if err := CheckReadable(d); err != nil {
+			return nil, fmt.Errorf("open mount %s: %w", human.Visible(m.Point), err)
+		}
+	}
 	var trees []*Tree
 	for i := len(m.Lower) - 1; i >= 0; i-- {
 		t, err := ReadDir(m.Lower[i])

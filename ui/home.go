@@ -47,11 +47,7 @@ func containerItems(cs []Container, acting map[string]string) []panel.Item {
 func mountItems(ms []Mount) []panel.Item {
 	items := make([]panel.Item, len(ms))
 	for i, mt := range ms {
-		rw := "ro"
-		if mt.Upper != "" {
-			rw = "rw"
-		}
-		items[i] = panel.Item{ID: mt.Point, Text: fmt.Sprintf("%d lower %s %s", len(mt.Lower), rw, human.Visible(mt.Point)), Tail: true}
+		items[i] = mountItem(mt)
 	}
 	return items
 }

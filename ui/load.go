@@ -91,6 +91,9 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.images = msg.items
 		m.setErr(msg.err)
 		m.panels[imagesPanel] = m.panels[imagesPanel].SetItems(imageItems(msg.items))
+		if m.openOnLoad && len(msg.items) > 0 {
+			return m.openFirstImage()
+		}
 	case containersMsg:
 		m.containers = msg.items
 		m.setErr(msg.err)
@@ -104,7 +107,12 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 	case mountsMsg:
 		m.mounts = msg.items
 		m.setErr(msg.err)
+		if msg.err == nil {
+			m = m.mountsGone(msg.items)
+		}
 		m.panels[mountsPanel] = m.panels[mountsPanel].SetItems(mountItems(msg.items))
+	case mountWatchMsg, mountsChangedMsg:
+		return m.mountWatch(msg)
 	case refreshMsg:
 		if m.status != "" && !m.statusAt.IsZero() && m.now().Sub(m.statusAt) >= StatusFor {
 			m.status = ""

@@ -82,8 +82,16 @@ func containerText(c Container) string {
 
 func mountText(mt Mount) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Mount point  %s\nUpper        %s\nWork         %s\nLower (top first):\n", mt.Point, orDash(mt.Upper), orDash(mt.Work))
+	fmt.Fprintf(&b, "Mount point  %s\n", mt.Point)
+	if mt.Namespace != "" {
+		fmt.Fprintf(&b, "Namespace    %s\n", mt.Namespace)
+	}
+	if mt.Owner != "" {
+		fmt.Fprintf(&b, "Owner        %s\n", mt.Owner)
+	}
+	fmt.Fprintf(&b, "Upper        %s\nWork         %s\nLower (top first):\n", orDash(mt.Upper), orDash(mt.Work))
 	for i, l := range mt.Lower {
+		l = layerText(mt, i) + l
 		fmt.Fprintf(&b, "  %d %s\n", len(mt.Lower)-1-i, l)
 	}
 	b.WriteString("\nenter: the layers and the merged view, read from the layer directories")

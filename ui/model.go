@@ -73,6 +73,8 @@ type Model struct {
 	// say so.
 	refused []key.Binding
 	busy    string // long work under way, shown with a spinner
+	// openOnLoad opens the first image once the images are read.
+	openOnLoad bool
 }
 
 // Options configure the UI.
@@ -88,6 +90,9 @@ type Options struct {
 	Presenter bool
 	// Lesson, when set, opens the UI on this guided lesson (learn NAME).
 	Lesson string
+	// OpenImage opens the image view of the first image listed as soon
+	// as the images are read (minidocker ui IMAGE|ARCHIVE).
+	OpenImage bool
 }
 
 // New returns the UI over src.
@@ -132,6 +137,7 @@ func New(src Sources, o Options) Model {
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(th.Title)),
 		main:    text.New(th, km),
 		startOn: o.Build, now: time.Now, refused: refused, runs: &lessonRuns{},
+		openOnLoad: o.OpenImage,
 	}
 	m.panels[imagesPanel] = panel.New(th, km, 1, "Images", "no images: load one with "+km.Load.Help().Key)
 	noCtr := "no containers: " + km.Run.Help().Key + " on an image runs one"
@@ -151,7 +157,7 @@ func New(src Sources, o Options) Model {
 
 // Init loads the lists.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick()}
+	cmds := []tea.Cmd{loadImages(m.src.Images), loadContainers(m.src.ContainerList), loadMounts(m.src.Mounts), refreshTick(), watchMounts(m.src.Mounts)}
 	if m.startOn != nil {
 		spec := *m.startOn
 		cmds = append(cmds, func() tea.Msg { return buildStartMsg{spec} })

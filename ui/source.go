@@ -69,12 +69,27 @@ type VolumeMount struct {
 	Options string
 }
 
-// Mount is an overlay mount found on the host.
+// Mount is an overlay mount found on the host, in any mount namespace.
 type Mount struct {
-	ID          int
+	ID int
+	// Point is where the host reaches the mount: its mount point, or
+	// /proc/PID/root/POINT for a mount of another namespace.
 	Point       string
 	Lower       []string // top first, as lowerdir lists them
 	Upper, Work string
+	// Namespace names the mount namespace the mount is in when it is not
+	// the UI's own: "mnt:[4026532173] pid 7635".
+	Namespace string
+	// Owner says who made the mount, when a store knows: "podman
+	// container web (alpine:3)"; for another namespace's mount no store
+	// knows, a process in it.
+	Owner string
+	// Layers are the IDs of the lower layers in their store, as Lower
+	// lists them; "" where no store names the directory.
+	Layers []string
+	// DiffIDs are the digests of the lower layers' content, as Lower lists
+	// them, where their store records them; "" elsewhere.
+	DiffIDs []string
 }
 
 // Stats is one reading of a container's cgroup counters.
@@ -179,6 +194,13 @@ type MountSource interface {
 	MountStack(m Mount) (layers.Stack, error)
 	// WatchMount streams the changes in the mount's upper directory.
 	WatchMount(ctx context.Context, m Mount) (<-chan []tree.Node, error)
+}
+
+// MountWatcher is a MountSource that tells when the host's mounts may
+// have changed, until ctx ends; the Host mounts panel then lists them
+// again.
+type MountWatcher interface {
+	WatchMounts(ctx context.Context) (<-chan struct{}, error)
 }
 
 // Sources are what the UI shows and drives, one field a role; the

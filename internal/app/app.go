@@ -46,9 +46,12 @@ func (a *App) Images() (*images.Store, error) {
 		if a.Limits.MaxBytes < 0 || a.Limits.MaxEntries < 0 {
 			return nil, Invalid(errors.New("layer limits must not be negative"))
 		}
+		if err := a.checkStore(); err != nil {
+			return nil, err
+		}
 		s, err := images.Open(a.Root)
 		if err != nil {
-			return nil, err
+			return nil, a.rootError(err)
 		}
 		s.SetUnpackLimits(a.Limits)
 		a.store = s
@@ -58,9 +61,12 @@ func (a *App) Images() (*images.Store, error) {
 
 // Engine opens the engine on the store root and tidies up first.
 func (a *App) Engine() (*engine.Engine, error) {
+	if err := a.checkStore(); err != nil {
+		return nil, err
+	}
 	e, err := engine.Open(engine.Options{Root: a.Root})
 	if err != nil {
-		return nil, err
+		return nil, a.rootError(err)
 	}
 	return e, a.Tidy(e)
 }

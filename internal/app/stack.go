@@ -3,11 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 
 	"minidocker/engine"
 	"minidocker/images"
@@ -47,6 +43,11 @@ func (s *Stack) Changes(i int) []overlay.Change {
 func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
 	st, err := a.Images()
 	if err != nil {
+		// Without the store, a path is still read: an archive or a mount
+		// needs none, as dive needs no daemon.
+		if s, found, perr := a.openPath(ref, archives); found && errors.Is(err, ErrNeedsRoot) {
+			return s, perr
+		}
 		return nil, err
 	}
 	img, err := st.Get(ref)
@@ -67,19 +68,8 @@ func (a *App) OpenStack(ref string, archives bool) (*Stack, error) {
 	case ctr != nil:
 		return containerStack(st, *ctr)
 	}
-	if abs, aerr := filepath.Abs(ref); aerr == nil && strings.ContainsRune(ref, '/') {
-		ms, merr := overlay.Mounts()
-		if merr != nil {
-			return nil, merr
-		}
-		for _, m := range ms {
-			if m.Point == abs {
-				return mountStack(m)
-			}
-		}
-		if _, serr := os.Stat(abs); serr == nil && archives {
-			return archiveStack(abs)
-		}
+	if s, found, err := a.openPath(ref, archives); found {
+		return s, err
 	}
 	return nil, fmt.Errorf("no image, container or overlay mount %s", human.Visible(ref))
 }
@@ -156,81 +146,4 @@ func containerStack(st *images.Store, c engine.State) (*Stack, error) {
 	s.Merged = overlay.Merge(trees)
 	s.sizes(known)
 	return s, nil
-}
-
-func mountStack(m overlay.Mount) (*Stack, error) {
-	merged, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	s := &Stack{What: "mount", Name: m.Point, Layers: merged.Layers(), Merged: merged, Upper: m.Upper != ""}
-	for i := len(m.Lower) - 1; i >= 0; i-- {
-		s.Labels = append(s.Labels, m.Lower[i])
-	}
-	if m.Upper != "" {
-		s.Labels = append(s.Labels, "upper "+m.Upper)
-	}
-	s.CreatedBy = make([]string, len(s.Layers))
-	s.sizes(nil)
-	return s, nil
-}
-
-func archiveStack(p string) (*Stack, error) {
-	ar, err := images.OpenArchive(p)
-	if err != nil {
-		return nil, err
-	}
-	defer ar.Close()
-	if len(ar.Images) == 0 {
-		return nil, fmt.Errorf("archive %s: holds no image", human.Visible(p))
-	}
-	ai := ar.Images[0]
-	s := &Stack{What: "archive", Name: p}
-	// Layers are read at once, each on its own goroutine: decompressing and
-	// hashing dominate, and the archive is read in place with ReadAt.
-	n := len(ai.DiffIDs())
-	s.Layers = make([]*overlay.Tree, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i, d := range ai.DiffIDs() {
-		s.Labels = append(s.Labels, d.Encoded()[:12])
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.Layers[i], errs[i] = readArchiveLayer(ai, i)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("archive %s: layer %s: %w", human.Visible(p), d, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs { // the first failing layer: one error, one line
-		if err != nil {
-			return nil, err
-		}
-	}
-	s.CreatedBy = images.LayerHistory(ai.Config, len(s.Layers))
-	s.Merged = overlay.Merge(s.Layers)
-	s.sizes(nil)
-	return s, nil
-}
-
-func readArchiveLayer(ai images.ArchiveImage, i int) (*overlay.Tree, error) {
-	rc, err := ai.OpenLayer(i)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	t, err := overlay.ReadTar(rc)
-	// ReadTar stops at the tar's end; the rest is read to check the blob's
-	// digest and the diffID. After a tar error too: a blob that is not the
-	// one its descriptor names, or a corrupt compressed stream, is the
-	// cause of what the tar reader met.
-	if _, rerr := io.Copy(io.Discard, rc); rerr != nil {
-		return nil, rerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }

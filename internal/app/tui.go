@@ -26,7 +26,7 @@ import (
 // the UI still opens: images and host mounts can be browsed, and NoRun
 // says why containers cannot run.
 func (a *App) UISources() ui.Sources {
-	src := ui.Sources{Mounts: uiMounts{}}
+	src := ui.Sources{Mounts: uiMounts{a}}
 	var why []string
 	if s, err := a.Images(); err == nil {
 		src.Images, src.ImageManager = uiImages{s}, uiImages{s}
@@ -301,42 +301,6 @@ func (u *uiContainers) Logs(ctx context.Context, id string, w io.Writer) error {
 func (u *uiContainers) Stats(id string) (ui.Stats, error) {
 	s, err := u.e.Stats(id)
 	return ui.Stats{MemoryBytes: s.MemoryBytes, MemoryLimit: s.MemoryLimit, CPUNanos: s.CPUNanos, Pids: s.Pids}, err
-}
-
-// uiMounts reads the host's overlay mounts.
-type uiMounts struct{}
-
-func (uiMounts) Mounts() ([]ui.Mount, error) {
-	ms, err := overlay.Mounts()
-	if err != nil {
-		return nil, err
-	}
-	var out []ui.Mount
-	for _, m := range ms {
-		if m.IsOverlay() {
-			out = append(out, ui.Mount{ID: m.ID, Point: m.Point, Lower: m.Lower, Upper: m.Upper, Work: m.Work})
-		}
-	}
-	return out, nil
-}
-
-func (uiMounts) MountStack(m ui.Mount) (layers.Stack, error) {
-	lower := make([]string, len(m.Lower))
-	names := make([]string, len(m.Lower))
-	for i, d := range m.Lower { // top first → bottom first
-		lower[len(lower)-1-i] = d
-		names[len(lower)-1-i] = d
-	}
-	return layers.ReadStack(lower, m.Upper, names)
-}
-
-func (uiMounts) WatchMount(ctx context.Context, m ui.Mount) (<-chan []tree.Node, error) {
-	if m.Upper == "" {
-		return nil, nil
-	}
-	lower := slices.Clone(m.Lower) // top first → bottom first
-	slices.Reverse(lower)
-	return layers.WatchUpper(ctx, m.Upper, lower)
 }
 
 // uiVolumeMounts are a container's volumes as the UI lists them: a store

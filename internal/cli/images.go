@@ -183,12 +183,12 @@ func rmiCmd(a *app.App, use string) *cobra.Command {
 }
 
 func loadCmd(a *app.App) *cobra.Command {
-	var input string
+	var input, from string
 	var quiet bool
 	c := &cobra.Command{
-		Use: "load [-i FILE]", Short: "Load images from a docker-archive or OCI archive (file, directory or standard input)", Args: exactArgs(0, "no arguments (use -i FILE)"),
+		Use: "load [-i FILE | --from docker|podman IMAGE]", Short: "Load images from a docker-archive or OCI archive (file, directory or standard input), or from docker or podman", Args: loadArgs(&from),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			imgs, err := a.Load(input, cmd.InOrStdin())
+			imgs, err := load(a, input, from, args, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -207,6 +207,7 @@ func loadCmd(a *app.App) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&input, "input", "i", "", "read from this archive file or OCI layout directory instead of standard input")
+	c.Flags().StringVar(&from, "from", "", "take IMAGE from docker or podman (through their save command), as dive's --source")
 	limitFlags(c, a)
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing")
 	return c

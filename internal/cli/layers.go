@@ -25,9 +25,9 @@ func layerCommands(a *app.App) []*cobra.Command {
 func layersCmd(a *app.App) *cobra.Command {
 	var rf registryFlags
 	c := &cobra.Command{
-		Use: "layers IMAGE|CONTAINER|MOUNTPOINT", Short: "Show the stack of layers with what each adds, changes and deletes", Args: exactArgs(1, "an image, container or overlay mount point"),
+		Use: "layers IMAGE|CONTAINER|MOUNTPOINT|ARCHIVE", Short: "Show the stack of layers with what each adds, changes and deletes", Args: exactArgs(1, "an image, container, overlay mount point or archive file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := rf.openStack(cmd, a, args[0], false)
+			s, err := rf.openStack(cmd, a, args[0], true)
 			if err != nil {
 				return err
 			}
@@ -88,16 +88,16 @@ func treeCmd(a *app.App) *cobra.Command {
 	var layer int
 	var changed, asJSON bool
 	c := &cobra.Command{
-		Use:   "tree IMAGE|CONTAINER|MOUNTPOINT [PATH]",
+		Use:   "tree IMAGE|CONTAINER|MOUNTPOINT|ARCHIVE [PATH]",
 		Short: "Show the merged tree with where each path comes from",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usageError{fmt.Errorf("%s: want an image, container or mount point, and an optional path", cmdName(cmd))}
+				return usageError{fmt.Errorf("%s: want an image, container, mount point or archive file, and an optional path", cmdName(cmd))}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := rf.openStack(cmd, a, args[0], false)
+			s, err := rf.openStack(cmd, a, args[0], true)
 			if err != nil {
 				return err
 			}
@@ -305,26 +305,66 @@ func analyzeCmd(a *app.App) *cobra.Command {
 
 func mountsCmd(a *app.App) *cobra.Command {
 	return &cobra.Command{
-		Use: "mounts", Short: "List the host's overlay mounts (docker's, podman's, ours, any)", Args: exactArgs(0, "no arguments"),
+		Use: "mounts", Short: "List the overlay mounts of every mount namespace of the host, with their owners (docker's, podman's, ours, any)", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ms, err := overlay.Mounts()
+			ms, err := a.HostMounts()
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "MOUNT POINT\tLOWERS\tUPPER\tTOP LOWER")
+			fmt.Fprintln(tw, "MOUNT POINT\tNAMESPACE\tOWNER\tLOWERS\tUPPER\tTOP LOWER")
 			for _, m := range ms {
-				top := ""
-				if len(m.Lower) > 0 {
-					top = m.Lower[0]
-				}
-				upper := m.Upper
-				if upper == "" {
-					upper = "(read-only)"
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", human.Visible(m.Point), len(m.Lower), human.Visible(upper), human.Visible(top))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", human.Visible(m.Path()), mountNamespace(m), orDash(human.Visible(m.Owner.String())),
+					len(m.Lower), human.Visible(upperText(m.Upper)), human.Visible(topLower(m)))
 			}
-			return tw.Flush()
+			err = tw.Flush()
+			if os.Geteuid() != 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "minidocker: mounts: not root: only the mount namespaces of your own processes are read")
+			}
+			return err
 		},
 	}
 }
+
+// mountNamespace is "own" for the caller's mount namespace, else the
+// namespace and the process whose table listed the mount.
+func mountNamespace(m app.HostMount) string {
+	if m.Own {
+		return "own"
+	}
+	return fmt.Sprintf("%s pid %d", m.Namespace, m.Namespace.Pid)
+}
+
+// topLower is the mount's top lower layer: its ID in its store, else its
+// directory.
+func topLower(m app.HostMount) string {
+	if len(m.Lower) == 0 {
+		return ""
+	}
+	if id := m.Layers[0]; len(id) > 12 {
+		return id[:12]
+	} else if id != "" {
+		return id
+	}
+	return m.Lower[0]
+}
+
+// upperText is a mount's upper directory as the table shows it.
+func upperText(upper string) string {
+	switch {
+	case upper == "":
+		return "(read-only)"
+	case strings.HasPrefix(upper, "/proc/self/fd/"):
+		return "(a file descriptor of its mounter)"
+	}
+	return upper
+}
+
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func orDash(s string) string { return orText(s, "-") }

@@ -49,7 +49,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if ee, ok := err.(exitError); ok {
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "minidocker: %s\n", human.Line(err.Error()))
+	if line, ok := rootLine(ran, err); ok {
+		fmt.Fprintln(stderr, line)
+	} else {
+		fmt.Fprintf(stderr, "minidocker: %s\n", human.Line(err.Error()))
+	}
 	return exitCode(err, ran != nil && ran.Annotations[startsContainer] != "")
 }
 
@@ -120,7 +124,7 @@ func newRootCmd(a *app.App) *cobra.Command {
 			if a.Root == "" {
 				a.Root = app.DefaultRoot
 			}
-			return nil
+			return checkRoot(cmd)
 		},
 	}
 	root.PersistentFlags().StringVar(&a.Root, "root", "", "store directory (env MINIDOCKER_ROOT, default "+app.DefaultRoot+")")

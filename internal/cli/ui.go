@@ -16,10 +16,13 @@ import (
 func uiCmd(a *app.App) *cobra.Command {
 	var f uiFlags
 	c := &cobra.Command{
-		Use:   "ui [--presenter]",
-		Short: "Open the terminal UI: images, containers and their layers, live",
-		Args:  exactArgs(0, "no arguments"),
+		Use:   "ui [--presenter] [IMAGE|ARCHIVE]",
+		Short: "Open the terminal UI: images, containers and their layers, live; or one image's layers (an archive read-only, without root)",
+		Args:  maxArgs(1, "at most an image or an archive file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return runUIOn(a, f, args[0])
+			}
 			return runUI(a, f)
 		},
 	}
@@ -64,7 +67,11 @@ func runProgram(a *app.App, o ui.Options) (buildErr, err error) {
 	if o.Build != nil && os.Geteuid() != 0 {
 		return nil, errors.New("build --ui: a build runs containers, which need root")
 	}
-	src := a.UISources()
+	return runSources(a, a.UISources(), o)
+}
+
+// runSources is runProgram over src.
+func runSources(a *app.App, src ui.Sources, o ui.Options) (buildErr, err error) {
 	o.Dark = lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
 	o.NoColor = os.Getenv("NO_COLOR") != ""
 	p := tea.NewProgram(ui.New(src, o))
