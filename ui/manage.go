@@ -73,16 +73,22 @@ func (m Model) ctrAnswer(what, id string) (tea.Model, tea.Cmd) {
 	if c == nil {
 		return m, nil
 	}
+	// The status names the container: another action's word may still
+	// be on screen.
+	ctr, _ := m.container(id)
+	name := human.Visible(ctr.Name)
+	if name == "" {
+		name = id[:min(12, len(id))]
+	}
 	switch what {
 	case askStop:
-		return m.ctrAct(id, actStopping, "stopped", false, func() error { return c.Stop(id) })
+		return m.ctrAct(id, actStopping, "stopped "+name, false, func() error { return c.Stop(id) })
 	case askKill:
-		return m.ctrAct(id, actKilling, "killed", false, func() error { return c.Kill(id) })
+		return m.ctrAct(id, actKilling, "killed "+name, false, func() error { return c.Kill(id) })
 	case askRemove:
 		// A container that runs is removed with force: the dialog said so.
-		ctr, _ := m.container(id)
 		force := ctr.Running
-		return m.ctrAct(id, actRemoving, "removed", true, func() error { return c.Remove(id, force) })
+		return m.ctrAct(id, actRemoving, "removed "+name, true, func() error { return c.Remove(id, force) })
 	}
 	return m, nil
 }

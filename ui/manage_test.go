@@ -189,7 +189,7 @@ func TestForceRemove(t *testing.T) {
 	}
 	fc.fail = nil
 	m = press(t, m, "D", "y")
-	if m.detail != nil || m.status != "removed" {
+	if m.detail != nil || m.status != "removed web" {
 		t.Errorf("after a remove: view open %v, status %q", m.detail != nil, m.status)
 	}
 	if want := []string{"rm -f c0ffee0123456789", "rm -f c0ffee0123456789"}; !slices.Equal(fc.calls, want) {

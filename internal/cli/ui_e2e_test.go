@@ -291,7 +291,7 @@ func TestUIManagerEndToEnd(t *testing.T) {
 	e.keys("D")
 	e.waitFor("Remove e2e and its upper directory?")
 	e.keys("y")
-	e.waitFor("removed")
+	e.waitFor("removed e2e")
 	if screen := e.waitFor("[1] Images"); strings.Contains(screen, "› e2e") {
 		t.Errorf("the removed container's view stayed open:\n%s", screen)
 	}
@@ -302,7 +302,7 @@ func TestUIManagerEndToEnd(t *testing.T) {
 	e.keys("D")
 	e.waitFor("Force remove web? It is running")
 	e.keys("y")
-	e.waitFor("removed")
+	e.waitFor("removed web")
 	if out := e.md("ps", "-a"); strings.Contains(out, " e2e") || strings.Contains(out, " web") {
 		t.Errorf("removed containers are still there:\n%s", out)
 	}
