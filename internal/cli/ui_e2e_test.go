@@ -134,7 +134,9 @@ func TestUIEndToEnd(t *testing.T) {
 
 	// The commit: the dialog previews the opaque /usr in both its forms.
 	e.keys("C")
-	screen = e.waitFor("Commit e2e")
+	e.waitFor("Commit e2e")
+	// The preview is read after the dialog opens.
+	screen = e.waitFor("usr/.wh..wh..opq")
 	for _, want := range []string{"trusted.overlay.opaque=y", "usr/.wh..wh..opq", "etc/hosts"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the commit preview lacks %q:\n%s", want, screen)
