@@ -109,16 +109,8 @@ func (p *parser) stepContainer(f *fence) error {
 		return p.errf(f.line, "a container block before the first step (## TITLE): the lesson block says it for the lesson")
 	}
 	seen := false
-	for i, l := range f.lines {
-		n := f.line + 1 + i
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(l, ":")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	err := p.pairs(f, func(n int, k, v string) error {
 		switch {
-		case !ok || v == "":
-			return p.errf(n, "want KEY: VALUE, got %q", l)
 		case k != "root":
 			return p.errf(n, "unknown key %q in a container block (want root)", k)
 		case seen:
@@ -129,6 +121,10 @@ func (p *parser) stepContainer(f *fence) error {
 			return p.errf(n, "%v", err)
 		}
 		p.step.Root, seen = r, true
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !seen {
 		return p.errf(f.line, "an empty container block (want root: %s)", strings.Join(Roots, "|"))

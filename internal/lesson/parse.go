@@ -244,16 +244,7 @@ func (p *parser) meta(f *fence) error {
 		return p.errf(f.line, "a second lesson block")
 	}
 	p.hasMeta = true
-	for i, l := range f.lines {
-		n := f.line + 1 + i
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(l, ":")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || v == "" {
-			return p.errf(n, "want KEY: VALUE, got %q", l)
-		}
+	return p.pairs(f, func(n int, k, v string) error {
 		switch k {
 		case "image":
 			p.l.Image = v
@@ -275,6 +266,26 @@ func (p *parser) meta(f *fence) error {
 			}
 		default:
 			return p.errf(n, "unknown key %q (want image, volume, containers, hint-after, hostname or root)", k)
+		}
+		return nil
+	})
+}
+
+// pairs hands each KEY: VALUE line of a block to fn, with its line
+// number; blank lines are skipped, and any other line is an error.
+func (p *parser) pairs(f *fence, fn func(n int, k, v string) error) error {
+	for i, l := range f.lines {
+		n := f.line + 1 + i
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(l, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return p.errf(n, "want KEY: VALUE, got %q", l)
+		}
+		if err := fn(n, k, v); err != nil {
+			return err
 		}
 	}
 	return nil
