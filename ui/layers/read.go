@@ -46,7 +46,12 @@ func ReadStackWith(lower []string, upper string, names []string, opts ReadOption
 		s.Clues[i] = overlay.FindClues(below, t, overlay.CauseOptions{Image: true, Changes: changes})
 	}
 	below := overlay.Merge(trees)
-	s.Lower = mergedTree(below, len(trees), upper == "")
+	s.UpTo = upTo(trees, s.Layers)
+	if upper == "" {
+		s.Lower = imageTree(below, s.Layers)
+	} else {
+		s.Lower = mergedTree(below, len(trees), false)
+	}
 	s.Efficiency = below.Efficiency()
 	dirs := append([]string{}, lower...)
 	if upper != "" {

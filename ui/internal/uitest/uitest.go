@@ -113,6 +113,12 @@ func Stack() layers.Stack {
 		dir("/root", a, 2), file("/root/.ash_history", 40, a, 2),
 		tree.Node{Path: "/usr/share/doc", Mode: fs.ModeDir | 0o755, Kind: overlay.Opaque, Layer: 2, Opaque: true, Shadows: []int{0}},
 		file("/usr/share/doc/NEW", 10, a, 2))
+	// Layer 0 alone merged: what it adds, read as unmodified.
+	upTo0 := tree.New(nil)
+	for _, n := range l0 {
+		n.Kind = u
+		upTo0.Set(n)
+	}
 	return layers.Stack{
 		Names:  []string{"a1b2c3 ADD rootfs.tar /", "d4e5f6 RUN pip install app"},
 		Sizes:  []int64{11_000_000, 1_300_000},
@@ -120,18 +126,30 @@ func Stack() layers.Stack {
 		Lower:  tree.New(lower),
 		Upper:  tree.New(upper),
 		Merged: tree.New(merged),
+		UpTo: func(i int) *tree.Tree {
+			if i == 0 {
+				return upTo0
+			}
+			return tree.New(nil)
+		},
 		Open: func(n tree.Node) (io.ReadCloser, error) {
 			return io.NopCloser(strings.NewReader("content of " + n.Path + "\n")), nil
 		},
 	}
 }
 
-// ImageStack returns Stack without its upper directory: an image.
+// ImageStack returns Stack without its upper directory: an image, whose
+// merged view lists what layer 1 removed, as ReadStack's does.
 func ImageStack() layers.Stack {
 	s := Stack()
 	s.Upper, s.Merged = nil, nil
+	s.Digests = []string{"sha256:a1b2c3" + strings.Repeat("0", 58), "sha256:d4e5f6" + strings.Repeat("1", 58)}
+	s.CreatedBy = []string{"ADD rootfs.tar /", "RUN pip install app && rm -rf /tmp/cache"}
+	gone, _ := s.Layers[1].Lookup("/tmp/cache")
+	s.Lower.Set(gone)
 	s.Efficiency = overlay.Efficiency{Stored: 285_180, Visible: 275_080, Wasted: 10_100, Score: 0.9646,
-		Files: []overlay.WastedFile{{Path: "/tmp/cache", Copies: 1, Wasted: 9000}, {Path: "/etc/passwd", Copies: 2, Wasted: 1200}}}
+		Files: []overlay.WastedFile{{Path: "/tmp/cache", Copies: 1, Wasted: 9000, Layers: []int{0}},
+			{Path: "/etc/passwd", Copies: 2, Wasted: 1200, Layers: []int{0}}}}
 	return s
 }
 
