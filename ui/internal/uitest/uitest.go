@@ -3,6 +3,8 @@
 package uitest
 
 import (
+	"archive/tar"
+	"bytes"
 	"flag"
 	"io"
 	"io/fs"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -209,4 +212,51 @@ func Key(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: r, Mod: mod}
 	}
 	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+// LayerDirs unpacks layers into directories under a test's temporary
+// directory, bottom first, as the image store does (overlay.Unpack: the
+// whiteouts become 0:0 character devices, the opaque markers xattrs, so
+// it needs root). Each layer is name, content pairs: a name ending in /
+// is a directory, one "NAME -> TARGET" a symlink; whiteout markers are
+// spelled out here in code, never committed as files.
+func LayerDirs(t testing.TB, layers ...[]string) []string {
+	t.Helper()
+	base := t.TempDir()
+	var dirs []string
+	for i, files := range layers {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for k := 0; k+1 < len(files); k += 2 {
+			name, body := files[k], files[k+1]
+			hdr := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(body)), ModTime: time.Unix(1_700_000_000, 0)}
+			switch {
+			case strings.HasSuffix(name, "/"):
+				hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeDir, 0o755, 0
+			case strings.Contains(name, " -> "):
+				hdr.Name, hdr.Linkname, _ = strings.Cut(name, " -> ")
+				hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeSymlink, 0o777, 0
+			}
+			if err := tw.WriteHeader(hdr); err != nil {
+				t.Fatal(err)
+			}
+			if hdr.Typeflag == tar.TypeReg {
+				if _, err := io.WriteString(tw, body); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(base, "l"+itoa(i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := overlay.Unpack(&buf, dir, overlay.UnpackOptions{}); err != nil {
+			t.Fatalf("unpack layer %d: %v", i, err)
+		}
+		dirs = append(dirs, dir)
+	}
+	return dirs
 }
