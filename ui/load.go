@@ -40,6 +40,24 @@ type (
 // RefreshEvery is how often the container list is read again.
 const RefreshEvery = 2 * time.Second
 
+// StatusFor is how long the status line keeps a result or an error: about
+// that long, as the refresh that clears it comes every RefreshEvery.
+const StatusFor = 5 * time.Second
+
+// ageStatus clears a status shown StatusFor already, so that an error does
+// not stay on screen for minutes after it stopped being news. It needs no
+// timer of its own: the container list's refresh calls it.
+func (m Model) ageStatus() Model {
+	now := m.now()
+	switch {
+	case m.status != m.statusSeen:
+		m.statusSeen, m.statusAt = m.status, now
+	case m.status != "" && now.Sub(m.statusAt) >= StatusFor:
+		m.status, m.statusSeen = "", ""
+	}
+	return m
+}
+
 func refreshTick() tea.Cmd {
 	return tea.Tick(RefreshEvery, func(time.Time) tea.Msg { return refreshMsg{} })
 }
@@ -106,6 +124,7 @@ func (m Model) loaded(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.setErr(msg.err)
 		m.panels[mountsPanel] = m.panels[mountsPanel].SetItems(mountItems(msg.items))
 	case refreshMsg:
+		m = m.ageStatus()
 		return m, tea.Batch(loadContainers(m.src.ContainerList), refreshTick()), true
 	case doneMsg:
 		m.busy = ""

@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"minidocker/internal/human"
 	"minidocker/ui/commit"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
@@ -61,6 +60,10 @@ type Model struct {
 	showHelp bool
 	helpPage int    // the help overlay's page when keys and legend do not both fit
 	status   string // the last result or error, one line
+	// statusSeen is the status the last refresh saw, since statusAt: a
+	// status that stays StatusFor is cleared (load.go).
+	statusSeen string
+	statusAt   time.Time
 	// refused are the destructive keys presenter mode turns off: they only
 	// say so.
 	refused []key.Binding
@@ -181,7 +184,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
-		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", human.Visible(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + human.Visible(a.n.Name())}})
+		m.dialog = extractDialog(m, a.n)
 		return m, nil
 	}
 	return m.routeDetail(msg)
