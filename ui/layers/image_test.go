@@ -1,11 +1,14 @@
 package layers_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"minidocker/overlay"
 	"minidocker/ui/internal/uitest"
 	"minidocker/ui/layers"
 )
@@ -179,4 +182,51 @@ func paneTitle(m layers.Model) string {
 	title, _, _ := strings.Cut(right, " ─")
 	title, _, _ = strings.Cut(title, " · ")
 	return title
+}
+
+// TestImageClicks checks that a click on the layer list selects that
+// layer and gives the list the keys, one on the wasted list its path, and
+// one on the tree the tree.
+func TestImageClicks(t *testing.T) {
+	m, _ := view(t, uitest.ImageStack(), 120, 40)
+	click := func(x, y int) {
+		m, _ = m.Update(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
+	}
+	click(5, 2) // the first layer row: line 0 is the header, 1 the box's top
+	if m.SelectedPane() != "layers" || paneTitle(m) != "layers 0–0 merged" {
+		t.Errorf("a click on layer 0: keys with %s, tree %q", m.SelectedPane(), paneTitle(m))
+	}
+	// The wasted box starts below the layer list (2 rows) and the details
+	// (3 lines): its top at line 1+4+5, then two summary lines, then the
+	// paths.
+	click(5, 14)
+	if m.SelectedPane() != "wasted" {
+		t.Fatalf("a click on the wasted list gives the keys to %s", m.SelectedPane())
+	}
+	m = press(m, "enter")
+	if n, _ := m.Selected(); n.Path != "/etc/passwd" {
+		t.Errorf("enter after a click on the second wasted path selects %s", n.Path)
+	}
+	click(60, 3)
+	if m.SelectedPane() != "lower" {
+		t.Errorf("a click on the tree gives the keys to %s", m.SelectedPane())
+	}
+}
+
+// TestWastedScrolls checks that a wasted list longer than its box scrolls
+// with its cursor and says where it is.
+func TestWastedScrolls(t *testing.T) {
+	s := uitest.ImageStack()
+	s.Efficiency.Files = nil
+	for i := range 50 {
+		s.Efficiency.Files = append(s.Efficiency.Files, overlay.WastedFile{Path: fmt.Sprintf("/w/f%02d", i), Copies: 2, Wasted: int64(1000 - i)})
+	}
+	_, got := view(t, s, 80, 24, append([]string{"tab", "tab"}, strings.Split(strings.Repeat("j", 30), "")...)...)
+	got = ansi.Strip(got)
+	if !strings.Contains(got, "wasted space 31/50") || !strings.Contains(got, "▶×2    970B /w/f30") {
+		t.Errorf("the wasted list does not follow its cursor:\n%s", got)
+	}
+	if strings.Contains(got, "/w/f00") {
+		t.Errorf("the first path is still on screen:\n%s", got)
+	}
 }
