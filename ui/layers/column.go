@@ -107,14 +107,17 @@ func (m Model) layerDetails(w int) string {
 		return ""
 	}
 	digest, by := m.digestOf(i), m.createdBy(i)
+	if by == "" {
+		by = "(no history)"
+	}
 	c := m.countsOf(i)
-	size := m.sizeOf(i)
-	if size != "" {
-		size += " · "
+	changes := fmt.Sprintf("%d added, %d changed, %d deleted", c.Added, c.Changed, c.Deleted)
+	if size := m.sizeOf(i); size != "" {
+		changes = m.th.Subtle.Render("size ") + size + " · " + changes
 	}
 	lines := []string{
 		m.th.Subtle.Render("digest ") + human.Visible(digest),
-		m.th.Subtle.Render("size ") + size + fmt.Sprintf("%d added, %d changed, %d deleted", c.Added, c.Changed, c.Deleted),
+		changes,
 		m.th.Subtle.Render("created by ") + human.Visible(by),
 	}
 	for k, l := range lines {

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"minidocker/internal/human"
@@ -137,7 +138,7 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer s
 	ow := 3
 	for i := p.offset; i < end; i++ {
 		uid, gid := p.tree.Owner(p.rows[i])
-		ow = max(ow, len(fmt.Sprintf("%d:%d", uid, gid)))
+		ow = max(ow, ownerLen(uid, gid))
 	}
 	cols := colsFor(w, ow)
 	for i := p.offset; i < end; i++ {
@@ -189,7 +190,28 @@ func colsFor(w, ow int) treeCols {
 	return c
 }
 
-func owner(n tree.Node) string { return fmt.Sprintf("%d:%d", n.UID, n.GID) }
+func owner(n tree.Node) string {
+	return strconv.FormatUint(uint64(n.UID), 10) + ":" + strconv.FormatUint(uint64(n.GID), 10)
+}
+
+// ownerLen is the width of uid:gid, without making the string.
+func ownerLen(uid, gid uint32) int { return digits(uid) + 1 + digits(gid) }
+
+func digits(n uint32) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+// padLeft puts s at the right of n cells; s is ASCII.
+func padLeft(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-len(s)) + s
+}
 
 // row draws one line of the tree: kind marker, indent, fold sign, the name
 // made safe to print, then the columns that fit: mode, owner and size.
@@ -253,9 +275,9 @@ func withCols(left string, r tree.Node, c treeCols, w int) string {
 		cols = " c---------"
 	}
 	if c.owner > 0 {
-		cols += fmt.Sprintf(" %*s", c.owner, owner(r))
+		cols += " " + padLeft(owner(r), c.owner)
 	}
-	cols += fmt.Sprintf(" %*s", sizeWidth, size)
+	cols += " " + padLeft(size, sizeWidth)
 	return theme.Cut(left, w-len(cols)) + cols
 }
 
