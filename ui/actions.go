@@ -111,15 +111,7 @@ func (m Model) answer(d dialog.DoneMsg) (tea.Model, tea.Cmd) {
 			return doneMsg{"started " + cid[:min(12, len(cid))], err}
 		})
 	case askExtract:
-		if m.detail == nil {
-			return m, nil
-		}
-		n, ok := m.detail.layers.Selected()
-		open, dst := m.detail.layers.Open(), strings.TrimSpace(d.Values[0])
-		if !ok {
-			return m, nil
-		}
-		return m.start("extracting", do("extracted to "+dst, func() error { return extract(open, n, dst) }))
+		return m.extractAnswer(d.Values)
 	}
 	return m, nil
 }

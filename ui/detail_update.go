@@ -23,7 +23,7 @@ func (d detail) update(msg tea.Msg, m Model) (detail, tea.Cmd) {
 		if msg.err != nil {
 			return d, report("open "+d.title, msg.err)
 		}
-		d.layers = layers.New(m.th, m.keys, msg.stack)
+		d.layers = layers.New(m.th, m.keys, m.withLayerDetails(d, msg.stack))
 		if d.onTop {
 			d.layers = d.layers.ShowLayer(len(msg.stack.Layers) - 1)
 		}
@@ -164,12 +164,12 @@ func (d detail) key(msg tea.KeyPressMsg, m Model) (detail, tea.Cmd) {
 		d = d.resize(d.width, d.height)
 		return d, attach(m.src.Terminals, d.id, true)
 	case key.Matches(msg, k.Preview) && d.loaded && d.layersShown():
-		if n, ok := d.layers.Selected(); ok && n.Mode.IsRegular() {
-			return d, readPreview(d.layers.Open(), n)
+		if n, ok := d.layers.Selected(); ok {
+			return d.previewEntry(n)
 		}
 	case key.Matches(msg, k.Extract) && d.loaded && d.layersShown():
-		if n, ok := d.layers.Selected(); ok && n.Mode.IsRegular() {
-			return d, func() tea.Msg { return extractAskMsg{n} }
+		if n, ok := d.layers.Selected(); ok {
+			return d, d.askExtract(n)
 		}
 	}
 	switch d.current() {
@@ -327,4 +327,27 @@ func running(cs []Container, id string) bool {
 		}
 	}
 	return false
+}
+
+// withLayerDetails gives an image's stack the digest and history line of
+// each layer, which the image view's layer details show, from the image
+// as the lists have it.
+func (m Model) withLayerDetails(d detail, s layers.Stack) layers.Stack {
+	if d.kind != kindImage {
+		return s
+	}
+	img := d.image
+	for i := range m.images {
+		if m.images[i].ID == d.id {
+			img = &m.images[i]
+		}
+	}
+	if img == nil || len(img.Layers) != len(s.Layers) {
+		return s
+	}
+	s.Digests, s.CreatedBy = make([]string, len(img.Layers)), make([]string, len(img.Layers))
+	for i, l := range img.Layers {
+		s.Digests[i], s.CreatedBy[i] = l.DiffID, l.CreatedBy
+	}
+	return s
 }

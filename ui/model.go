@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"minidocker/internal/human"
 	"minidocker/ui/commit"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
@@ -218,7 +217,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if a, ok := msg.(extractAskMsg); ok {
-		m.dialog = dialog.Form(m.th, m.keys, askExtract, "Extract", human.Visible(a.n.Path)+" to a host path:", []dialog.Field{{Label: "path", Value: "/tmp/" + human.Visible(a.n.Name())}})
+		m.dialog = extractDialog(m, a.n)
 		return m, nil
 	}
 	return m.routeDetail(msg)

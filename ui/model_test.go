@@ -267,7 +267,7 @@ func TestPaste(t *testing.T) {
 	m, _, _ = newTest(t, 120, 40, false)
 	m = paste(press(t, m, "enter", "/"), "pass")
 	m = press(t, m, "enter")
-	if !m.detail.layers.HasFilter() || !strings.Contains(ansi.Strip(m.render()), "filter: pass") {
+	if !m.detail.layers.HasFilter() || !strings.Contains(ansi.Strip(m.render()), "filter (regex on path): pass") {
 		t.Errorf("the layer view's filter did not take the paste:\n%s", ansi.Strip(m.render()))
 	}
 

@@ -64,3 +64,41 @@ func BenchmarkFilterKey(b *testing.B) {
 		m, _ = m.Update(uitest.Key("backspace"))
 	}
 }
+
+// BenchmarkFilterRegexKey is one key typed into a filter that is a
+// regular expression, not plain text: every path is matched by it.
+func BenchmarkFilterRegexKey(b *testing.B) {
+	m := bigModel(100_000)
+	m, _ = m.Update(uitest.Key("/"))
+	for _, k := range "d1.*/f" {
+		m, _ = m.Update(uitest.Key(string(k)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m, _ = m.Update(uitest.Key("9"))
+		_ = m.View()
+		m, _ = m.Update(uitest.Key("backspace"))
+	}
+}
+
+// BenchmarkLayerListKey is j or k on an image's layer list, each layer's
+// tree 100,000 entries: the tree shown changes, and is flattened again.
+func BenchmarkLayerListKey(b *testing.B) {
+	s := uitest.ImageStack()
+	big := []*tree.Tree{uitest.Big(100_000), uitest.Big(100_000)}
+	s.Layers, s.Lower = big, uitest.Big(100_000)
+	s.Counts = nil
+	s.UpTo = func(int) *tree.Tree { return big[0] }
+	m := layers.New(theme.New(true, false), keys.Default(), s).SetSize(200, 60)
+	m, _ = m.Update(uitest.Key("tab"))
+	down, up := uitest.Key("j"), uitest.Key("k")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := down
+		if i%2 == 0 {
+			k = up
+		}
+		m, _ = m.Update(k)
+		_ = m.View()
+	}
+}

@@ -201,7 +201,7 @@ func TestDetailsOfCommittedLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := detailsOfPane(t, s, "<") // the top layer alone
+	got, _ := detailsOfPane(t, s, "a") // the top layer alone
 	uitest.Golden(t, "causes_layer", got)
 	for _, word := range []string{"upper", "copy-up", "copied up"} {
 		if strings.Contains(got, word) {

@@ -48,8 +48,8 @@ func (m *Model) openCompare() tea.Cmd {
 	}
 	layer := -1
 	switch {
-	case m.Container() && !(m.focus == lowerPane && m.layer >= 0):
-	case m.layer >= 0:
+	case m.Container() && !(m.focus == lowerPane && m.alone):
+	case m.alone:
 		layer = m.layer
 	default:
 		layer = n.Layer

@@ -197,10 +197,10 @@ func TestCompareImageLayer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := layers.New(theme.New(true, false), keys.Default(), s).SetSize(120, 40)
 			if tt.layer != "" {
-				m = press(m, "<") // layer 1 alone
+				m = press(m, "a") // layer 1 alone
 			}
 			if tt.name == "image_bottom" {
-				m = press(m, ">") // layer 0 alone
+				m = press(m, "a", "<") // layer 0 alone
 			}
 			m = openCompare(t, m, "lower", tt.path)
 			got := ansi.Strip(m.View())

@@ -56,7 +56,7 @@ func TestLayerListCounts(t *testing.T) {
 	})
 	s := Stack{Names: []string{"base", "top"}, Layers: []*tree.Tree{l0, l1}, Lower: tree.New(nil)}
 	view := ansi.Strip(New(theme.New(true, false), keys.Default(), s).SetSize(120, 30).View())
-	for _, want := range []string{" 0 +4 ~0 -0 base", " 1 +1 ~3 -1 top"} {
+	for _, want := range []string{"▪0 +4 ~0 -0 base", "▶1 +1 ~3 -1 top"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("the layer list has no %q:\n%s", want, view)
 		}

@@ -30,7 +30,7 @@ func (m Model) details() (string, string) {
 	case c.Image && m.Container():
 		// The container's difference comes first: none.
 		line += "unmodified by the container · in " + m.layerName(n.Layer) + ": " + c.Summary()
-	case c.Image && m.layer < 0:
+	case c.Image && !m.alone:
 		line += "in " + m.layerName(n.Layer) + ": " + c.Summary() + " · diff " + diffText(c.Diff)
 	default:
 		line += c.Summary() + " · diff " + diffText(c.Diff)

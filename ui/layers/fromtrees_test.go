@@ -48,8 +48,13 @@ func TestFromTreesAsReadStack(t *testing.T) {
 		t.Walk(func(n tree.Node) { out = append(out, n) })
 		return out
 	})
-	opts := []cmp.Option{cmpopts.IgnoreFields(layers.Stack{}, "Open"), nodes, cmpopts.EquateEmpty()}
+	opts := []cmp.Option{cmpopts.IgnoreFields(layers.Stack{}, "Open", "UpTo"), nodes, cmpopts.EquateEmpty()}
 	if diff := cmp.Diff(want, got, opts...); diff != "" {
 		t.Errorf("FromTrees (-ReadStack +FromTrees):\n%s", diff)
+	}
+	for i := range trees {
+		if diff := cmp.Diff(want.UpTo(i), got.UpTo(i), nodes); diff != "" {
+			t.Errorf("UpTo(%d) (-ReadStack +FromTrees):\n%s", i, diff)
+		}
 	}
 }

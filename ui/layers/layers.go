@@ -1,5 +1,7 @@
-// Package layers is the layer view: for an image, its layers and the tree
-// of one layer or of all of them (dive's two modes); for a container, three
+// Package layers is the layer view: for an image, as dive shows one, the
+// list of its layers, the selected layer's details, the paths that waste
+// space, and the tree of the selected layer alone or of every layer up to
+// it merged (dive's two modes); for a container, three
 // panes side by side — the image's layers below, what the container changed
 // above, and the merged view it sees — updated live as the container runs.
 // The panes' cursors follow one path (link.go), and a key compares the
@@ -11,11 +13,9 @@
 package layers
 
 import (
-	"fmt"
 	"io"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"minidocker/internal/human"
@@ -31,6 +31,10 @@ import (
 type Stack struct {
 	// Names labels the lower layers, bottom first (short ID and command).
 	Names []string
+	// Digests and CreatedBy are each lower layer's digest and the history
+	// line that made it, for the selected layer's details; when unknown,
+	// the details take them from Names.
+	Digests, CreatedBy []string
 	// Sizes are the layers' sizes in bytes, when known.
 	Sizes []int64
 	// Counts are what each lower layer adds, changes and deletes;
@@ -39,8 +43,14 @@ type Stack struct {
 	// Layers holds each lower layer alone, with kinds relative to the
 	// layers beneath it.
 	Layers []*tree.Tree
-	// Lower is every lower layer merged.
+	// Lower is every lower layer merged. For an image it lists too what
+	// the layers above the first removed (a whiteout, an entry an opaque
+	// directory hides), marked removed, as dive's tree does.
 	Lower *tree.Tree
+	// UpTo returns lower layers 0 to i merged, as Lower is for an image;
+	// the view asks it only for i below the top layer. Nil when the stack
+	// cannot tell: the view then has nothing to show there.
+	UpTo func(i int) *tree.Tree
 	// Upper is the container's upper directory and Merged what the
 	// container sees; both nil for an image.
 	Upper, Merged *tree.Tree
@@ -66,22 +76,32 @@ const FlashTime = 700 * time.Millisecond
 
 // Model is the layer view.
 type Model struct {
-	keys   keys.Map
-	th     theme.Theme
-	stack  Stack
-	layer  int // the lower layer shown, -1 for all merged
+	keys  keys.Map
+	th    theme.Theme
+	stack Stack
+	// layer is the selected lower layer (the top one at first), and alone
+	// says the tree shows what it changes alone rather than layers 0 to
+	// it merged: dive's two modes, which a, < and > change.
+	layer  int
+	alone  bool
 	panes  [3]pane
 	focus  int
+	side   int // an image's left column list that has the keys, or sideNone
+	list   listState
+	wasted listState
 	opts   tree.Options
 	counts []Counts // per lower layer
 
-	compact  bool           // upper and merged only, beside a shell
-	legend   bool           // the legend of markers under the panes
-	inactive bool           // the keys go elsewhere (a shell): no pane is focused
-	filter   input.Model    // the filter line; m.opts.Filter follows it
-	flash    map[string]int // path → the flash epoch it changed in
-	last     string         // the last change seen, for the upper pane's title
-	flashGen int
+	compact  bool        // upper and merged only, beside a shell
+	legend   bool        // the legend of markers under the panes
+	inactive bool        // the keys go elsewhere (a shell): no pane is focused
+	filter   input.Model // the filter line; m.opts.Filter follows it
+	// filterErr says why the text on the filter line is not the filter
+	// in use: a regular expression that does not compile.
+	filterErr string
+	flash     map[string]int // path → the flash epoch it changed in
+	last      string         // the last change seen, for the upper pane's title
+	flashGen  int
 	// flashPending is set while a flashEndMsg timer runs.
 	flashPending bool
 
@@ -97,7 +117,7 @@ type Model struct {
 
 // New returns the view of s.
 func New(th theme.Theme, km keys.Map, s Stack) Model {
-	m := Model{keys: km, th: th, stack: s, layer: -1, flash: map[string]int{}, filter: input.New(th, ""), legend: true}
+	m := Model{keys: km, th: th, stack: s, layer: len(s.Layers) - 1, flash: map[string]int{}, filter: input.New(th, ""), legend: true}
 	m.opts.Hide = map[overlay.DiffKind]bool{}
 	m.panes[lowerPane].title = "lower"
 	m.panes[upperPane].title = "upper"
@@ -167,7 +187,7 @@ func (m Model) shown() []int {
 }
 
 // HasFilter reports whether a filter is set; esc then clears it.
-func (m Model) HasFilter() bool { return m.opts.Filter != "" }
+func (m Model) HasFilter() bool { return m.opts.Filter != nil }
 
 // Filtering reports whether the filter line takes the keys.
 func (m Model) Filtering() bool { return m.filter.Focused() }
@@ -196,258 +216,34 @@ func (m *Model) layout() {
 	left := m.leftWidth()
 	m.panes[lowerPane].width = max(m.width-left-2, 4)
 	m.panes[lowerPane].height = max(h-2, 1)
+	m.list.clamp(len(m.stack.Layers), m.column().layers)
+	m.wasted.clamp(len(m.stack.Efficiency.Files), m.column().wastedRows())
 }
 
 func (m Model) leftWidth() int { return min(max(m.width*2/5, 24), 60) }
 
-// Update handles keys, mouse and change events.
-func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case EventsMsg:
-		m.apply(msg.Nodes)
-		m.relink()
-		m.last = m.lastLine(msg.Nodes)
-		again := m.compareAgain(msg.Nodes)
-		// One timer at a time ends highlights, epoch by epoch: a timer
-		// per batch cost a full redraw each, 20 a second in a busy
-		// container. An entry stays lit for one to two FlashTimes.
-		if m.flashPending {
-			return m, tea.Batch(WaitEvents(msg.Ch), again)
-		}
-		m.flashPending = true
-		return m, tea.Batch(WaitEvents(msg.Ch), flashTick(m.flashGen), again)
-	case compareMsg:
-		m.compared(msg)
-	case flashEndMsg:
-		if msg.gen != m.flashGen {
-			break
-		}
-		for p, e := range m.flash {
-			if e < msg.gen {
-				delete(m.flash, p)
-			}
-		}
-		m.flashGen++
-		if len(m.flash) == 0 {
-			m.flashPending = false
-			break
-		}
-		return m, flashTick(m.flashGen)
-	case tea.KeyPressMsg, tea.PasteMsg, tea.MouseClickMsg, tea.MouseWheelMsg:
-		return m.input(msg)
-	}
-	return m, nil
-}
-
-// input handles a key, a paste or the mouse, then links the panes to a
-// cursor it moved (link.go).
-func (m Model) input(msg tea.Msg) (Model, tea.Cmd) {
-	before := m.linkMark()
-	var cmd tea.Cmd
-	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		if m.Filtering() {
-			m, cmd = m.filterUpdate(msg)
-		} else {
-			m, cmd = m.key(msg)
-		}
-	case tea.PasteMsg:
-		if m.Filtering() {
-			m, cmd = m.filterUpdate(msg)
-		}
-	case tea.MouseClickMsg:
-		if !m.cmp.open {
-			m.click(msg.Mouse())
-		}
-	case tea.MouseWheelMsg:
-		m.wheel(msg)
-	}
-	m.follow(before)
-	return m, cmd
-}
-
-// wheel scrolls the pane under the pointer, or the compare view.
-func (m *Model) wheel(msg tea.MouseWheelMsg) {
-	if m.cmp.open {
-		m.compareWheel(msg.Button)
-		return
-	}
-	p := m.paneAt(msg.Mouse().X)
-	if msg.Button == tea.MouseWheelUp {
-		m.panes[p].scroll(-3)
-	} else if msg.Button == tea.MouseWheelDown {
-		m.panes[p].scroll(3)
-	}
-}
-
-// filterUpdate edits the filter line: enter keeps the filter, esc drops
-// it, anything else (keys, pastes) goes to the input. The rows are
-// flattened again only when the text changed.
-func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
-	var cmd tea.Cmd
-	k, isKey := msg.(tea.KeyPressMsg)
-	switch {
-	case isKey && key.Matches(k, m.keys.Back):
-		m.filter = m.filter.SetValue("").Blur()
-	case isKey && key.Matches(k, m.keys.Enter):
-		m.filter = m.filter.Blur()
-	default:
-		m.filter, cmd = m.filter.Update(msg)
-	}
-	if v := m.filter.Value(); v != m.opts.Filter {
-		m.opts.Filter = v
-		m.refresh()
-	}
-	return m, cmd
-}
-
-func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case m.explaining:
-		return m.explainKey(msg), nil
-	case m.cmp.open:
-		return m.compareKey(msg)
-	case key.Matches(msg, m.keys.Compare):
-		return m, m.openCompare()
-	}
-	p := &m.panes[m.focus]
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Explain):
-		m.openExplain()
-	case key.Matches(msg, k.Up):
-		p.move(-1)
-	case key.Matches(msg, k.Down):
-		p.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.move(-p.height)
-	case key.Matches(msg, k.PageDown):
-		p.move(p.height)
-	case key.Matches(msg, k.Top):
-		p.move(-len(p.rows))
-	case key.Matches(msg, k.Bottom):
-		p.move(len(p.rows))
-	case key.Matches(msg, k.Left):
-		p.fold(true, m.opts)
-	case key.Matches(msg, k.Right):
-		p.fold(false, m.opts)
-	case key.Matches(msg, k.Collapse):
-		if r, ok := p.selected(); ok {
-			p.fold(!p.tree.Folded(r), m.opts)
-		}
-	case key.Matches(msg, k.NextPane):
-		m.cycle(1)
-	case key.Matches(msg, k.PrevPane):
-		m.cycle(-1)
-	case key.Matches(msg, k.Filter):
-		m.filter = m.filter.Focus()
-	case key.Matches(msg, k.Back) && m.opts.Filter != "":
-		m.filter = m.filter.SetValue("")
-		m.opts.Filter = ""
-		m.refresh()
-	case key.Matches(msg, k.ChangedOnly):
-		m.opts.ChangedOnly = !m.opts.ChangedOnly
-		m.refresh()
-	case key.Matches(msg, k.Sort):
-		m.opts.SortBySize = !m.opts.SortBySize
-		m.refresh()
-	case key.Matches(msg, k.HideAdded):
-		m.toggle(overlay.Added)
-	case key.Matches(msg, k.HideModified):
-		m.toggle(overlay.Modified)
-	case key.Matches(msg, k.HideRemoved):
-		m.toggle(overlay.Removed)
-	case key.Matches(msg, k.HideUnmodified):
-		m.toggle(overlay.Unmodified)
-	case key.Matches(msg, k.PrevLayer):
-		m.stepLayer(-1)
-	case key.Matches(msg, k.NextLayer):
-		m.stepLayer(1)
-	case key.Matches(msg, k.Legend):
-		m.legend = !m.legend
-		m.layout()
-		m.refresh()
-	case key.Matches(msg, k.Aggregate):
-		if m.layer < 0 {
-			m.selectLayer(len(m.stack.Layers) - 1)
-		} else {
-			m.selectLayer(-1)
-		}
-	}
-	return m, nil
-}
-
-func (m *Model) cycle(d int) {
-	if !m.Container() {
-		return
-	}
-	shown := m.shown()
-	at := 0
-	for i, p := range shown {
-		if p == m.focus {
-			at = i
-		}
-	}
-	m.focus = shown[(at+d+len(shown))%len(shown)]
-}
-
-func (m *Model) toggle(k overlay.DiffKind) {
-	m.opts.Hide = cloneHide(m.opts.Hide)
-	m.opts.Hide[k] = !m.opts.Hide[k]
-	m.refresh()
-}
-
-func cloneHide(h map[overlay.DiffKind]bool) map[overlay.DiffKind]bool {
-	out := make(map[overlay.DiffKind]bool, len(h)+1)
-	for k, v := range h {
-		out[k] = v
-	}
-	return out
-}
-
-// stepLayer moves d layers through the cycle all merged, 0, 1, … top, all
-// merged, so that < and > work from the start: < from all merged shows the
-// top layer, > the bottom one.
-func (m *Model) stepLayer(d int) {
-	n := len(m.stack.Layers) + 1
-	m.selectLayer(((m.layer+1+d)%n+n)%n - 1)
-}
-
-// selectLayer shows lower layer i alone, or all of them merged for -1.
-func (m *Model) selectLayer(i int) {
-	n := len(m.stack.Layers)
-	if n == 0 {
-		return
-	}
-	i = max(min(i, n-1), -1)
-	m.layer = i
-	p := &m.panes[lowerPane]
-	t := m.stack.Lower
-	switch {
-	case i >= 0:
-		p.title, t = fmt.Sprintf("layer %d of %d", i, n), m.stack.Layers[i]
-	case m.Container():
-		p.title = "lower"
-	default:
-		p.title = "all layers"
-	}
-	p.setTree(t, m.opts)
-	m.gen++
-	p.seek(m.path, true, m.opts)
-}
-
 // ShowLayer shows lower layer i alone, or all of them merged for -1: an
 // image just made opens on its top layer, the one made.
 func (m Model) ShowLayer(i int) Model {
-	m.selectLayer(i)
+	if i < 0 {
+		m.selectLayer(len(m.stack.Layers)-1, false)
+	} else {
+		m.selectLayer(i, true)
+	}
 	return m
 }
 
-// Layer is the lower layer shown alone (0 the bottom), -1 for all of
-// them merged.
-func (m Model) Layer() int { return m.layer }
+// Layer is the lower layer shown alone (0 the bottom), -1 when layers
+// are shown merged (all of them, or up to the selected one).
+func (m Model) Layer() int {
+	if m.alone {
+		return m.layer
+	}
+	return -1
+}
 
-// Selected returns the entry under the cursor of the focused pane.
+// Selected returns the entry under the cursor of the focused pane (for an
+// image, the tree's, whichever list has the keys).
 func (m Model) Selected() (tree.Node, bool) {
 	p := &m.panes[m.focus]
 	r, ok := p.selected()
@@ -457,56 +253,20 @@ func (m Model) Selected() (tree.Node, bool) {
 	return p.tree.Node(r), true
 }
 
-// SelectedPane names the focused pane: "lower", "upper" or "merged".
+// SelectedPane names what has the keys: the pane "lower", "upper" or
+// "merged", or an image's list "layers" or "wasted".
 func (m Model) SelectedPane() string {
+	switch m.side {
+	case sideLayers:
+		return "layers"
+	case sideWasted:
+		return "wasted"
+	}
 	return [...]string{"lower", "upper", "merged"}[m.focus]
 }
 
 // Rows returns how many rows the focused pane shows; for tests.
 func (m Model) Rows() int { return len(m.panes[m.focus].rows) }
-
-func (m Model) paneAt(x int) int {
-	if !m.Container() {
-		return lowerPane
-	}
-	shown := m.shown()
-	return shown[min(max(x/(m.panes[upperPane].width+2), 0), len(shown)-1)]
-}
-
-func (m *Model) click(ms tea.Mouse) {
-	if !m.Container() && ms.X < m.leftWidth() {
-		if row := ms.Y - 2; row >= 0 && row <= len(m.stack.Layers) {
-			m.selectLayer(row - 1)
-		}
-		return
-	}
-	i := m.paneAt(ms.X)
-	m.focus = i
-	p := &m.panes[i]
-	if row := ms.Y - 2; row >= 0 && row < p.height {
-		p.cursor = p.offset + row
-		p.clamp()
-	}
-}
-
-// ShortHelp returns the bindings the footer shows for the view.
-func (m Model) ShortHelp() []key.Binding {
-	k := m.keys
-	if m.Filtering() {
-		return []key.Binding{k.Enter, k.Back}
-	}
-	if m.explaining {
-		return []key.Binding{k.Up, k.Down, k.Back}
-	}
-	if m.cmp.open {
-		return []key.Binding{k.Up, k.Down, k.PageDown, k.Back}
-	}
-	b := []key.Binding{k.Up, k.Down, k.Explain, k.Compare, k.Collapse, k.Filter, k.ChangedOnly, k.Sort, k.Aggregate, k.PrevLayer, k.NextLayer}
-	if m.Container() {
-		b = append([]key.Binding{k.NextPane}, b...)
-	}
-	return append(b, k.Legend, k.HideAdded, k.HideModified, k.HideRemoved, k.HideUnmodified)
-}
 
 // lastLine is the upper pane's note of the last change of a batch: the
 // path marked as the upper pane marks it now (a whiteout W, whatever the

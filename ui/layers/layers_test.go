@@ -46,7 +46,7 @@ func TestViewGolden(t *testing.T) {
 		{name: "changed_only", w: 120, h: 40, presses: []string{"c"}},
 		{name: "hide_unmodified_sort_size", w: 120, h: 40, presses: []string{"ctrl+u", "o"}},
 		{name: "folded", w: 80, h: 24, presses: []string{"space"}},
-		{name: "lower_layer_1", w: 120, h: 40, presses: []string{">", ">"}},
+		{name: "lower_layer_1", w: 120, h: 40, presses: []string{"a"}},
 		{name: "image_120x40", image: true, w: 120, h: 40},
 		{name: "image_80x24", image: true, w: 80, h: 24},
 		{name: "image_layer_1", image: true, w: 120, h: 40, presses: []string{"a"}},
@@ -142,8 +142,9 @@ func TestGoldenUpdateWrites(t *testing.T) {
 	}
 }
 
-// TestLayerKeys checks that < and > step through the lower layers from
-// the start, all of them merged included, without a first.
+// TestLayerKeys checks dive's two modes: < and > select the layer below
+// or above, a shows the selected layer alone or merged with the layers
+// below it; from the start, all of them merged.
 func TestLayerKeys(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -151,15 +152,18 @@ func TestLayerKeys(t *testing.T) {
 		presses []string
 		want    string
 	}{
-		{name: "< from all shows the top layer", image: true, presses: []string{"<"}, want: "layer 1 of 2"},
-		{name: "> from all shows the bottom layer", image: true, presses: []string{">"}, want: "layer 0 of 2"},
-		{name: "< twice", image: true, presses: []string{"<", "<"}, want: "layer 0 of 2"},
-		{name: "< past the bottom is all again", image: true, presses: []string{"<", "<", "<"}, want: "all layers"},
-		{name: "> past the top is all again", image: true, presses: []string{">", ">", ">"}, want: "all layers"},
-		{name: ", and . too", image: true, presses: []string{",", ",", "."}, want: "layer 1 of 2"},
+		{name: "< from all merges the layers below the top", image: true, presses: []string{"<"}, want: "layers 0–0 merged"},
+		{name: "> from all stays", image: true, presses: []string{">"}, want: "all layers"},
+		{name: "a shows the top layer alone", image: true, presses: []string{"a"}, want: "layer 1 of 2"},
 		{name: "a then <", image: true, presses: []string{"a", "<"}, want: "layer 0 of 2"},
-		{name: "container: < from all", presses: []string{"<"}, want: "layer 1 of 2"},
-		{name: "container: > from all", presses: []string{">"}, want: "layer 0 of 2"},
+		{name: "< past the bottom stays", image: true, presses: []string{"a", "<", "<"}, want: "layer 0 of 2"},
+		{name: "a twice is all again", image: true, presses: []string{"a", "a"}, want: "all layers"},
+		{name: ", and . too", image: true, presses: []string{"a", ",", ",", "."}, want: "layer 1 of 2"},
+		{name: "layer list j and k", image: true, presses: []string{"tab", "k"}, want: "layers 0–0 merged"},
+		{name: "layer list k then a", image: true, presses: []string{"tab", "k", "a", "j"}, want: "layer 1 of 2"},
+		{name: "container: < from all", presses: []string{"<"}, want: "lower layers 0–0"},
+		{name: "container: a", presses: []string{"a"}, want: "layer 1 of 2"},
+		{name: "container: a then <", presses: []string{"a", "<"}, want: "layer 0 of 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

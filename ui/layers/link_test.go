@@ -213,16 +213,17 @@ func TestImageLayersKeepThePath(t *testing.T) {
 	m, _ := view(t, uitest.ImageStack(), 120, 40)
 	// The cursor on a row past the end of the layer's tree: a layer shown
 	// once read the old tree's record in the new one.
-	_ = press(m, "G", ">").View()
+	_ = press(m, "G", "a", "<").View()
 	m = selectPath(t, m, "/etc/passwd")
-	for _, k := range []string{">", ">", "<", "<"} { // layer 0, 1, 0, all
+	// all layers still, layer 0 merged, 0 alone, 1 alone, 0 alone
+	for _, k := range []string{">", "<", "a", ">", "<"} {
 		m = press(m, k)
 		if got := selected(m); got != "/etc/passwd" {
 			t.Errorf("after %s the pane selects %s", k, got)
 		}
 	}
-	m = selectPath(t, press(m, ">"), "/etc/hosts") // in layer 0
-	m = press(m, ">")                              // layer 1 holds /etc, no /etc/hosts
+	m = selectPath(t, m, "/etc/hosts") // in layer 0
+	m = press(m, ">")                  // layer 1 holds /etc, no /etc/hosts
 	if got := selected(m); got != "/etc" {
 		t.Errorf("layer 1 selects %s, want /etc", got)
 	}

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"minidocker/internal/human"
@@ -134,6 +135,12 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer s
 	var b strings.Builder
 	w := max(p.width, 4)
 	end := min(p.offset+p.height, len(p.rows))
+	ow := 3
+	for i := p.offset; i < end; i++ {
+		uid, gid := p.tree.Owner(p.rows[i])
+		ow = max(ow, ownerLen(uid, gid))
+	}
+	cols := colsFor(w, ow)
 	for i := p.offset; i < end; i++ {
 		if i > p.offset {
 			b.WriteByte('\n')
@@ -141,7 +148,7 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer s
 		r := p.rows[i]
 		n := p.tree.Node(r)
 		sel := i == p.cursor && (focused || !p.lost)
-		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), sel, focused, lit(flash, n.Path), w))
+		b.WriteString(p.row(th, n, int(r.Depth), p.tree.HasKids(r), p.tree.Folded(r), sel, focused, lit(flash, n.Path), w, cols))
 	}
 	title := p.title
 	if len(p.rows) > p.height {
@@ -156,9 +163,59 @@ func (p *pane) view(th theme.Theme, focused bool, flash map[string]int, footer s
 	return th.Exact().Box(title, b.String(), w, p.height, focused)
 }
 
+// The tree's columns beside the names, as dive shows them: the mode as
+// ls -l prints it, the owner and the size. A narrow pane drops the owner,
+// then the mode, so that names keep nameRoom cells; the size goes last.
+const (
+	modeWidth = 10 // drwxr-xr-x
+	sizeWidth = 6  // 10.2MB
+	nameRoom  = 24
+)
+
+// treeCols says which columns a pane shows, and the owner's width: the
+// widest uid:gid on screen.
+type treeCols struct {
+	mode  bool
+	owner int // 0 for no owner column
+}
+
+// colsFor decides the columns of a pane w cells wide whose rows on screen
+// have owners up to ow cells wide.
+func colsFor(w, ow int) treeCols {
+	need := nameRoom + 1 + sizeWidth
+	c := treeCols{mode: w >= need+1+modeWidth}
+	if w >= need+1+modeWidth+1+ow {
+		c.owner = ow
+	}
+	return c
+}
+
+func owner(n tree.Node) string {
+	return strconv.FormatUint(uint64(n.UID), 10) + ":" + strconv.FormatUint(uint64(n.GID), 10)
+}
+
+// ownerLen is the width of uid:gid, without making the string.
+func ownerLen(uid, gid uint32) int { return digits(uid) + 1 + digits(gid) }
+
+func digits(n uint32) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+// padLeft puts s at the right of n cells; s is ASCII.
+func padLeft(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-len(s)) + s
+}
+
 // row draws one line of the tree: kind marker, indent, fold sign, the name
-// made safe to print, and the size at the right.
-func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel, focused, flash bool, w int) string {
+// made safe to print, then the columns that fit: mode, owner and size.
+func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel, focused, flash bool, w int, cols treeCols) string {
 	fold := "  "
 	if hasKids {
 		fold = "▾ "
@@ -177,24 +234,9 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	case r.Link != "":
 		name += " → " + human.Visible(r.Link)
 	}
-	size := ""
-	if r.Mode.IsRegular() && !r.Whiteout {
-		size = human.Size(r.Size)
-	}
 	indent := min(depth*2, w/2)
 	kind := r.Mark()
 	left := theme.Marker(kind) + " " + strings.Repeat(" ", indent) + fold + name
-	room := w
-	if size != "" {
-		room = w - len(size) - 1
-	}
-	if room < 4 {
-		room, size = w, ""
-	}
-	text := theme.Cut(left, room)
-	if size != "" {
-		text += " " + size
-	}
 	st := th.Kind[kind]
 	switch {
 	case flash:
@@ -204,7 +246,39 @@ func (p *pane) row(th theme.Theme, r tree.Node, depth int, hasKids, folded, sel,
 	case sel:
 		st = th.BlurKind[kind]
 	}
-	return st.Render(text)
+	return st.Render(withCols(left, r, cols, w))
+}
+
+// withCols cuts the name part to leave room for the columns and adds
+// them. With the size alone, a row without a size gives its room to the
+// name, as before there were columns.
+func withCols(left string, r tree.Node, c treeCols, w int) string {
+	size := ""
+	if r.Mode.IsRegular() && !r.Whiteout {
+		size = human.Size(r.Size)
+	}
+	if !c.mode {
+		room := w
+		if size != "" {
+			room = w - len(size) - 1
+		}
+		if room < 4 {
+			return theme.Cut(left, w)
+		}
+		if size == "" {
+			return theme.Cut(left, room)
+		}
+		return theme.Cut(left, room) + " " + size
+	}
+	cols := " " + human.Mode(r.Mode)
+	if r.Whiteout {
+		cols = " c---------"
+	}
+	if c.owner > 0 {
+		cols += " " + padLeft(owner(r), c.owner)
+	}
+	cols += " " + padLeft(size, sizeWidth)
+	return theme.Cut(left, w-len(cols)) + cols
 }
 
 // lit reports whether path changed in a flash epoch not yet over.

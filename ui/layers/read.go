@@ -36,18 +36,7 @@ func ReadStackWith(lower []string, upper string, names []string, opts ReadOption
 		}
 		trees[i] = t
 	}
-	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees)), Counts: make([]Counts, len(trees)),
-		Clues: make([]map[string]overlay.Clues, len(trees), len(trees)+1)}
-	for i, t := range trees {
-		below := overlay.Merge(trees[:i])
-		changes := overlay.Diff(below, t)
-		s.Layers[i] = changesTree(changes, below, t, i)
-		s.Counts[i] = count(changes)
-		s.Clues[i] = overlay.FindClues(below, t, overlay.CauseOptions{Image: true, Changes: changes})
-	}
-	below := overlay.Merge(trees)
-	s.Lower = mergedTree(below, len(trees), upper == "")
-	s.Efficiency = below.Efficiency()
+	s, below := stackOf(trees, names, upper == "")
 	dirs := append([]string{}, lower...)
 	if upper != "" {
 		ut, err := overlay.ReadDir(upper)
@@ -62,6 +51,32 @@ func ReadStackWith(lower []string, upper string, names []string, opts ReadOption
 	}
 	s.Open = openIn(dirs)
 	return s, nil
+}
+
+// stackOf builds the layers' part of a stack from their trees, bottom
+// first: each layer's changes, counts and clues, the trees up to each
+// layer, and the lower view, as an image's view shows it or, under a
+// container's upper directory, as its lower pane does. It returns the
+// layers merged too, for the upper directory to be read against.
+func stackOf(trees []*overlay.Tree, names []string, image bool) (Stack, *overlay.Merged) {
+	s := Stack{Names: names, Layers: make([]*tree.Tree, len(trees)), Counts: make([]Counts, len(trees)),
+		Clues: make([]map[string]overlay.Clues, len(trees), len(trees)+1)}
+	for i, t := range trees {
+		below := overlay.Merge(trees[:i])
+		changes := overlay.Diff(below, t)
+		s.Layers[i] = changesTree(changes, below, t, i)
+		s.Counts[i] = count(changes)
+		s.Clues[i] = overlay.FindClues(below, t, overlay.CauseOptions{Image: true, Changes: changes})
+	}
+	all := overlay.Merge(trees)
+	s.UpTo = upTo(trees, s.Layers)
+	if image {
+		s.Lower = imageTree(all, s.Layers)
+	} else {
+		s.Lower = mergedTree(all, len(trees), false)
+	}
+	s.Efficiency = all.Efficiency()
+	return s, all
 }
 
 // openIn reads an entry's content from the directory of the layer that

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"minidocker/ui/internal/uitest"
 	"minidocker/ui/keys"
 	"minidocker/ui/layers"
 	"minidocker/ui/theme"
@@ -90,4 +91,23 @@ func BenchmarkReadStack100k(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 	runtime.KeepAlive(keep)
+}
+
+// BenchmarkFirstLayerStep is the first < on an image whose bottom layer
+// holds 100,000 entries: the tree of layers 0 to 0 merged is made then,
+// and kept for the next time.
+func BenchmarkFirstLayerStep(b *testing.B) {
+	small, big := bigUpper(b)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s, err := layers.ReadStack([]string{big, small}, "", []string{"big", "small"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := layers.New(theme.New(true, false), keys.Default(), s).SetSize(120, 37)
+		b.StartTimer()
+		m, _ = m.Update(uitest.Key("<"))
+		_ = m.View()
+	}
 }

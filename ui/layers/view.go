@@ -1,12 +1,10 @@
 package layers
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 
-	"minidocker/internal/human"
 	"minidocker/overlay"
 	"minidocker/ui/theme"
 )
@@ -37,8 +35,8 @@ func (m Model) View() string {
 		}
 		out = theme.JoinLines(cols...)
 	default:
-		left := m.layerList()
-		right := m.panes[lowerPane].view(m.th, !m.inactive, m.flash, "")
+		left := m.leftColumn()
+		right := m.panes[lowerPane].view(m.th, !m.inactive && m.side == sideNone, m.flash, "")
 		out = theme.JoinLines(left, right)
 	}
 	for _, l := range m.legendLines() {
@@ -59,8 +57,11 @@ func (m Model) tallPane() int {
 // header shows the filter, the toggles and the sort order.
 func (m Model) header() string {
 	var parts []string
-	if m.Filtering() || m.opts.Filter != "" {
-		parts = append(parts, m.th.Bold.Render("filter: ")+m.filter.View())
+	switch {
+	case m.filterErr != "":
+		parts = append(parts, m.th.Bold.Render("filter (regex on path): ")+m.filter.View(), m.th.Error.Render(m.filterErr))
+	case m.Filtering() || m.opts.Filter != nil:
+		parts = append(parts, m.th.Bold.Render("filter (regex on path): ")+m.filter.View())
 	}
 	show := func(label string, k overlay.DiffKind) string {
 		if m.opts.Hide[k] {
@@ -120,38 +121,4 @@ func (m Model) legendLines() []string {
 		w += n
 	}
 	return append(lines, theme.Fit(line, m.width))
-}
-
-// layerList is the image mode's left column: the layers with their change
-// counts, then the efficiency of the stack.
-func (m Model) layerList() string {
-	w := m.leftWidth() - 2
-	var b strings.Builder
-	all := "  all layers merged"
-	if m.layer < 0 {
-		all = m.th.Selected.Render(theme.Fit("▶ all layers merged", w))
-	}
-	b.WriteString(all)
-	for i, name := range m.stack.Names {
-		var c Counts
-		if i < len(m.counts) {
-			c = m.counts[i]
-		}
-		size := ""
-		if i < len(m.stack.Sizes) {
-			size = fmt.Sprintf("%8s ", human.Size(m.stack.Sizes[i]))
-		}
-		line := fmt.Sprintf("%2d %s+%d ~%d -%d %s", i, size, c.Added, c.Changed, c.Deleted, human.Visible(name))
-		if i == m.layer {
-			line = m.th.Selected.Render(theme.Fit("▶"+line[1:], w))
-		}
-		b.WriteString("\n" + line)
-	}
-	e := m.stack.Efficiency
-	b.WriteString("\n\n" + m.th.Bold.Render("efficiency ") + fmt.Sprintf("%.1f%%", e.Score*100))
-	b.WriteString("\nwasted " + human.Size(e.Wasted) + " of " + human.Size(e.Stored))
-	for _, f := range e.Files {
-		b.WriteString(fmt.Sprintf("\n %8s %s", human.Size(f.Wasted), human.Visible(f.Path)))
-	}
-	return m.th.Box("layers", b.String(), w, m.panes[lowerPane].height, false)
 }

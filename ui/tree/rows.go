@@ -2,15 +2,16 @@ package tree
 
 import (
 	"slices"
-	"strings"
 
 	"minidocker/overlay"
 )
 
 // Options say which rows a tree shows and in what order.
 type Options struct {
-	Filter      string // substring of the name, case-insensitive
-	ChangedOnly bool   // hide Unmodified entries that hold no change
+	// Filter keeps the entries whose path it matches, and the
+	// directories above them; nil keeps all.
+	Filter      *Filter
+	ChangedOnly bool // hide Unmodified entries that hold no change
 	// Hide lists the kinds not shown (dive's added, modified, removed and
 	// unmodified toggles; the finer kinds follow their coarse one).
 	Hide       map[overlay.DiffKind]bool
@@ -43,6 +44,10 @@ func (t *Tree) Node(r Row) Node { return t.node(r.ID, t.pathOf(r.ID)) }
 // Path returns the path a row shows.
 func (t *Tree) Path(r Row) string { return t.pathOf(r.ID) }
 
+// Owner returns the uid and gid of a row's node, without building its
+// path.
+func (t *Tree) Owner(r Row) (uid, gid uint32) { return t.ents[r.ID].uid, t.ents[r.ID].gid }
+
 // HasKids reports whether the row is a directory with entries beneath it.
 func (t *Tree) HasKids(r Row) bool { return len(t.kidsOf(r.ID)) > 0 }
 
@@ -52,7 +57,7 @@ func (t *Tree) Folded(r Row) bool { return t.ents[r.ID].flags&flagCollapsed != 0
 // Rows flattens the tree into the rows o leaves visible, the root left out.
 // A directory is shown when it matches or when something beneath it is.
 func (t *Tree) Rows(o Options) []Row {
-	f := flattener{t: t, o: o, filter: strings.ToLower(o.Filter), rows: make([]Row, 0, t.n)}
+	f := flattener{t: t, o: o, rows: make([]Row, 0, t.n)}
 	if o.SortBySize {
 		f.total = make([]int64, len(t.ents))
 		f.sizes(0)
@@ -62,11 +67,14 @@ func (t *Tree) Rows(o Options) []Row {
 }
 
 type flattener struct {
-	t      *Tree
-	o      Options
-	filter string
-	total  []int64 // size beneath each record, when sorting by size
-	rows   []Row
+	t     *Tree
+	o     Options
+	total []int64 // size beneath each record, when sorting by size
+	rows  []Row
+	// path is the path of the record being added, built name by name on
+	// the way down (lower-cased when the filter folds case), so that a
+	// filter matches every path without building a string for each.
+	path []byte
 }
 
 func (f *flattener) shown(e *ent) bool {
@@ -76,8 +84,7 @@ func (f *flattener) shown(e *ent) bool {
 	if f.o.ChangedOnly && e.kind == overlay.Unmodified {
 		return false
 	}
-	// ToLower returns its argument when there is nothing to lower.
-	return f.filter == "" || strings.Contains(strings.ToLower(e.name), f.filter)
+	return f.o.Filter == nil || f.o.Filter.matchBytes(f.path)
 }
 
 // kids appends the visible children of record i and reports whether any
@@ -109,6 +116,23 @@ func (f *flattener) add(i, depth int32) bool {
 	at := len(f.rows)
 	f.rows = append(f.rows, Row{ID: i, Depth: depth})
 	e := &f.t.ents[i]
+	pl := len(f.path)
+	if f.o.Filter != nil {
+		f.path = append(f.path, '/')
+		if f.o.Filter.fold {
+			f.path = appendLower(f.path, e.name)
+		} else {
+			f.path = append(f.path, e.name...)
+		}
+	}
+	shown := f.addRows(i, e, at, depth)
+	f.path = f.path[:pl]
+	return shown
+}
+
+// addRows decides the rows of record i, added at row at, and of what
+// lies beneath it.
+func (f *flattener) addRows(i int32, e *ent, at int, depth int32) bool {
 	self := f.shown(e)
 	if e.dir == 0 || len(f.t.kids[e.dir-1]) == 0 {
 		if !self {

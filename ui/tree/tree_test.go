@@ -39,13 +39,17 @@ func TestRows(t *testing.T) {
 		want []string
 	}{
 		{name: "all by name", want: []string{"/app", "/app/Small.txt", "/app/big", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
-		{name: "filter keeps parents, ignores case", opts: tree.Options{Filter: "small"}, want: []string{"/app", "/app/Small.txt"}},
+		{name: "filter keeps parents, ignores case", opts: tree.Options{Filter: filter(t, "small")}, want: []string{"/app", "/app/Small.txt"}},
+		{name: "filter with upper case minds case", opts: tree.Options{Filter: filter(t, "Big")}, want: nil},
+		{name: "filter on the path", opts: tree.Options{Filter: filter(t, "^/app/.*[.]txt$")}, want: []string{"/app", "/app/Small.txt"}},
+		{name: "filter on a directory's path keeps what is beneath", opts: tree.Options{Filter: filter(t, "^/etc")}, want: []string{"/etc", "/etc/passwd"}},
+		{name: "filter finds removed entries", opts: tree.Options{Filter: filter(t, "gone")}, want: []string{"/tmp", "/tmp/gone"}},
 		{name: "changed only", opts: tree.Options{ChangedOnly: true}, want: []string{"/app", "/app/Small.txt", "/app/big", "/tmp", "/tmp/gone"}},
 		{name: "hide added", opts: tree.Options{Hide: map[overlay.DiffKind]bool{overlay.Added: true}}, want: []string{"/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
 		{name: "hide removed", opts: tree.Options{Hide: map[overlay.DiffKind]bool{overlay.Removed: true}}, want: []string{"/app", "/app/Small.txt", "/app/big", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp"}},
 		{name: "by size", opts: tree.Options{SortBySize: true}, want: []string{"/app", "/app/big", "/app/Small.txt", "/bin", "/bin/sh", "/etc", "/etc/passwd", "/tmp", "/tmp/gone"}},
 		{name: "folded", fold: []string{"/app", "/etc"}, want: []string{"/app", "/bin", "/bin/sh", "/etc", "/tmp", "/tmp/gone"}},
-		{name: "filter inside a folded dir", fold: []string{"/etc"}, opts: tree.Options{Filter: "pass"}, want: []string{"/etc"}},
+		{name: "filter inside a folded dir", fold: []string{"/etc"}, opts: tree.Options{Filter: filter(t, "pass")}, want: []string{"/etc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +61,39 @@ func TestRows(t *testing.T) {
 				t.Errorf("rows (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func filter(t *testing.T, pattern string) *tree.Filter {
+	t.Helper()
+	f, err := tree.NewFilter(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestFilterErrors checks that a pattern that does not compile is one
+// line naming it, and that no pattern is no filter.
+func TestFilterErrors(t *testing.T) {
+	for _, tt := range []struct{ pattern, want string }{
+		{"a(b", `regex "a(b": missing closing )`},
+		{"*x", `regex "*x": missing argument to repetition operator`},
+		{"[z-a]", `regex "[z-a]": invalid character class range`},
+	} {
+		_, err := tree.NewFilter(tt.pattern)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("NewFilter(%q) = %v, want %q", tt.pattern, err, tt.want)
+		}
+	}
+	if f, err := tree.NewFilter(""); f != nil || err != nil || !f.Match("/x") || f.String() != "" {
+		t.Errorf(`NewFilter("") = %v, %v: want no filter`, f, err)
+	}
+	if f := filter(t, "ÉTÉ"); f.Match("/été") || !f.Match("/ÉTÉ") {
+		t.Error("an upper-case pattern ignores case")
+	}
+	if f := filter(t, "été"); !f.Match("/ÉTÉ/x") {
+		t.Error("a lower-case pattern minds case")
 	}
 }
 

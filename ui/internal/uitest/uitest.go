@@ -3,6 +3,8 @@
 package uitest
 
 import (
+	"archive/tar"
+	"bytes"
 	"flag"
 	"io"
 	"io/fs"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -114,6 +117,12 @@ func Stack() layers.Stack {
 		dir("/root", a, 2), file("/root/.ash_history", 40, a, 2),
 		tree.Node{Path: "/usr/share/doc", Mode: fs.ModeDir | 0o755, Kind: overlay.Opaque, Layer: 2, Opaque: true, Shadows: []int{0}},
 		file("/usr/share/doc/NEW", 10, a, 2))
+	// Layer 0 alone merged: what it adds, read as unmodified.
+	upTo0 := tree.New(nil)
+	for _, n := range l0 {
+		n.Kind = u
+		upTo0.Set(n)
+	}
 	return layers.Stack{
 		Names:  []string{"a1b2c3 ADD rootfs.tar /", "d4e5f6 RUN pip install app"},
 		Sizes:  []int64{11_000_000, 1_300_000},
@@ -121,18 +130,30 @@ func Stack() layers.Stack {
 		Lower:  tree.New(lower),
 		Upper:  tree.New(upper),
 		Merged: tree.New(merged),
+		UpTo: func(i int) *tree.Tree {
+			if i == 0 {
+				return upTo0
+			}
+			return tree.New(nil)
+		},
 		Open: func(n tree.Node) (io.ReadCloser, error) {
 			return io.NopCloser(strings.NewReader("content of " + n.Path + "\n")), nil
 		},
 	}
 }
 
-// ImageStack returns Stack without its upper directory: an image.
+// ImageStack returns Stack without its upper directory: an image, whose
+// merged view lists what layer 1 removed, as ReadStack's does.
 func ImageStack() layers.Stack {
 	s := Stack()
 	s.Upper, s.Merged = nil, nil
+	s.Digests = []string{"sha256:a1b2c3" + strings.Repeat("0", 58), "sha256:d4e5f6" + strings.Repeat("1", 58)}
+	s.CreatedBy = []string{"ADD rootfs.tar /", "RUN pip install app && rm -rf /tmp/cache"}
+	gone, _ := s.Layers[1].Lookup("/tmp/cache")
+	s.Lower.Set(gone)
 	s.Efficiency = overlay.Efficiency{Stored: 285_180, Visible: 275_080, Wasted: 10_100, Score: 0.9646,
-		Files: []overlay.WastedFile{{Path: "/tmp/cache", Copies: 1, Wasted: 9000}, {Path: "/etc/passwd", Copies: 2, Wasted: 1200}}}
+		Files: []overlay.WastedFile{{Path: "/tmp/cache", Copies: 1, Wasted: 9000, Layers: []int{0}},
+			{Path: "/etc/passwd", Copies: 2, Wasted: 1200, Layers: []int{0}}}}
 	return s
 }
 
@@ -167,3 +188,50 @@ func itoa(i int) string {
 // Key returns the key press a binding string names: "j", "tab",
 // "ctrl+a", "shift+tab", "esc", "enter", "space", "up", "pgdown"…
 func Key(s string) tea.KeyPressMsg { return keys.Press(s) }
+
+// LayerDirs unpacks layers into directories under a test's temporary
+// directory, bottom first, as the image store does (overlay.Unpack: the
+// whiteouts become 0:0 character devices, the opaque markers xattrs, so
+// it needs root). Each layer is name, content pairs: a name ending in /
+// is a directory, one "NAME -> TARGET" a symlink; whiteout markers are
+// spelled out here in code, never committed as files.
+func LayerDirs(t testing.TB, layers ...[]string) []string {
+	t.Helper()
+	base := t.TempDir()
+	var dirs []string
+	for i, files := range layers {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for k := 0; k+1 < len(files); k += 2 {
+			name, body := files[k], files[k+1]
+			hdr := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(body)), ModTime: time.Unix(1_700_000_000, 0)}
+			switch {
+			case strings.HasSuffix(name, "/"):
+				hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeDir, 0o755, 0
+			case strings.Contains(name, " -> "):
+				hdr.Name, hdr.Linkname, _ = strings.Cut(name, " -> ")
+				hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeSymlink, 0o777, 0
+			}
+			if err := tw.WriteHeader(hdr); err != nil {
+				t.Fatal(err)
+			}
+			if hdr.Typeflag == tar.TypeReg {
+				if _, err := io.WriteString(tw, body); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(base, "l"+itoa(i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := overlay.Unpack(&buf, dir, overlay.UnpackOptions{}); err != nil {
+			t.Fatalf("unpack layer %d: %v", i, err)
+		}
+		dirs = append(dirs, dir)
+	}
+	return dirs
+}
