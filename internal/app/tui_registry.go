@@ -64,14 +64,14 @@ func uiPullLayer(lp images.LayerProgress) ui.PullLayer {
 func (a *App) UIOpen(ref string, f PullFallback) (id string, pull *ui.PullSpec, err error) {
 	s, err := a.Images()
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("%s: %w", human.Visible(ref), err)
 	}
 	img, err := s.Get(ref)
 	switch {
 	case err == nil:
 		return string(img.ID), nil, nil
 	case !errors.Is(err, images.ErrNotFound):
-		return "", nil, err
+		return "", nil, fmt.Errorf("%s: %w", human.Visible(ref), err)
 	case f.Any || images.NamesRegistry(ref):
 		return "", &ui.PullSpec{Ref: ref, Insecure: f.Insecure, Platform: f.Platform}, nil
 	}
