@@ -93,6 +93,7 @@ func (r *transferRun) start(work func(*transferRun) transferEnd) tea.Cmd {
 		go func() {
 			defer close(r.finished)
 			end := work(r)
+			r.cancel() // the context's resources; the result is taken
 			r.mu.Lock()
 			r.end = &end
 			r.mu.Unlock()

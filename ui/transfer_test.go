@@ -209,7 +209,12 @@ func TestPullCancel(t *testing.T) {
 	if !strings.Contains(ansi.Strip(m.render()), "Cancelling the pull of 127.0.0.1:5000/base:v1") {
 		t.Errorf("esc did not say it cancels:\n%s", ansi.Strip(m.render()))
 	}
-	m = send(t, m, uitest.Key("q")) // the box has the keys: q does not quit
+	// The box has the keys: q does not quit.
+	if next, cmd := m.Update(uitest.Key("q")); cmd != nil {
+		t.Error("q under the box gave a command")
+	} else {
+		m = next.(Model)
+	}
 	m = pump(t, m)
 	if m.xfer != nil {
 		t.Fatal("the box stayed open after the cancelled pull ended")
