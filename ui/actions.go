@@ -52,6 +52,12 @@ func (m Model) action(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		if sel {
 			m = m.imageAction(msg, it.ID)
 		}
+	case key.Matches(msg, k.Pull) && m.focus == imagesPanel:
+		m = m.pullForm()
+	case key.Matches(msg, k.Push) && m.focus == imagesPanel:
+		if sel {
+			m = m.pushForm(it.ID)
+		}
 	case !key.Matches(msg, k.Start, k.Stop, k.Restart, k.Kill, k.Remove, k.Exec):
 		return m, nil, false
 	case key.Matches(msg, k.Exec) && m.src.Terminals == nil:

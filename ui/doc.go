@@ -12,7 +12,8 @@
 // palette over the actions and every container and image, fuzzy
 // matched). The build view, a
 // build's steps beside the live layers of its RUN step's container, is
-// the root's own (build.go), as the opened item's screen is (detail.go).
+// the root's own (build.go), as the opened item's screen is (detail.go)
+// and the pull and push dialogs and their progress are (transfer.go).
 // Styles are in theme, key bindings in keys, and tree is the file tree
 // the layer views draw.
 //
@@ -20,7 +21,7 @@
 // the small interfaces of source.go and source_build.go, one a role
 // (ImageSource, ImageManager, MountSource, ContainerLister, StackWatcher,
 // Lifecycle, Terminals, LogReader, StatsReader, Committer, Builder,
-// meter.Source),
+// Registry, meter.Source),
 // gathered in Sources, so every view can be tested over in-memory stand-ins; the
 // application layer implements them.
 package ui

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
+	"minidocker/internal/human"
 	"minidocker/ui/commit"
 	"minidocker/ui/dialog"
 	"minidocker/ui/keys"
@@ -74,6 +75,15 @@ type Model struct {
 	busy    string // long work under way, shown with a spinner
 	// openOnLoad opens the first image once the images are read.
 	openOnLoad bool
+	// regForm is the pull or push dialog; xfer the box of a pull or a
+	// push under way or just ended (transfer.go).
+	regForm *regForm
+	xfer    *transfer
+	// insecure are the registry hosts the session's transfers reached
+	// without checking TLS: their next dialog offers the same.
+	insecure []string
+	// openOn is an image to open once the program runs (ui REF).
+	openOn string
 }
 
 // Options configure the UI.
@@ -92,6 +102,12 @@ type Options struct {
 	// OpenImage opens the image view of the first image listed as soon
 	// as the images are read (minidocker ui IMAGE|ARCHIVE).
 	OpenImage bool
+	// Image, when set, opens the UI on the view of this stored image, by
+	// ID (ui REF).
+	Image string
+	// Pull, when set, opens the UI on the progress of a pull of this
+	// image, then on its view (ui REF of a registry's image not here).
+	Pull *PullSpec
 }
 
 // New returns the UI over src.
@@ -103,7 +119,12 @@ func New(src Sources, o Options) Model {
 	km := keys.Default()
 	var refused []key.Binding
 	if o.Presenter {
-		for _, b := range []*key.Binding{&km.Stop, &km.Kill, &km.Restart, &km.Remove, &km.Prune} {
+		off := []*key.Binding{&km.Stop, &km.Kill, &km.Restart, &km.Remove, &km.Prune}
+		if src.Registry != nil {
+			// A pull fills the disk, a push publishes: neither by a slip.
+			off = append(off, &km.Pull, &km.Push)
+		}
+		for _, b := range off {
 			refused = append(refused, *b)
 			b.SetEnabled(false)
 		}
@@ -121,6 +142,10 @@ func New(src Sources, o Options) Model {
 	if src.Terminals == nil {
 		km.Exec.SetEnabled(false)
 		km.Attach.SetEnabled(false)
+	}
+	if src.Registry == nil {
+		km.Pull.SetEnabled(false)
+		km.Push.SetEnabled(false)
 	}
 	km.Commit.SetEnabled(src.Committer != nil)
 	km.Build.SetEnabled(src.Builder != nil)
@@ -151,6 +176,12 @@ func New(src Sources, o Options) Model {
 	if o.Lesson != "" {
 		m.learn = &learnView{open: o.Lesson}
 	}
+	m.openOn = o.Image
+	if o.Pull != nil && src.Registry != nil {
+		m.xfer = &transfer{run: newTransferRun(), ref: o.Pull.Ref, open: true, spec: *o.Pull}
+		m.insecure = rememberHost(nil, o.Pull.Ref, o.Pull.Insecure)
+		m.busy = "pulling " + human.Visible(o.Pull.Ref)
+	}
 	return m
 }
 
@@ -163,6 +194,12 @@ func (m Model) Init() tea.Cmd {
 	}
 	if m.learn != nil && m.src.Lessons != nil {
 		cmds = append(cmds, listLessons(m.src.Lessons, m.learn.open))
+	}
+	if m.openOn != "" {
+		cmds = append(cmds, reloadSelecting(m.src.Images, m.openOn, true))
+	}
+	if m.xfer != nil {
+		cmds = append(cmds, m.xfer.run.start(pullWork(m.src.Registry, m.xfer.spec)), m.spin.Tick)
 	}
 	return tea.Batch(cmds...)
 }
@@ -208,6 +245,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m2, cmd
 	}
 	if m2, cmd, ok := m.commitMsg(msg); ok {
+		return m2, cmd
+	}
+	if m2, cmd, ok := m.transferMsg(msg); ok {
 		return m2, cmd
 	}
 	if m2, cmd, ok := m.buildMsg(msg); ok {
@@ -257,6 +297,10 @@ func (m Model) render() string {
 		screen = overlayCenter(screen, m.helpView(), m.width, m.height)
 	case m.dialog.Active():
 		screen = overlayCenter(screen, m.dialog.View(), m.width, m.height)
+	case m.regForm != nil:
+		screen = overlayCenter(screen, m.regFormView(), m.width, m.height)
+	case m.xfer != nil:
+		screen = overlayCenter(screen, m.transferView(), m.width, m.height)
 	case m.commit != nil:
 		screen = overlayCenter(screen, m.commit.View(), m.width, m.height)
 	}

@@ -26,6 +26,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.dialog, cmd = m.dialog.Update(msg)
 		return m, cmd
+	case m.regForm != nil:
+		return m.regFormKey(msg)
+	case m.xfer != nil:
+		return m.transferKey(msg)
 	case m.palette != nil:
 		p, cmd := m.palette.Update(msg)
 		m.palette = &p
@@ -96,6 +100,9 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.dialog.Active():
 		m.dialog, cmd = m.dialog.Update(msg)
+	case m.regForm != nil:
+		return m.regFormPaste(msg)
+	case m.xfer != nil:
 	case m.palette != nil:
 		p, cmd := m.palette.Update(msg)
 		m.palette = &p
@@ -117,8 +124,12 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// quit ends the program, closing the opened item's streams.
+// quit ends the program, closing the opened item's streams and
+// cancelling a pull or push (WaitTransfer waits for its end).
 func (m Model) quit() tea.Cmd {
+	if m.xfer != nil {
+		m.xfer.run.cancel()
+	}
 	if m.detail != nil {
 		m.detail.close()
 	}
@@ -156,7 +167,7 @@ func (m Model) routeDetail(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // mouse routes clicks and the wheel to what is under the pointer.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
-	if m.dialog.Active() || m.showHelp || m.commit != nil || m.palette != nil {
+	if m.dialog.Active() || m.showHelp || m.commit != nil || m.palette != nil || m.regForm != nil || m.xfer != nil {
 		return m, nil
 	}
 	if m.learn != nil {
@@ -217,7 +228,7 @@ func translate(msg tea.MouseMsg, ms tea.Mouse) tea.Msg {
 func (m Model) footer() string {
 	k := m.keys
 	switch {
-	case m.dialog.Active(), m.commit != nil, m.palette != nil:
+	case m.dialog.Active(), m.commit != nil, m.palette != nil, m.regForm != nil, m.xfer != nil:
 		// Typed keys go to the box: ? and q are its letters until it closes.
 		for _, s := range []string{"esc closes it, then ? help, q quit", "esc, then ? help, q quit"} {
 			if len(s) <= m.width {
@@ -258,7 +269,7 @@ func (m Model) footerKeys() (head, tail []key.Binding) {
 	switch m.current() {
 	case imagesPanel:
 		head = append(head, k.Run, k.Remove, k.Tag, k.Save)
-		more = []key.Binding{k.Load, k.Prune, k.Build}
+		more = []key.Binding{k.Load, k.Pull, k.Push, k.Prune, k.Build}
 	case containersPanel:
 		head = append(head, k.Start, k.Stop, k.Restart, k.Kill, k.Remove, k.Exec)
 	}
@@ -333,7 +344,7 @@ func (m Model) helpView() string {
 		keys += "\n\n" + m.th.Warn.Render(m.src.NoRun)
 	}
 	if len(m.refused) > 0 {
-		keys += "\n\n" + m.th.Warn.Render("presenter mode: "+refusedList(m.refused)+" are off")
+		keys += "\n\n" + m.th.Warn.Render(m.refusedNote(m.width-6))
 	}
 	legend := m.legendHelp(m.width - 6)
 	closeHint := m.th.Subtle.Render("? or esc to close")
@@ -346,6 +357,20 @@ func (m Model) helpView() string {
 		title, turn, body = "legend", " · tab: keys", legend
 	}
 	return m.th.Dialog.Render(m.th.Title.Render(title) + " " + closeHint + m.th.Subtle.Render(turn) + "\n" + body)
+}
+
+// refusedNote says which keys presenter mode turned off, by key and
+// name, or by key alone when that would pass w cells.
+func (m Model) refusedNote(w int) string {
+	note := "presenter mode: " + refusedList(m.refused) + " are off"
+	if ansi.StringWidth(note) <= w {
+		return note
+	}
+	var ks []string
+	for _, b := range m.refused {
+		ks = append(ks, b.Help().Key)
+	}
+	return "presenter mode: the keys " + strings.Join(ks, ", ") + " are off"
 }
 
 // overlayCenter draws box over the middle of screen.

@@ -214,6 +214,9 @@ type Sources struct {
 	// ImageManager removes, tags and saves images; nil turns those keys
 	// off.
 	ImageManager ImageManager
+	// Registry pulls and pushes images (source_registry.go); nil turns
+	// those keys off.
+	Registry Registry
 
 	ContainerList   ContainerLister
 	ContainerStacks StackWatcher

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,39 +169,3 @@ func (u *archiveImages) Load(string) ([]string, error) {
 	return nil, fmt.Errorf("load: %w", errReadOnly)
 }
 func (u *archiveImages) Prune() (string, error) { return "", fmt.Errorf("prune: %w", errReadOnly) }
-
-// UISourcesOn are UISources with the image ref listed first, for a UI
-// opened on it (minidocker ui IMAGE).
-func (a *App) UISourcesOn(ref string) (ui.Sources, error) {
-	s, err := a.Images()
-	if err != nil {
-		return ui.Sources{}, err
-	}
-	img, err := s.Get(ref)
-	if err != nil {
-		return ui.Sources{}, err
-	}
-	src := a.UISources()
-	src.Images = firstImage{src.Images, string(img.ID)}
-	return src, nil
-}
-
-// firstImage lists one image first.
-type firstImage struct {
-	ui.ImageSource
-	id string
-}
-
-func (f firstImage) Images() ([]ui.Image, error) {
-	list, err := f.ImageSource.Images()
-	slices.SortStableFunc(list, func(a, b ui.Image) int {
-		switch {
-		case a.ID == f.id && b.ID != f.id:
-			return -1
-		case b.ID == f.id && a.ID != f.id:
-			return 1
-		}
-		return 0
-	})
-	return list, err
-}

@@ -29,7 +29,7 @@ func (a *App) UISources() ui.Sources {
 	src := ui.Sources{Mounts: uiMounts{a}}
 	var why []string
 	if s, err := a.Images(); err == nil {
-		src.Images, src.ImageManager = uiImages{s}, uiImages{s}
+		src.Images, src.ImageManager, src.Registry = uiImages{s}, uiImages{s}, uiRegistry{a}
 	} else {
 		why = append(why, "image store: "+err.Error())
 	}

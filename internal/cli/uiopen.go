@@ -2,8 +2,11 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"minidocker/internal/app"
 	"minidocker/ui"
@@ -11,22 +14,26 @@ import (
 
 // runUIOn opens the UI on the view of one image, as dive opens on the
 // image it is given: an archive file or OCI layout read in place and
-// read-only, which needs neither store nor root, or an image of the store.
-func runUIOn(a *app.App, f uiFlags, ref string) error {
-	o := ui.Options{Presenter: f.presenter, OpenImage: true}
+// read-only, which needs neither store nor root; an image of the store;
+// or one pulled first, its progress in the UI, when ref names a registry
+// host or a registry flag is given (app.UIOpen). An image found nowhere
+// is an error before the UI opens.
+func runUIOn(c *cobra.Command, a *app.App, f uiFlags, ref string) error {
 	if isArchive(a, ref) {
 		src, closeArchive, err := a.ArchiveUISources(ref)
 		if err != nil {
 			return err
 		}
-		_, err = runSources(a, src, o)
+		_, err = runSources(a, src, ui.Options{Presenter: f.presenter, OpenImage: true})
 		return errors.Join(err, closeArchive())
 	}
-	src, err := a.UISourcesOn(ref)
+	fl := c.Flags()
+	pf := app.PullFallback{PullOptions: f.reg.pullOptions(), Any: f.reg.pull || fl.Changed("platform") || fl.Changed("tls-verify")}
+	id, pull, err := a.UIOpen(ref, pf)
 	if err != nil {
-		return err
+		return fmt.Errorf("ui: %w", err)
 	}
-	_, err = runSources(a, src, o)
+	_, err = runProgram(a, ui.Options{Presenter: f.presenter, Image: id, Pull: pull})
 	return err
 }
 

@@ -48,6 +48,9 @@ type Map struct {
 	// Search looks for text in the logs pane; NextMatch and PrevMatch
 	// move between its matches (Search's help names all three).
 	Search, NextMatch, PrevMatch key.Binding
+	// Pull fetches an image from a registry into the store; Push sends
+	// the Images panel's selection to one.
+	Pull, Push key.Binding
 }
 
 func b(help, desc string, keys ...string) key.Binding {
@@ -119,6 +122,8 @@ func Default() Map {
 		Search:         b("/ n N", "search", "/"),
 		NextMatch:      b("n", "next match", "n"),
 		PrevMatch:      b("N", "prev match", "N"),
+		Pull:           b("u", "pull image", "u"),
+		Push:           b("U", "push image", "U"),
 	}
 }
 
@@ -129,14 +134,16 @@ func (m Map) ShortHelp() []key.Binding { return []key.Binding{m.Help, m.Quit} }
 // FullHelp returns the bindings for the help overlay, one column a group,
 // each short enough (nine rows) for two rows of columns to fit in 80×24.
 // Disabled bindings (running, without root) are left out by bubbles/help;
-// shift+tab is told on tab's line, to keep the groups at nine.
+// shift+tab is told on tab's line, to keep the groups at nine. A lesson's
+// F keys are not here: its footer shows them all while it is open, the
+// only place they work, which leaves the rows for pull and push.
 func (m Map) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{m.Up, m.Down, m.Left, m.Right, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Refresh},
 		{m.NextPane, m.Jump, m.PrevTab, m.NextTab, m.Enter, m.Back, m.Filter, m.Search, m.Palette},
-		{m.Help, m.Quit, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Exec, m.Commit, m.Load},
+		{m.Help, m.Quit, m.Preview, m.Extract, m.FocusShell, m.Attach, m.Exec, m.Commit, m.Learn},
 		{m.PrevLayer, m.NextLayer, m.Aggregate, m.Collapse, m.ChangedOnly, m.Sort, m.Legend, m.Explain, m.Compare},
-		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Learn, m.LessonReset, m.LessonHint, m.LessonPrev, m.Prune},
+		{m.HideAdded, m.HideModified, m.HideRemoved, m.HideUnmodified, m.Load, m.Pull, m.Push, m.Prune},
 		{m.Run, m.Start, m.Stop, m.Restart, m.Kill, m.Remove, m.Build, m.Tag, m.Save},
 	}
 }

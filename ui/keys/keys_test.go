@@ -68,3 +68,33 @@ func TestNoClash(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpGroupsFit checks the help overlay's groups keep to nine rows,
+// six groups at most: two rows of three columns fit in 80×24.
+func TestHelpGroupsFit(t *testing.T) {
+	groups := keys.Default().FullHelp()
+	if len(groups) > 6 {
+		t.Errorf("%d help groups, want at most 6", len(groups))
+	}
+	for i, g := range groups {
+		if len(g) > 9 {
+			t.Errorf("help group %d has %d rows, want at most 9", i, len(g))
+		}
+	}
+}
+
+// TestPullPushInHelp checks the registry's keys are in the help overlay.
+func TestPullPushInHelp(t *testing.T) {
+	m := keys.Default()
+	found := map[string]bool{}
+	for _, g := range m.FullHelp() {
+		for _, b := range g {
+			found[b.Help().Desc] = true
+		}
+	}
+	for _, b := range []key.Binding{m.Pull, m.Push} {
+		if !found[b.Help().Desc] {
+			t.Errorf("%s %s is not in the help", b.Help().Key, b.Help().Desc)
+		}
+	}
+}
