@@ -242,3 +242,27 @@ func indexOf(s []string, v string) int {
 }
 
 func contains(s []string, v string) bool { return indexOf(s, v) >= 0 }
+
+// TestLinkedCursorLiveAtTop checks that a pane at the top stays at the
+// top when a file is made above its cursor: the new entry is seen, and
+// the cursor keeps its path, one line lower.
+func TestLinkedCursorLiveAtTop(t *testing.T) {
+	s := uitest.Stack()
+	for i := range 60 {
+		s.Merged.Set(tree.Node{Path: "/var/f" + string(rune('a'+i/26)) + string(rune('a'+i%26)), Mode: 0o644, Layer: 0})
+	}
+	m, _ := view(t, s, 80, 24)
+	m = press(focus(t, m, "merged"), "g", "j")
+	want := selected(m)
+	line := cursorLine(t, m)
+	m, _ = m.Update(layers.EventsMsg{Nodes: []tree.Node{{Path: "/0new", Kind: overlay.Added, Mode: 0o644, Size: 1}}})
+	if got := selected(m); got != want {
+		t.Fatalf("after a file made above it, merged selects %s, want %s", got, want)
+	}
+	if got := cursorLine(t, m); got != line+1 {
+		t.Errorf("the cursor's row is on line %d, want %d (one lower)", got, line+1)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "0new") {
+		t.Errorf("the new file above the cursor is not on screen:\n%s", ansi.Strip(m.View()))
+	}
+}

@@ -64,10 +64,15 @@ func (p *pane) refresh(o tree.Options) {
 				}
 			}
 		}
-		// A removed record's slot may hold another path now. The row
-		// stays on its line of the screen as rows come and go above it.
+		// A removed record's slot may hold another path now. In a pane
+		// scrolled down, the row stays on its line of the screen as rows
+		// come and go above it; at the top, the screen stays at the top,
+		// so that a new entry there is seen, and the cursor moves with
+		// its row.
 		if found >= 0 && p.tree.Path(p.rows[found]) == curPath {
-			p.offset += found - p.cursor
+			if p.offset > 0 {
+				p.offset += found - p.cursor
+			}
 			p.cursor = found
 		}
 	}
