@@ -50,8 +50,23 @@ type Source interface {
 	ContainerMeter(id string) (Reading, error)
 }
 
-// Every is how often the meter is read again.
+// Every is how often the meter is read again, at the most.
 const Every = time.Second
+
+// A reading walks every upper directory of the image's containers, so a
+// container with many files (a package install: 10,000 in /tmp) makes it
+// cost. The next reading waits costFactor times as long as the last one
+// took, so that the meter keeps to about 2% of a core, and never longer
+// than MaxEvery.
+const (
+	costFactor = 50
+	MaxEvery   = 10 * time.Second
+)
+
+// nextRead is how long to wait after a reading that took took.
+func nextRead(took time.Duration) time.Duration {
+	return min(max(Every, costFactor*took), MaxEvery)
+}
 
 // Model is the meter of one image or container. Its zero value is off:
 // it takes no line and reads nothing.
@@ -82,6 +97,7 @@ type ReadMsg struct {
 	serial uint64
 	r      Reading
 	err    error
+	took   time.Duration
 }
 
 // On reports whether the meter shows.
@@ -106,7 +122,8 @@ func (m Model) Init() tea.Cmd {
 	return m.readAfter(0)
 }
 
-// Update takes a reading and asks for the next one, a second later.
+// Update takes a reading and asks for the next one, a second later or,
+// after a costly one, later still (nextRead).
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	r, ok := msg.(ReadMsg)
 	if !ok || !m.On() || r.serial != m.serial {
@@ -116,7 +133,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.r, m.read = r.r, true
 	}
 	m.err = r.err
-	return m, m.readAfter(Every)
+	return m, m.readAfter(nextRead(r.took))
 }
 
 // readAfter reads the meter after d. The command captures what it needs,
@@ -129,12 +146,13 @@ func (m Model) readAfter(d time.Duration) tea.Cmd {
 		}
 		var r Reading
 		var err error
+		start := time.Now()
 		if container {
 			r, err = src.ContainerMeter(id)
 		} else {
 			r, err = src.ImageMeter(id)
 		}
-		return ReadMsg{serial: serial, r: r, err: err}
+		return ReadMsg{serial: serial, r: r, err: err, took: time.Since(start)}
 	}
 	if d == 0 {
 		return read
