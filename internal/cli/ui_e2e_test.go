@@ -60,7 +60,20 @@ func (e *e2e) tm(args ...string) string {
 func (e *e2e) open(command string) {
 	e.t.Helper()
 	e.tm("new-session", "-d", "-s", "ui", "-x", "120", "-y", "40", command)
-	e.t.Cleanup(func() { exec.Command(e.tmux, "-L", e.sock, "kill-server").Run() })
+	e.t.Cleanup(func() {
+		exec.Command(e.tmux, "-L", e.sock, "kill-server").Run()
+		e.removeAll()
+	})
+}
+
+// removeAll removes every container of the test's store: a UI killed
+// with its tmux server ends no lesson, and a failed test may leave the
+// containers it made; the store's directory goes with the test.
+func (e *e2e) removeAll() {
+	out, err := exec.Command(e.bin, "--root", e.root, "ps", "-a", "-q").Output()
+	if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
+		exec.Command(e.bin, append([]string{"--root", e.root, "rm", "-f"}, ids...)...).Run()
+	}
 }
 
 func (e *e2e) keys(keys ...string) {
