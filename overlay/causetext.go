@@ -54,7 +54,7 @@ func (c Cause) summary() string {
 		return "copied up by link(2): a new name was made for this lower file"
 	case CauseReplaced:
 		if c.Mode.Type() != c.LowerMode.Type() {
-			return fmt.Sprintf("deleted, then made anew as a %s over the lower %s: no copy-up", typeWord(c.Mode), typeWord(c.LowerMode))
+			return fmt.Sprintf("deleted, then made anew as a %s over the lower %s: no copy-up", human.TypeWord(c.Mode), human.TypeWord(c.LowerMode))
 		}
 		switch {
 		case c.Mode&fs.ModeSymlink != 0:
@@ -70,7 +70,7 @@ func (c Cause) summary() string {
 		if c.LowerMode.IsDir() {
 			return fmt.Sprintf("whiteout: deletes the lower directory (%s in it, %s): rm -r, or mv, which rename(2) refused", entries(c.LowerEntries), human.Size(c.LowerSize))
 		}
-		return fmt.Sprintf("whiteout: deletes the lower %s (%s, layer %d)", typeWord(c.LowerMode), human.Size(c.LowerSize), c.LowerLayer)
+		return fmt.Sprintf("whiteout: deletes the lower %s (%s, layer %d)", human.TypeWord(c.LowerMode), human.Size(c.LowerSize), c.LowerLayer)
 	case CauseMovedAway:
 		return "whiteout: mv moved this lower directory to " + v(c.Moved) + " by copying; rename(2) gave EXDEV"
 	case CauseMovedHere:
@@ -94,7 +94,7 @@ func (c Cause) summary() string {
 		if !c.Below {
 			return "deleted by this layer (" + v(c.ociWhiteout()) + "), though no layer below has it"
 		}
-		return fmt.Sprintf("deleted by this layer: %s hides the %s below (%s)", v(c.ociWhiteout()), typeWord(c.LowerMode), human.Size(c.LowerSize))
+		return fmt.Sprintf("deleted by this layer: %s hides the %s below (%s)", v(c.ociWhiteout()), human.TypeWord(c.LowerMode), human.Size(c.LowerSize))
 	case CauseLayerOpaque:
 		return fmt.Sprintf("made opaque: %s hides %s of the layers below%s", v(path.Join(c.Path, whiteoutOpaque)), entries(c.LowerEntries), c.hiddenList())
 	case CauseLayerHidden:
@@ -136,7 +136,7 @@ func (c Cause) metaChange() string {
 func (c Cause) layerChange() string {
 	switch {
 	case c.Mode.Type() != c.LowerMode.Type():
-		return "a " + typeWord(c.Mode) + " over the " + typeWord(c.LowerMode)
+		return "a " + human.TypeWord(c.Mode) + " over the " + human.TypeWord(c.LowerMode)
 	case c.Diff == Modified && c.Mode&fs.ModeSymlink != 0:
 		return "another target"
 	case c.Diff == Modified:
@@ -186,23 +186,4 @@ func entries(n int) string {
 		return "1 entry"
 	}
 	return strconv.Itoa(n) + " entries"
-}
-
-// typeWord names the type of a mode in a sentence.
-func typeWord(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "file"
 }

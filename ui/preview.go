@@ -45,7 +45,7 @@ func (d detail) previewEntry(n tree.Node) (detail, tea.Cmd) {
 	case n.Mode&fs.ModeSymlink != 0:
 		return d, report(op, fmt.Errorf("a symlink to %s holds no content of its own", human.Visible(n.Link)))
 	}
-	return d, report(op, fmt.Errorf("a %s holds no content", kindOf(n.Mode)))
+	return d, report(op, fmt.Errorf("a %s holds no content", human.TypeWord(n.Mode)))
 }
 
 // dirListing lists a directory's entries as ls -l does, each with the
@@ -77,21 +77,6 @@ func dirListing(dir string, kids []tree.Node) string {
 }
 
 func oneLine(s string) string { return strings.NewReplacer("\n", "␤", "\r", "␤").Replace(s) }
-
-// kindOf names a type of file that holds no content.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
-}
 
 // extract copies the entry n to the host path dst, refusing to replace
 // an existing file.

@@ -56,3 +56,23 @@ func modeType(m fs.FileMode) byte {
 	}
 	return '?'
 }
+
+// TypeWord names the type of a mode in a sentence: "directory",
+// "symlink", "fifo", "character device"…; "file" for a regular file.
+func TypeWord(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "file"
+}

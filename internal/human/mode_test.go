@@ -40,3 +40,19 @@ func TestMode(t *testing.T) {
 		})
 	}
 }
+
+func TestTypeWord(t *testing.T) {
+	for m, want := range map[fs.FileMode]string{
+		0o644:                             "file",
+		fs.ModeDir | 0o755:                "directory",
+		fs.ModeSymlink | 0o777:            "symlink",
+		fs.ModeDevice | fs.ModeCharDevice: "character device",
+		fs.ModeDevice:                     "block device",
+		fs.ModeNamedPipe:                  "fifo",
+		fs.ModeSocket:                     "socket",
+	} {
+		if got := TypeWord(m); got != want {
+			t.Errorf("TypeWord(%v) = %q, want %q", m, got, want)
+		}
+	}
+}
