@@ -30,14 +30,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.regFormKey(msg)
 	case m.xfer != nil:
 		return m.transferKey(msg)
-	case m.palette != nil:
-		p, cmd := m.palette.Update(msg)
-		m.palette = &p
-		return m, cmd
-	case m.commit != nil:
-		c, cmd := m.commit.Update(msg)
-		m.commit = &c
-		return m, cmd
+	case m.palette != nil || m.commit != nil:
+		return m.toOverlay(msg)
 	case m.showHelp:
 		switch {
 		case key.Matches(msg, k.Help, k.Back, k.Quit):
@@ -89,6 +83,20 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m.homeKey(msg)
 }
 
+// toOverlay hands a key or a paste to the palette or the commit dialog,
+// whichever is open: it has them all while it shows.
+func (m Model) toOverlay(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	if m.palette != nil {
+		p, c := m.palette.Update(msg)
+		m.palette, cmd = &p, c
+	} else {
+		c, cc := m.commit.Update(msg)
+		m.commit, cmd = &c, cc
+	}
+	return m, cmd
+}
+
 // building reports whether a build is under way.
 func (m Model) building() bool { return m.build != nil && !m.build.ended }
 
@@ -103,14 +111,8 @@ func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	case m.regForm != nil:
 		return m.regFormPaste(msg)
 	case m.xfer != nil:
-	case m.palette != nil:
-		p, cmd := m.palette.Update(msg)
-		m.palette = &p
-		return m, cmd
-	case m.commit != nil:
-		c, cmd := m.commit.Update(msg)
-		m.commit = &c
-		return m, cmd
+	case m.palette != nil || m.commit != nil:
+		return m.toOverlay(msg)
 	case m.detail != nil && m.detail.takesKeys():
 		return m.routeDetail(msg)
 	case m.detail == nil && m.build != nil && m.build.takesKeys():

@@ -1,9 +1,9 @@
 // Package cli is minidocker's command line: docker's verbs and flags, parsed
-// with cobra, each group of verbs in a file of its own (images.go,
-// pull.go, push.go, df.go, containers.go, session.go, ps.go, layers.go,
-// volumes.go, ui.go; term.go is the client's terminal). It parses, calls the application layer
-// (internal/app) and prints: tables, JSON and docker's exit codes. It
-// decides nothing about containers or layers.
+// with cobra, each group of verbs in a file of its own (images.go, pull.go,
+// push.go, df.go, containers.go, session.go, ps.go, layers.go, volumes.go,
+// ui.go; term.go is the client's terminal). It parses, calls the
+// application layer (internal/app) and prints: tables, JSON and docker's
+// exit codes. It decides nothing about containers or layers.
 package cli
 
 import (
